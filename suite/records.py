@@ -1,0 +1,174 @@
+"""The file contracts between stages (DESIGN.md): corpus lines, manifests and request-log records.
+
+Stages never reach into each other; they exchange these shapes through files. Field names here are
+the contract: change them only together with DESIGN.md.
+
+Rule 1: every request the driver sends has exactly one ``RequestRecord`` line, failures included.
+Rule 2: a field that was not measured is ``None`` — never a default standing in for data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from suite.errors import CorpusError
+
+CORPUS_SCHEMA = "llmsuite.corpus/1"
+REQUEST_LOG_SCHEMA = "llmsuite.requests/1"
+
+
+@dataclass(frozen=True)
+class CorpusRequest:
+    """One request of a corpus: what to send and the ground truth about its repetition."""
+
+    id: str
+    t: float | None
+    session: str
+    turn: int
+    model: str
+    messages: list[dict[str, str]]
+    max_tokens: int
+    temperature: float
+    stream: bool
+    prompt_tokens: int
+    domain: str
+    intent: str
+    key: str
+    repeat_of: str | None = None
+    variant_of: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_CORPUS_REQUIRED = {f.name for f in fields(CorpusRequest)} - {"repeat_of", "variant_of"}
+
+
+@dataclass
+class RequestRecord:
+    """One line of ``requests.jsonl``: what was sent, what came back, and how long each part took."""
+
+    id: str
+    model: str
+    target: str
+    worker: str
+    user: int
+    t_start: float
+    scheduled: float | None = None
+    ttft: float | None = None
+    e2e: float | None = None
+    itl: list[float] | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    tokens_source: str | None = None
+    status: int | None = None
+    ok: bool = False
+    error: dict[str, str] | None = None
+    cache: str | None = None
+    cached_tokens: int | None = None
+    response_id: str | None = None
+    repeat: bool | None = None
+    stream: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def request_key(model: str, messages: list[dict[str, str]], max_tokens: int, temperature: float) -> str:
+    """Hash of the normalized request: what an exact-match cache keys on (same inputs ⇒ same key)."""
+    canonical = orjson.dumps(
+        {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature},
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(canonical).hexdigest()[:32]
+
+
+def dumps_line(obj: dict[str, Any]) -> bytes:
+    """One JSONL line, keys sorted so the same object always gives the same bytes."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with path.open("wb") as fh:
+        for row in rows:
+            fh.write(dumps_line(row))
+            n += 1
+    return n
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object); a malformed line is a CorpusError naming file and line."""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}. Check the path.") from None
+    with fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise CorpusError(f"{path}:{lineno}: not valid JSON ({exc}). Fix or remove the line.") from None
+            if not isinstance(obj, dict):
+                raise CorpusError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}.")
+            yield lineno, obj
+
+
+def corpus_request_from_dict(obj: dict[str, Any], where: str) -> CorpusRequest:
+    missing = sorted(_CORPUS_REQUIRED - obj.keys())
+    if missing:
+        raise CorpusError(f"{where}: missing field(s) {', '.join(missing)}; a corpus line needs "
+                          f"{', '.join(sorted(_CORPUS_REQUIRED))}. Regenerate it with `llmsuite synth`.")
+    if not isinstance(obj["messages"], list) or not obj["messages"]:
+        raise CorpusError(f"{where}: messages must be a non-empty list of chat messages.")
+    known = {f.name for f in fields(CorpusRequest)}
+    return CorpusRequest(**{k: v for k, v in obj.items() if k in known})
+
+
+def read_corpus(path: Path) -> list[CorpusRequest]:
+    out = [corpus_request_from_dict(obj, f"{path}:{n}") for n, obj in iter_jsonl(path)]
+    if not out:
+        raise CorpusError(f"{path}: the corpus is empty. Create one with `llmsuite synth -o {path}`.")
+    return out
+
+
+def manifest_path(corpus_path: Path) -> Path:
+    """``x.jsonl`` → ``x.manifest.json`` (the manifest sits beside its corpus)."""
+    return corpus_path.with_name(corpus_path.name.removesuffix(".jsonl") + ".manifest.json")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class RunMeta:
+    """``reports/<run>/run.json``: what the driver was asked to do, read back by the analyzer."""
+
+    run_id: str
+    target: str
+    corpus: str
+    corpus_sha256: str
+    users: int
+    duration_s: float
+    started: float
+    ended: float | None = None
+    requests_in_corpus: int = 0
+    versions: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
