@@ -1,14 +1,14 @@
 """One exception tree for the whole suite; only the CLI turns these into messages and exit codes.
 
-    SuiteError                 base: carries a message that names the input, the bad value and the fix
-    ├── SpecError              a scenario spec / config value is invalid
-    ├── CorpusError            a corpus file or line is unreadable or violates the contract
-    ├── TokenizerError         an offline BPE file is missing or fails its hash check
-    ├── ModelError             an unknown model or a bad model profile
-    ├── TargetError            the target cannot be reached or answers unusably
-    ├── CacheBackendError      the cache backend (Redis) is unusable where it is required
-    ├── RunError               a load run failed (Locust exited badly, no records written)
-    └── AnalysisError          a request log cannot be analyzed
+SuiteError                 base: carries a message that names the input, the bad value and the fix
+├── SpecError              a scenario spec / config value is invalid
+├── CorpusError            a corpus file or line is unreadable or violates the contract
+├── TokenizerError         an offline BPE file is missing or fails its hash check
+├── ModelError             an unknown model or a bad model profile
+├── TargetError            the target cannot be reached or answers unusably
+├── CacheBackendError      the cache backend (Redis) is unusable where it is required
+├── RunError               a load run failed (Locust exited badly, no records written)
+└── AnalysisError          a request log cannot be analyzed
 """
 
 from __future__ import annotations

@@ -117,7 +117,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 obj = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                raise CorpusError(f"{path}:{lineno}: not valid JSON ({exc}). Fix or remove the line.") from None
+                raise CorpusError(
+                    f"{path}:{lineno}: not valid JSON ({exc}). Fix or remove the line."
+                ) from None
             if not isinstance(obj, dict):
                 raise CorpusError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}.")
             yield lineno, obj
@@ -126,8 +128,10 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def corpus_request_from_dict(obj: dict[str, Any], where: str) -> CorpusRequest:
     missing = sorted(_CORPUS_REQUIRED - obj.keys())
     if missing:
-        raise CorpusError(f"{where}: missing field(s) {', '.join(missing)}; a corpus line needs "
-                          f"{', '.join(sorted(_CORPUS_REQUIRED))}. Regenerate it with `llmsuite synth`.")
+        raise CorpusError(
+            f"{where}: missing field(s) {', '.join(missing)}; a corpus line needs "
+            f"{', '.join(sorted(_CORPUS_REQUIRED))}. Regenerate it with `llmsuite synth`."
+        )
     if not isinstance(obj["messages"], list) or not obj["messages"]:
         raise CorpusError(f"{where}: messages must be a non-empty list of chat messages.")
     known = {f.name for f in fields(CorpusRequest)}

@@ -64,7 +64,9 @@ def read_bundled_bpe(name: str, path: Path | None = None) -> bytes:
     except FileNotFoundError:
         raise TokenizerError(f"{path}: BPE file for {name} is missing. {REINSTALL_HINT}") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise TokenizerError(f"{path}: cannot gunzip the BPE file for {name} ({exc}). {REINSTALL_HINT}") from None
+        raise TokenizerError(
+            f"{path}: cannot gunzip the BPE file for {name} ({exc}). {REINSTALL_HINT}"
+        ) from None
     return verify_bpe(raw, name, str(path))
 
 

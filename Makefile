@@ -1,0 +1,41 @@
+# One command each: install | demo | test | bench | lint. CI runs `make test` (.ci/run).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test unit integration bench lint redis clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Error: Python >= 3.10 not found. Install python3.10+ and re-run."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/llmsuite tokenizer
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+redis:
+	@scripts/ensure-redis.sh
+
+demo: install redis
+	$(BIN)/llmsuite demo
+
+test: install
+	@scripts/ensure-redis.sh --required
+	$(BIN)/python -m pytest tests/unit -q -p no:cacheprovider
+	$(BIN)/python -m pytest tests/integration -q -p no:cacheprovider
+
+unit: install
+	$(BIN)/python -m pytest tests/unit -q
+
+bench: install redis
+	$(BIN)/python bench/run_all.py
+
+lint: install
+	$(BIN)/ruff check suite mock_server tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,117 @@
+"""``POST /v1/chat/completions``: parse, ask the engine, then sleep and write what it planned.
+
+Streaming order (OpenAI's): role chunk (sent with the first token, so every TTFT definition —
+first chunk or first non-empty content — sees the same instant), one chunk per token, the
+finish_reason chunk, the usage chunk when ``stream_options.include_usage``, then ``[DONE]``.
+A generated answer is written to the cache after its last token, before the final bytes, so a
+repeat sent after the response ended is a HIT, and a concurrent twin is a MISS as in a real cache.
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from mock_server.engine import HIT, OFF, Answer
+from mock_server.openai_errors import ApiError
+from mock_server.request import ChatRequest, parse_chat_request
+from mock_server.responses import DONE, ChunkEvents, completion_body, new_response_id
+from mock_server.state import STATE, AppState
+from mock_server.streaming import due_times, write_paced
+
+CLIENT_CLOSED = 499  # nginx's convention: the client went away before the answer was complete
+
+
+def error_response(err: ApiError) -> web.Response:
+    return web.Response(status=err.status, body=err.body(), content_type="application/json")
+
+
+def chat_headers(chat: ChatRequest, answer: Answer) -> dict[str, str]:
+    headers = {"X-Cache-Key": chat.key}
+    if answer.cache != OFF:
+        headers["X-Cache"] = answer.cache.upper()
+    return headers
+
+
+async def read_chat(request: web.Request, st: AppState) -> ChatRequest:
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(413, f"request body too large: {exc.text}; send at most "
+                       f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
+    return parse_chat_request(body, st.config.profiles)
+
+
+def stream_bodies(events: ChunkEvents, chunks: tuple[str, ...]) -> list[bytes]:
+    """One SSE event per token; the role chunk rides with the first (alone if no tokens)."""
+    bodies = [events.content(c) for c in chunks] or [b""]
+    bodies[0] = events.role() + bodies[0]
+    return bodies
+
+
+async def answer_stream(request: web.Request, st: AppState, chat: ChatRequest, answer: Answer,
+                        t0: float) -> tuple[web.StreamResponse, bool]:
+    """Stream the answer; returns (response, completed) — False when the client went away."""
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                       "Cache-Control": "no-cache", **chat_headers(chat, answer)})
+    completion = answer.completion
+    events = ChunkEvents(new_response_id(), int(time.time()), chat.model)
+    bodies = stream_bodies(events, completion.chunks)
+    try:
+        await resp.prepare(request)
+        due = due_times(st.clock(), answer.timing, len(bodies))
+        first = await write_paced(resp, bodies, due, st.clock, st.sleep)
+        st.metrics.ttft.labels(chat.model, answer.cache).observe(first - t0)
+        await st.engine.store(chat, answer)
+        usage = events.usage(completion) if chat.include_usage else b""
+        await resp.write(events.finish(completion.finish_reason) + usage + DONE)
+    except ConnectionResetError:
+        return resp, False
+    return resp, True
+
+
+async def answer_complete(st: AppState, chat: ChatRequest, answer: Answer) -> web.Response:
+    wait = answer.timing.e2e_s
+    if wait > 0:
+        await st.sleep(wait)
+    await st.engine.store(chat, answer)
+    body = completion_body(new_response_id(), int(time.time()), chat.model, answer.completion,
+                           cached=answer.cache == HIT)
+    resp = web.Response(body=body, content_type="application/json")
+    resp.headers.update(chat_headers(chat, answer))
+    return resp
+
+
+def record(st: AppState, chat: ChatRequest, answer: Answer, status: int, t0: float) -> None:
+    st.metrics.answered(chat.model, status, answer.cache)
+    if status == 200:
+        st.metrics.e2e.labels(chat.model, answer.cache).observe(st.clock() - t0)
+        st.metrics.prompt_tokens.labels(chat.model).inc(answer.completion.prompt_tokens)
+        st.metrics.completion_tokens.labels(chat.model).inc(len(answer.completion.tokens))
+
+
+async def handle_chat(request: web.Request, st: AppState, t0: float) -> web.StreamResponse:
+    try:
+        chat = await read_chat(request, st)
+    except ApiError as err:
+        st.metrics.answered("-", err.status, "-")  # no user-chosen label values on bad input
+        return error_response(err)
+    answer = await st.engine.answer(chat)
+    if not chat.stream:
+        resp = await answer_complete(st, chat, answer)
+        record(st, chat, answer, 200, t0)
+        return resp
+    stream, completed = await answer_stream(request, st, chat, answer, t0)
+    record(st, chat, answer, 200 if completed else CLIENT_CLOSED, t0)
+    return stream
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    st = request.app[STATE]
+    t0 = st.clock()
+    st.metrics.in_flight.inc()
+    try:
+        return await handle_chat(request, st, t0)
+    finally:
+        st.metrics.in_flight.dec()

@@ -1,0 +1,235 @@
+"""Parse and validate a chat-completions request body into a ``ChatRequest`` — pure, no I/O.
+
+The cache key is sha256 over the normalized request, orjson with sorted keys, first 32 hex chars:
+
+    {"model", "messages", "max_tokens", "temperature"}            always
+    + "top_p", "n", "stop", "seed", "presence_penalty",
+      "frequency_penalty"                                         only when not the default
+
+* messages keep role, content and any other string fields (name, tool_call_id); content given
+  as a list of text parts is joined into one string (same prompt, same key);
+* max_tokens is the effective limit (max_completion_tokens wins; absent = the profile's
+  max_output_tokens); temperature is a float (absent = 1.0, OpenAI's default);
+* stop given as a string is the one-element list;
+* stream, stream_options, user, metadata and unknown fields are NOT in the key: a streamed and a
+  non-streamed request share one cached answer.
+
+So for a plain request the key equals the corpus ``key`` (``suite.records.request_key``), which
+lets the analyzer join the server's ``X-Cache-Key`` with the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from mock_server.config import Profile
+from mock_server.openai_errors import ApiError, invalid
+
+ROLES = ("system", "developer", "user", "assistant", "tool")
+# Optional sampling parameters: name -> (low, high, default). Outside the key when default.
+SAMPLING: dict[str, tuple[float, float, float]] = {
+    "top_p": (0.0, 1.0, 1.0),
+    "presence_penalty": (-2.0, 2.0, 0.0),
+    "frequency_penalty": (-2.0, 2.0, 0.0),
+}
+MAX_STOP = 4
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A validated request; ``key`` is what the exact-match response cache looks up."""
+
+    model: str
+    messages: list[dict[str, str]]
+    max_tokens: int
+    temperature: float
+    stop: tuple[str, ...]
+    stream: bool
+    include_usage: bool
+    key: str
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _kind(v: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
+            int: "integer", float: "number"}.get(type(v), type(v).__name__)
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, f"the request body is not valid JSON ({exc}); send a JSON object.",
+                       code="invalid_json") from None
+    if not isinstance(obj, dict):
+        raise ApiError(400, f"the request body must be a JSON object, got {_kind(obj)}.",
+                       code="invalid_json")
+    return obj
+
+
+def _model(obj: dict[str, Any], profiles: Mapping[str, Profile]) -> Profile:
+    model = obj.get("model")
+    if model is None:
+        raise invalid("model", "you must provide a model parameter.", "missing_required_parameter")
+    if not isinstance(model, str):
+        raise invalid("model", f"model must be a string, got {_kind(model)}.", "invalid_type")
+    if model not in profiles:
+        raise ApiError(404, f"The model '{model}' does not exist on this mock server; known: "
+                       f"{', '.join(profiles)}.", param="model", code="model_not_found")
+    return profiles[model]
+
+
+def _content(value: Any, where: str) -> str:
+    """A message's text: a string, or a list of ``{"type": "text", "text": ...}`` parts joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(
+        isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+        for p in value
+    ):
+        return "".join(p["text"] for p in value)
+    raise invalid(where, f"{where} must be a string or a list of text parts, got {_kind(value)}.",
+                  "invalid_type")
+
+
+def _message(msg: Any, i: int) -> dict[str, str]:
+    where = f"messages[{i}]"
+    if not isinstance(msg, dict):
+        raise invalid(where, f"{where} must be an object, got {_kind(msg)}.", "invalid_type")
+    if msg.get("role") not in ROLES:
+        raise invalid(f"{where}.role", f"{where}.role must be one of {', '.join(ROLES)}, got "
+                      f"{msg.get('role')!r}.")
+    out = {"role": msg["role"], "content": _content(msg.get("content"), f"{where}.content")}
+    for name, value in msg.items():
+        if name in out:
+            continue
+        if not isinstance(value, str):
+            raise invalid(f"{where}.{name}", f"{where}.{name} is not supported by this mock "
+                          f"(only string fields such as name), got {_kind(value)}.", "invalid_type")
+        out[name] = value
+    return out
+
+
+def _messages(obj: dict[str, Any]) -> list[dict[str, str]]:
+    messages = obj.get("messages")
+    if messages is None:
+        raise invalid("messages", "you must provide a messages parameter.",
+                      "missing_required_parameter")
+    if not isinstance(messages, list):
+        raise invalid("messages", f"messages must be an array, got {_kind(messages)}.",
+                      "invalid_type")
+    if not messages:
+        raise invalid("messages", "messages must contain at least one message.", "empty_array")
+    return [_message(m, i) for i, m in enumerate(messages)]
+
+
+def _max_tokens(obj: dict[str, Any], profile: Profile) -> int:
+    name = "max_completion_tokens" if obj.get("max_completion_tokens") is not None else "max_tokens"
+    value = obj.get(name)
+    if value is None:
+        return profile.max_output_tokens
+    if not _is_int(value):
+        raise invalid(name, f"{name} must be an integer, got {_kind(value)}.", "invalid_type")
+    if not 1 <= value <= profile.max_output_tokens:
+        raise invalid(name, f"{name} is out of range: {value}; {profile.name} supports 1 to "
+                      f"{profile.max_output_tokens} completion tokens.")
+    return int(value)
+
+
+def _number(obj: dict[str, Any], name: str, low: float, high: float, default: float) -> float:
+    value = obj.get(name)
+    if value is None:
+        return default
+    if not _is_number(value):
+        raise invalid(name, f"{name} must be a number, got {_kind(value)}.", "invalid_type")
+    if not low <= value <= high:
+        raise invalid(name, f"{name} is out of range: {value}; it must be between {low:g} and "
+                      f"{high:g}.")
+    return float(value)
+
+
+def _stop(obj: dict[str, Any]) -> tuple[str, ...]:
+    value = obj.get("stop")
+    if value is None:
+        return ()
+    stops = [value] if isinstance(value, str) else value
+    if not (isinstance(stops, list) and all(isinstance(s, str) and s for s in stops)):
+        raise invalid("stop", "stop must be a non-empty string or an array of them.",
+                      "invalid_type")
+    if len(stops) > MAX_STOP:
+        raise invalid("stop", f"stop has {len(stops)} sequences; at most {MAX_STOP} are allowed.")
+    return tuple(stops)
+
+
+def _n(obj: dict[str, Any]) -> int:
+    value = obj.get("n")
+    if value is None:
+        return 1
+    if not _is_int(value):
+        raise invalid("n", f"n must be an integer, got {_kind(value)}.", "invalid_type")
+    if value != 1:
+        raise invalid("n", f"n={value} is not supported: this mock returns exactly one choice "
+                      "(n=1).", "unsupported_value")
+    return 1
+
+
+def _seed(obj: dict[str, Any]) -> int | None:
+    value = obj.get("seed")
+    if value is not None and not _is_int(value):
+        raise invalid("seed", f"seed must be an integer, got {_kind(value)}.", "invalid_type")
+    return value
+
+
+def _stream(obj: dict[str, Any]) -> tuple[bool, bool]:
+    stream = obj.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise invalid("stream", f"stream must be a boolean, got {_kind(stream)}.", "invalid_type")
+    options = obj.get("stream_options")
+    if options is None:
+        return bool(stream), False
+    if not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool):
+        raise invalid("stream_options", "stream_options must be an object like "
+                      '{"include_usage": true}.', "invalid_type")
+    if not stream:
+        raise invalid("stream_options", "stream_options is only allowed when stream is true.")
+    return True, bool(options.get("include_usage", False))
+
+
+def cache_key(fields: Mapping[str, Any]) -> str:
+    """sha256 of the normalized fields (sorted keys), first 32 hex chars — see module docstring."""
+    return hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+def parse_chat_request(body: bytes, profiles: Mapping[str, Profile]) -> ChatRequest:
+    """Validate a request body; raise ApiError (400/404) naming the bad parameter."""
+    obj = _decode(body)
+    profile = _model(obj, profiles)
+    messages = _messages(obj)
+    fields: dict[str, Any] = {
+        "model": profile.name,
+        "messages": messages,
+        "max_tokens": _max_tokens(obj, profile),
+        "temperature": _number(obj, "temperature", 0.0, 2.0, 1.0),
+    }
+    optional: dict[str, Any] = {name: _number(obj, name, *limits)
+                                for name, limits in SAMPLING.items()}
+    optional.update(n=_n(obj), stop=list(_stop(obj)), seed=_seed(obj))
+    defaults = {**{name: limits[2] for name, limits in SAMPLING.items()}, "n": 1, "stop": [],
+                "seed": None}
+    fields.update({k: v for k, v in optional.items() if v != defaults[k]})
+    stream, include_usage = _stream(obj)
+    return ChatRequest(model=profile.name, messages=messages, max_tokens=fields["max_tokens"],
+                       temperature=fields["temperature"], stop=tuple(optional["stop"]),
+                       stream=stream, include_usage=include_usage, key=cache_key(fields))

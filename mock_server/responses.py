@@ -1,0 +1,81 @@
+"""OpenAI response shapes as bytes — pure builders, no I/O.
+
+Streaming events are ``data: <chat.completion.chunk json>\\n\\n``; the per-response part of every
+chunk (id, created, model) is serialized once and each content event only adds its string, so
+the hot path costs one orjson call per token.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+
+from mock_server.plan import Completion
+
+DONE = b"data: [DONE]\n\n"
+
+
+def new_response_id() -> str:
+    return "chatcmpl-" + os.urandom(12).hex()
+
+
+def usage(completion: Completion) -> dict[str, Any]:
+    """Truthful usage: no prompt-prefix caching is modelled, so cached_tokens is always 0 — a
+    response-cache hit is reported by X-Cache and ``"cached": true``, not here."""
+    n = len(completion.tokens)
+    return {
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": n,
+        "total_tokens": completion.prompt_tokens + n,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def completion_body(rid: str, created: int, model: str, completion: Completion,
+                    cached: bool) -> bytes:
+    """A non-streaming ``chat.completion`` object."""
+    return orjson.dumps({
+        "id": rid,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": None,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": completion.text, "refusal": None},
+            "logprobs": None,
+            "finish_reason": completion.finish_reason,
+        }],
+        "usage": usage(completion),
+        "cached": cached,
+    })
+
+
+class ChunkEvents:
+    """SSE events of one streamed response."""
+
+    def __init__(self, rid: str, created: int, model: str) -> None:
+        head = orjson.dumps({"id": rid, "object": "chat.completion.chunk", "created": created,
+                             "model": model, "system_fingerprint": None})
+        self._prefix = b"data: " + head[:-1] + b',"choices":'
+
+    def _choice(self, delta: bytes, finish: bytes) -> bytes:
+        return (self._prefix + b'[{"index":0,"delta":' + delta
+                + b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n")
+
+    def role(self) -> bytes:
+        """First chunk: the assistant role with empty content (sent together with token 1)."""
+        return self._choice(b'{"role":"assistant","content":""}', b"null")
+
+    def content(self, text: str) -> bytes:
+        return self._choice(b'{"content":' + orjson.dumps(text) + b"}", b"null")
+
+    def finish(self, reason: str) -> bytes:
+        return self._choice(b"{}", orjson.dumps(reason))
+
+    def usage(self, completion: Completion) -> bytes:
+        """Final chunk for ``stream_options.include_usage``: empty choices plus usage."""
+        return self._prefix + b"[]," + orjson.dumps({"usage": usage(completion)})[1:] + b"\n\n"

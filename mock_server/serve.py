@@ -1,0 +1,110 @@
+"""Run the mock server: ``build_cache(url)`` and ``serve(config, host, port, cache_url)``.
+
+The CLI (``llmsuite mock``) and ``python -m mock_server`` both end here. Readiness is one line on
+stdout, ``mock_server listening on http://HOST:PORT`` (flushed), printed only once the socket is
+bound, so a parent that started us with ``--port 0`` reads the real port from it. SIGTERM/SIGINT
+stop the server gracefully (in-flight answers get ``SHUTDOWN_TIMEOUT_S``) and ``serve`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+
+from mock_server.app import create_app
+from mock_server.cache import MemoryCache, NullCache, RedisCache, ResponseCache
+from mock_server.config import MockConfig
+from mock_server.state import STATE
+from suite.errors import SpecError, TargetError
+
+READY_PREFIX = "mock_server listening on "
+SHUTDOWN_TIMEOUT_S = 1.0
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def build_cache(url: str, *, ttl_s: float = 3600.0, capacity: int = 10_000) -> ResponseCache:
+    """``memory`` (in-process LRU), ``none`` (no cache) or a Redis URL. Create it inside the
+    event loop that will use it (redis.asyncio connections belong to one loop)."""
+    if url == "memory":
+        return MemoryCache(capacity)
+    if url in ("none", "off"):
+        return NullCache()
+    if url.startswith(REDIS_SCHEMES):
+        return RedisCache(url, ttl_s)
+    raise SpecError(f"--cache: {url!r} is not a cache; use memory, none, or a Redis URL such as "
+                    "redis://127.0.0.1:6379/0.")
+
+
+def print_ready(url: str) -> None:
+    print(READY_PREFIX + url, flush=True)
+
+
+def bound_url(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}"
+
+
+async def start_site(runner: web.AppRunner, host: str, port: int) -> None:
+    try:
+        await web.TCPSite(runner, host, port, backlog=2048).start()
+    except OSError as exc:
+        raise TargetError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
+                          "--port (0 lets the OS pick a free one).") from None
+
+
+async def serve_async(config: MockConfig, host: str, port: int, cache_url: str,
+                      stop: asyncio.Event, *, cache_ttl_s: float = 3600.0,
+                      cache_capacity: int = 10_000, access_log: bool = False,
+                      on_ready: Callable[[str], None] = print_ready) -> None:
+    """Serve until ``stop`` is set; for callers that own the event loop (tests, the bench)."""
+    cache = build_cache(cache_url, ttl_s=cache_ttl_s, capacity=cache_capacity)
+    app = create_app(config, cache)
+    await app[STATE].engine.probe(cache_url)
+    runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log
+                           else None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    try:
+        await start_site(runner, host, port)
+        on_ready(bound_url(runner))
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _until_signal(config: MockConfig, host: str, port: int, cache_url: str,
+                        **options: Any) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve_async(config, host, port, cache_url, stop, **options)
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run, on uvloop when it happens to be installed (it is not a dependency)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(coro)
+    else:  # pragma: no cover - 3.10 with uvloop
+        uvloop.install()
+        asyncio.run(coro)
+
+
+def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 0, cache_url: str = "memory",
+          *, cache_ttl_s: float = 3600.0, cache_capacity: int = 10_000, access_log: bool = False,
+          on_ready: Callable[[str], None] = print_ready) -> None:
+    """Serve until SIGTERM/SIGINT, then return normally. Raises SuiteError on bad setup."""
+    run(_until_signal(config, host, port, cache_url, cache_ttl_s=cache_ttl_s,
+                      cache_capacity=cache_capacity, access_log=access_log, on_ready=on_ready))

@@ -1,0 +1,32 @@
+"""What every route of one app shares, stored under a typed AppKey (no module globals)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from mock_server.cache import ResponseCache
+from mock_server.config import MockConfig
+from mock_server.engine import Engine
+from mock_server.metrics import Metrics
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class AppState:
+    config: MockConfig
+    cache: ResponseCache
+    engine: Engine
+    metrics: Metrics
+    clock: Clock
+    sleep: Sleep
+    log: logging.Logger
+    started: int  # epoch seconds, the "created" of /v1/models entries
+
+
+STATE = web.AppKey("mock_state", AppState)

@@ -1,0 +1,78 @@
+"""Pure statistics on arrays of per-request values: no pandas, no I/O, no defaults for missing data.
+
+Percentiles use ``numpy.percentile`` with its default ``linear`` method (Hyndman & Fan type 7):
+for the values 1..100, p50 = 50.5, p95 = 95.05, p99 = 99.01. They are always computed from every
+request's value, never from averages. A function that cannot compute its number returns ``None``;
+the caller says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+PERCENTILE_METHOD = "linear"
+LATENCY_PERCENTILES = (50, 95, 99)
+
+
+def finite(values: Any) -> np.ndarray:
+    """The finite values of ``values`` as float64 (NaN marks "not measured" and is dropped)."""
+    arr = np.asarray(values, dtype=np.float64)
+    return arr[np.isfinite(arr)]
+
+
+def percentiles(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[str, float] | None:
+    """``{"p50": ..., "p95": ..., "p99": ...}`` over the finite values, or None if there are none."""
+    arr = finite(values)
+    if arr.size == 0:
+        return None
+    points = np.percentile(arr, qs, method=PERCENTILE_METHOD)
+    return {f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)}
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """``numerator / denominator``, or None when the denominator is zero."""
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def speedup(miss: float | None, hit: float | None) -> float | None:
+    """How many times faster hits are than misses (``miss / hit``); None if either is unknown or hit is 0."""
+    if miss is None or hit is None or hit <= 0:
+        return None
+    return miss / hit
+
+
+def gain_bound(hit_ratio: float | None) -> float | None:
+    """End-to-end speedup bound ``1 / (1 - h)`` of a cache whose hits cost nothing (None at h = 1)."""
+    if hit_ratio is None or hit_ratio >= 1:
+        return None
+    return 1.0 / (1.0 - hit_ratio)
+
+
+def tpot(e2e: Any, ttft: Any, completion_tokens: Any) -> np.ndarray:
+    """Per-request time per output token after the first: ``(e2e - ttft) / (completion_tokens - 1)``,
+    for requests with more than one completion token and both timings measured."""
+    e2e, ttft, tokens = (np.asarray(a, dtype=np.float64) for a in (e2e, ttft, completion_tokens))
+    usable = np.isfinite(e2e) & np.isfinite(ttft) & np.isfinite(tokens) & (tokens > 1)
+    return (e2e[usable] - ttft[usable]) / (tokens[usable] - 1)
+
+
+def pooled_gaps(itl_lists: Iterable[Any]) -> np.ndarray:
+    """Every inter-token gap of every request in one array (each gap counts once)."""
+    parts = [np.asarray(gaps, dtype=np.float64) for gaps in itl_lists if isinstance(gaps, list) and gaps]
+    return finite(np.concatenate(parts)) if parts else np.empty(0)
+
+
+def window(t_start: Any, e2e: Any) -> tuple[float, float]:
+    """The measured window: first send to last end (``t_start + e2e``; ``t_start`` when e2e is unknown)."""
+    start = np.asarray(t_start, dtype=np.float64)
+    ends = start + np.nan_to_num(np.asarray(e2e, dtype=np.float64), nan=0.0)
+    return float(start.min()), float(ends.max())
+
+
+def share(mask: Any) -> float | None:
+    """Fraction of True in a boolean array, or None for an empty one."""
+    arr = np.asarray(mask, dtype=bool)
+    return float(arr.mean()) if arr.size else None

@@ -1,0 +1,190 @@
+"""The library API: everything the CLI does, a Python user can do by importing this module.
+
+Each function composes stages through their files (DESIGN.md) and raises ``suite.errors``
+exceptions; rendering and exit codes belong to the CLI. Stages are imported lazily so that, e.g.,
+``llmsuite analyze`` never pays for Faker or the driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suite.errors import SpecError, SuiteError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIRS = (Path("corpora/scenarios"), REPO_ROOT / "corpora" / "scenarios")
+DEFAULT_PROFILES = REPO_ROOT / "corpora" / "profiles" / "models.yaml"
+
+Progress = Callable[[int, int], None]
+
+
+def resolve_scenario(name_or_path: str | Path) -> Path:
+    """A scenario is a YAML path, or a name looked up in ``corpora/scenarios/``."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.exists():
+            raise SpecError(f"scenario file {path} does not exist. Check the path.")
+        return path
+    for folder in SCENARIO_DIRS:
+        candidate = folder / f"{name_or_path}.yaml"
+        if candidate.exists():
+            return candidate
+    known = sorted({p.stem for d in SCENARIO_DIRS if d.is_dir() for p in d.glob("*.yaml")})
+    raise SpecError(f"unknown scenario {str(name_or_path)!r}; known: {', '.join(known) or 'none'}"
+                    " (or give a path to a .yaml file).")
+
+
+@dataclass
+class SynthResult:
+    corpus: Path
+    manifest_path: Path
+    manifest: dict[str, Any]
+
+
+def synthesize(scenario: str | Path, out: Path, *, n: int | None = None, seed: int | None = None,
+               repeat_ratio: float | None = None, models: dict[str, float] | None = None,
+               overrides: dict[str, Any] | None = None) -> SynthResult:
+    """Scenario spec → corpus JSONL + manifest; command-line values override the spec's keys and
+    are validated exactly like them."""
+    from suite import synth
+
+    given = {"n": n, "seed": seed, "repeat_ratio": repeat_ratio, "models": models}
+    merged = {k: v for k, v in given.items() if v is not None} | (overrides or {})
+    spec = synth.load_spec(resolve_scenario(scenario), overrides=merged)
+    requests = synth.build_corpus(spec, rng_seed=spec.seed)
+    manifest = synth.build_manifest(spec, spec.seed, requests)
+    corpus, mpath = synth.write_corpus(out, requests, manifest)
+    return SynthResult(corpus, mpath, manifest)
+
+
+@dataclass
+class Analysis:
+    run_dir: Path
+    summary: dict[str, Any]
+    files: list[Path]
+
+
+def analyze(run_dir: Path) -> Analysis:
+    """Request log → summary.json, CSVs, charts and report.html in the run folder."""
+    from suite import analyze as stage
+
+    summary, frame = stage.analyze_run(run_dir)
+    files = stage.write_reports(run_dir, summary, frame)
+    return Analysis(run_dir, summary, files)
+
+
+def run(corpus: Path, target: str, out_root: Path, *, users: int, spawn_rate: float, duration_s: float,
+        run_id: str | None = None, api_key: str | None = None, progress: Progress | None = None) -> Any:
+    """Replay a corpus against a target with Locust (closed loop); returns the driver's RunResult."""
+    from suite.driver.runner import run_load
+
+    return run_load(corpus, target, out_root, users, spawn_rate, duration_s, api_key=api_key,
+                    progress=progress, run_id=run_id)
+
+
+# --- the demo: every stage, end to end, on loopback ---------------------------------------------
+
+
+class DemoError(SuiteError):
+    """A demo stage failed; the message names the stage."""
+
+    def __init__(self, stage: str, message: str, exit_code: int) -> None:
+        super().__init__(f"demo failed at stage '{stage}': {message}")
+        self.stage = stage
+        self.exit_code = exit_code
+
+
+@dataclass
+class DemoOptions:
+    n: int = 300
+    models: dict[str, float] = field(default_factory=lambda: {"gpt-4o": 0.5, "gpt-5-mini": 0.5})
+    repeat_ratio: float = 0.3
+    max_tokens: tuple[int, ...] = (48, 64, 96)
+    users: int = 16
+    spawn_rate: float = 16.0
+    duration_s: float = 30.0
+    seed: int = 7
+    use_redis: bool = True
+    out_root: Path = Path("reports")
+    scenario: str = "ops-assistant"
+
+
+@dataclass
+class DemoResult:
+    synth: SynthResult
+    run: Any
+    analysis: Analysis
+    cache_backend: str
+    stage_seconds: dict[str, float]
+
+
+class DemoUI:
+    """What the demo tells a person; the CLI subclasses it with rich output."""
+
+    def stage(self, name: str, detail: str) -> None: ...
+
+    def note(self, message: str) -> None: ...
+
+    def progress(self) -> Progress | None:
+        return None
+
+
+@contextlib.contextmanager
+def _stage(name: str, ui: DemoUI, timings: dict[str, float], detail: str = "") -> Iterator[None]:
+    ui.stage(name, detail)
+    t0 = time.perf_counter()
+    try:
+        yield
+    except SuiteError as exc:
+        raise DemoError(name, str(exc), exc.exit_code) from exc
+    except Exception as exc:  # an unexpected failure still names its stage
+        raise DemoError(name, f"{type(exc).__name__}: {exc}", 1) from exc
+    timings[name] = time.perf_counter() - t0
+
+
+def _demo_redis(opts: DemoOptions, ui: DemoUI, stack: contextlib.ExitStack) -> str:
+    from suite.services import find_redis_server, start_redis
+
+    if not opts.use_redis:
+        ui.note("cache: mock server in-memory cache (--no-redis given)")
+        return "memory"
+    if find_redis_server() is None:
+        ui.note("cache: redis-server not available, using the mock server's in-memory cache instead")
+        return "memory"
+    server = stack.enter_context(start_redis())
+    return server.url
+
+
+def demo(opts: DemoOptions, ui: DemoUI) -> DemoResult:
+    """synth → private redis → mock server → Locust → analyze; everything started is stopped."""
+    from suite.driver.runner import new_run_id
+    from suite.services import start_mock_server
+
+    timings: dict[str, float] = {}
+    run_id = f"demo-{new_run_id()}"
+    run_dir = opts.out_root / run_id
+    with contextlib.ExitStack() as stack:
+        with _stage("synth", ui, timings, f"{opts.n} requests, {opts.repeat_ratio:.0%} exact repeats"):
+            synth_result = synthesize(
+                opts.scenario, run_dir / "corpus.jsonl", n=opts.n, seed=opts.seed,
+                repeat_ratio=opts.repeat_ratio, models=opts.models,
+                overrides={"max_tokens": {"choices": list(opts.max_tokens)}})
+        with _stage("redis", ui, timings):
+            cache = _demo_redis(opts, ui, stack)
+        with _stage("mock", ui, timings, f"cache {cache}"):
+            mock = stack.enter_context(start_mock_server(
+                ["--profiles", str(DEFAULT_PROFILES), "--cache", cache, "--seed", str(opts.seed)],
+                run_dir / "mock_server.log"))
+        with _stage("run", ui, timings, f"{opts.users} users, up to {opts.duration_s:.0f} s, {mock.url}"):
+            result = run(synth_result.corpus, mock.url, opts.out_root, users=opts.users,
+                         spawn_rate=opts.spawn_rate, duration_s=opts.duration_s, run_id=run_id,
+                         progress=ui.progress())
+        with _stage("analyze", ui, timings):
+            analysis = analyze(result.run_dir)
+    backend = "redis" if cache.startswith("redis://") else "memory"
+    return DemoResult(synth_result, result, analysis, backend, timings)

@@ -1,0 +1,230 @@
+"""``llmsuite``: a thin click layer over ``suite.api``. Parses, calls the API, renders; the only
+place where a ``SuiteError`` becomes a one-line message and an exit code (never a traceback)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from suite import __version__, api
+from suite.errors import SpecError, SuiteError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def parse_models(value: str | None) -> dict[str, float] | None:
+    """``gpt-4o,gpt-5-mini`` (equal weights) or ``gpt-4o:3,gpt-5-mini:1``."""
+    if not value:
+        return None
+    out: dict[str, float] = {}
+    for item in value.split(","):
+        name, _, weight = item.strip().partition(":")
+        try:
+            out[name] = float(weight) if weight else 1.0
+        except ValueError:
+            raise SpecError(f"--models: {item!r} has a bad weight (use name or name:weight, "
+                            "e.g. gpt-4o:3,gpt-5-mini:1).") from None
+    return out
+
+
+class RunProgress:
+    """A rich progress bar fed by the driver's (done, total) callback; closed by ``stop``."""
+
+    def __init__(self, label: str) -> None:
+        self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                             console=console, transient=False)
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._task is None:
+            self._bar.start()
+            self._task = self._bar.add_task("requests", total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._bar.stop()
+
+
+def _print_summary(analysis: api.Analysis) -> None:
+    from suite.analyze import render_summary_table
+
+    for renderable in render_summary_table(analysis.summary):
+        console.print(renderable)
+    console.print(f"[bold]report:[/] {analysis.run_dir / 'report.html'}")
+
+
+def _run_command(fn: Callable[[], int | None]) -> None:
+    try:
+        code = fn() or 0
+    except SuiteError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[bold red]Interrupted.[/]")
+        sys.exit(130)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="llmsuite")
+def cli() -> None:
+    """LLM Traffic Suite: synthesize LLM traffic, replay it with Locust, measure latency and cache gains."""
+
+
+@cli.command()
+@click.option("--scenario", "-s", default="ops-assistant", show_default=True,
+              help="Scenario name (corpora/scenarios/NAME.yaml) or path to a YAML spec.")
+@click.option("--n", type=int, help="Number of requests (overrides the spec).")
+@click.option("--repeat-ratio", type=float, help="Fraction of exact repeats, 0..1 (overrides the spec).")
+@click.option("--models", help="Model mix: gpt-4o,gpt-5-mini or gpt-4o:3,gpt-5-mini:1.")
+@click.option("--seed", type=int, help="Seed; same spec + seed => byte-identical corpus.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Corpus file (.jsonl).")
+def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str | None,
+          seed: int | None, out: Path) -> None:
+    """Build a corpus (JSONL + manifest) from a scenario spec."""
+
+    def go() -> None:
+        with console.status(f"synthesizing {scenario}..."):
+            res = api.synthesize(scenario, out, n=n, seed=seed, repeat_ratio=repeat_ratio,
+                                 models=parse_models(models))
+        m = res.manifest
+        console.print(f"wrote {res.corpus} ({m['n']} requests) and {res.manifest_path}")
+        console.print(f"repeat ratio: requested {m['repeat_ratio']['requested']:.3f}, achieved "
+                      f"{m['repeat_ratio']['achieved']:.3f}; {m['unique_keys']} unique keys, theoretical "
+                      f"hit ratio of an unbounded exact cache {m['theoretical_hit_ratio']:.3f}")
+
+    _run_command(go)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True, help="0 lets the OS choose.")
+@click.option("--profiles", type=click.Path(path_type=Path), default=api.DEFAULT_PROFILES,
+              show_default=True, help="Model latency profiles (YAML).")
+@click.option("--cache", "cache_url", default="memory", show_default=True,
+              help="Response cache: memory, none, or redis://HOST:PORT/DB.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def mock(host: str, port: int, profiles: Path, cache_url: str, seed: int) -> None:
+    """Serve the bundled OpenAI-compatible mock LLM server until Ctrl-C."""
+    from mock_server.__main__ import main as mock_main
+
+    args = ["--host", host, "--port", str(port), "--profiles", str(profiles), "--cache", cache_url,
+            "--seed", str(seed)]
+    sys.exit(mock_main(args))
+
+
+def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                     required=True, help="Corpus JSONL to replay."),
+        click.option("--target", "-t", required=True, help="Base URL, e.g. http://127.0.0.1:8000"),
+        click.option("--users", "-u", type=int, default=10, show_default=True),
+        click.option("--spawn-rate", "-r", type=float, default=10.0, show_default=True),
+        click.option("--duration", "-d", type=float, default=60.0, show_default=True,
+                     help="Upper bound in seconds; the run ends earlier when the corpus is exhausted."),
+        click.option("--run-id", help="Folder name under --out (default: UTC timestamp)."),
+        click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@_run_options
+@click.option("--no-analyze", is_flag=True, help="Only write the request log.")
+def run(corpus: Path, target: str, users: int, spawn_rate: float, duration: float, run_id: str | None,
+        out: Path, no_analyze: bool) -> None:
+    """Replay a corpus against a target with Locust, then analyze (driver + analyze)."""
+
+    def go() -> None:
+        bar = RunProgress("run")
+        try:
+            result = api.run(corpus, target, out, users=users, spawn_rate=spawn_rate, duration_s=duration,
+                             run_id=run_id, api_key=os.environ.get("OPENAI_API_KEY"), progress=bar)
+        finally:
+            bar.stop()
+        console.print(f"{result.records} records for {result.sent} requests sent -> {result.requests_path}")
+        if not no_analyze:
+            _print_summary(api.analyze(result.run_dir))
+
+    _run_command(go)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+def analyze(run_dir: Path) -> None:
+    """Analyze a run folder (requests.jsonl) into summary.json, CSVs, charts and report.html."""
+    _run_command(lambda: _print_summary(api.analyze(run_dir)))
+
+
+@cli.command()
+def tokenizer() -> None:
+    """Install and verify the offline tiktoken encodings (o200k_base, cl100k_base)."""
+    from suite import tokens
+
+    def go() -> None:
+        for name in tokens.BPE_FILES:
+            path = tokens.install_bpe(name)
+            n = tokens.get_encoding(name).n_vocab
+            console.print(f"{name}: sha256 verified, {n} tokens, {path}")
+
+    _run_command(go)
+
+
+class RichDemoUI(api.DemoUI):
+    def __init__(self) -> None:
+        self.bar: RunProgress | None = None
+
+    def stage(self, name: str, detail: str) -> None:
+        console.print(f"[bold cyan]▶ {name}[/] {detail}", highlight=False)
+
+    def note(self, message: str) -> None:
+        console.print(f"[yellow]note:[/] {message}", highlight=False)
+
+    def progress(self) -> RunProgress:
+        self.bar = RunProgress("run")
+        return self.bar
+
+
+@cli.command()
+@click.option("--n", type=int, default=300, show_default=True, help="Requests in the demo corpus.")
+@click.option("--users", type=int, default=api.DemoOptions.users, show_default=True)
+@click.option("--duration", type=float, default=30.0, show_default=True, help="Locust run bound (s).")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--no-redis", is_flag=True, help="Use the mock's in-memory cache instead of a private Redis.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+def demo(n: int, users: int, duration: float, seed: int, no_redis: bool, out: Path) -> None:
+    """The whole pipeline on loopback: synth -> private Redis -> mock server -> Locust -> analyze."""
+    ui = RichDemoUI()
+
+    def go() -> None:
+        opts = api.DemoOptions(n=n, users=users, spawn_rate=float(users), duration_s=duration, seed=seed,
+                               use_redis=not no_redis, out_root=out)
+        try:
+            result = api.demo(opts, ui)
+        finally:
+            if ui.bar:
+                ui.bar.stop()
+        _print_summary(result.analysis)
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
+        console.print(f"cache backend: {result.cache_backend}; stages: {timings}")
+
+    _run_command(go)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Turn what came back (timestamped SSE events, or a JSON body) into a request's measured fields.
+
+Pure functions: no sockets, no Locust. All times are ``time.perf_counter()`` values in seconds.
+
+Definitions (DESIGN.md "Metric definitions"):
+
+- TTFT = send → first event whose ``choices[0].delta.content`` is non-empty;
+- ITL  = every gap between successive content events (a list, not an average);
+- E2E  = send → end of the response (last byte read);
+- token counts come from the target's ``usage`` when it sends one (``tokens_source="usage"``),
+  else the received text is counted with the model's tiktoken encoding (``"tiktoken"``) and the
+  prompt count is the corpus's own tiktoken count.
+
+Success is not the status code alone: a 200 stream that ends without ``[DONE]``, carries an
+``error`` event or chunk, has undecodable JSON, or brings no content at all is a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from suite.driver.sse import SSEEvent
+from suite.tokens import count_tokens
+
+# Error kinds a record can carry (``error["kind"]``), besides ``http_<status>``.
+ERROR_KINDS: dict[str, str] = {
+    "connect": "the connection could not be made (refused, unreachable, DNS)",
+    "timeout": "no byte arrived within the network timeout",
+    "connection_closed": "the server closed the connection before a complete response",
+    "stream_incomplete": "a stream ended without [DONE] or carried an error event",
+    "invalid_json": "a body or chunk was not the JSON the OpenAI API specifies",
+    "empty_content": "a complete response with no content at all",
+    "cancelled": "the request was still in flight when the run was stopped",
+    "client": "an unexpected error in the driver itself",
+}
+
+_CACHE_VALUES = {"hit": "hit", "miss": "miss"}
+
+
+@dataclass
+class Measured:
+    """The measured fields of a RequestRecord (the rest — who, where, when — the caller knows)."""
+
+    ok: bool = False
+    status: int | None = None
+    error: dict[str, str] | None = None
+    ttft: float | None = None
+    e2e: float | None = None
+    itl: list[float] | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    tokens_source: str | None = None
+    cached_tokens: int | None = None
+    response_id: str | None = None
+    cache: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def error(kind: str, message: str) -> dict[str, str]:
+    return {"kind": kind, "message": message}
+
+
+def cache_status(header: str | None) -> str | None:
+    """``X-Cache`` → ``"hit"`` / ``"miss"``; absent or any other value → None (not reported)."""
+    if header is None:
+        return None
+    return _CACHE_VALUES.get(header.strip().lower())
+
+
+def failure(kind: str, message: str, *, status: int | None = None, e2e: float | None = None,
+            cache: str | None = None) -> Measured:
+    """A request that produced no usable response (connection error, cancelled, ...)."""
+    return Measured(ok=False, status=status, error=error(kind, message), e2e=e2e, cache=cache)
+
+
+def error_message(body: bytes) -> str:
+    """The message of an OpenAI-style error body, else the start of the body as text."""
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        obj = None
+    if isinstance(obj, dict):
+        err = obj.get("error")
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return err["message"]
+        if isinstance(err, str):
+            return err
+        if isinstance(obj.get("message"), str):
+            return obj["message"]
+    text = body[:300].decode("utf-8", "replace").strip()
+    return text or "(empty body)"
+
+
+def measure_http_error(status: int, body: bytes, t_send: float, t_end: float,
+                       cache: str | None = None) -> Measured:
+    """A 4xx/5xx answer: kind ``http_<status>`` with the target's own message."""
+    return failure(f"http_{status}", error_message(body), status=status, e2e=t_end - t_send,
+                   cache=cache)
+
+
+def _usage_counts(m: Measured, usage: Mapping[str, Any]) -> bool:
+    """Copy counts from an OpenAI ``usage`` object; False if it has no completion count."""
+    completion = usage.get("completion_tokens")
+    if not isinstance(completion, int):
+        return False
+    prompt = usage.get("prompt_tokens")
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    m.completion_tokens = completion
+    m.prompt_tokens = prompt if isinstance(prompt, int) else None
+    m.cached_tokens = cached if isinstance(cached, int) else None
+    m.tokens_source = "usage"
+    return True
+
+
+def _count_fallback(m: Measured, text: str, model: str, prompt_tokens: int | None) -> None:
+    """No usage from the target: count what was received, with the model's real encoding."""
+    m.completion_tokens = count_tokens(text, model)
+    m.prompt_tokens = prompt_tokens
+    m.tokens_source = "tiktoken"
+
+
+def _delta_content(chunk: Mapping[str, Any]) -> str | None:
+    choices = chunk.get("choices")
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        return None
+    delta = choices[0].get("delta")
+    content = delta.get("content") if isinstance(delta, dict) else None
+    return content if isinstance(content, str) else None
+
+
+class StreamAccumulator:
+    """Fold a stream's events into a Measured as they arrive (no list of events kept).
+
+    ``add`` returns False once nothing more should be read (``[DONE]`` or an error event).
+    """
+
+    def __init__(self, t_send: float, model: str, prompt_tokens: int | None = None) -> None:
+        self.t_send = t_send
+        self.model = model
+        self.prompt_tokens = prompt_tokens
+        self.first: float | None = None
+        self.last: float | None = None
+        self.gaps: list[float] = []
+        self.parts: list[str] = []
+        self.usage: dict[str, Any] | None = None
+        self.response_id: str | None = None
+        self.done = False
+        self.problem: dict[str, str] | None = None
+
+    def add(self, ev: SSEEvent) -> bool:
+        if ev.done:
+            self.done = True
+            return False
+        if ev.event == "error":
+            self.problem = error("stream_incomplete", f"error event: {error_message(ev.data.encode())}")
+            return False
+        try:
+            chunk = orjson.loads(ev.data)
+        except orjson.JSONDecodeError:
+            self.problem = error("invalid_json", f"chunk is not JSON: {ev.data[:120]!r}")
+            return False
+        if not isinstance(chunk, dict):
+            self.problem = error("invalid_json", f"chunk is not a JSON object: {ev.data[:120]!r}")
+            return False
+        return self._chunk(chunk, ev.t)
+
+    def _chunk(self, chunk: dict[str, Any], t: float) -> bool:
+        if "error" in chunk:
+            self.problem = error("stream_incomplete", f"error chunk: {error_message(orjson.dumps(chunk))}")
+            return False
+        if self.response_id is None and isinstance(chunk.get("id"), str):
+            self.response_id = chunk["id"]
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        content = _delta_content(chunk)
+        if content:
+            if self.first is None:
+                self.first = t
+            else:
+                self.gaps.append(t - self.last)  # type: ignore[operator]
+            self.last = t
+            self.parts.append(content)
+        return True
+
+    def cut(self, why: str) -> None:
+        """The connection broke mid-stream: keep what was measured, record why it is incomplete."""
+        if self.problem is None:
+            self.problem = error("stream_incomplete", f"connection lost after {len(self.parts)} "
+                                                      f"content chunk(s): {why}")
+
+    def finish(self, t_end: float, status: int = 200, cache: str | None = None) -> Measured:
+        m = Measured(status=status, cache=cache, e2e=t_end - self.t_send, response_id=self.response_id)
+        if self.first is not None:
+            m.ttft = self.first - self.t_send
+            m.itl = self.gaps
+        text = "".join(self.parts)
+        if self.usage is None or not _usage_counts(m, self.usage):
+            _count_fallback(m, text, self.model, self.prompt_tokens)
+        m.error = self.problem or self._completeness()
+        m.ok = m.error is None
+        return m
+
+    def _completeness(self) -> dict[str, str] | None:
+        if not self.done:
+            return error("stream_incomplete", f"stream ended without [DONE] after "
+                                              f"{len(self.parts)} content chunk(s)")
+        if self.first is None:
+            return error("empty_content", "stream completed with no content")
+        return None
+
+
+def measure_stream(events: Iterable[SSEEvent], t_send: float, t_end: float, model: str,
+                   prompt_tokens: int | None = None, status: int = 200,
+                   cache: str | None = None) -> Measured:
+    """All events of one streamed response → its measured fields."""
+    acc = StreamAccumulator(t_send, model, prompt_tokens)
+    for ev in events:
+        if not acc.add(ev):
+            break
+    return acc.finish(t_end, status, cache)
+
+
+def measure_json(body: bytes, t_send: float, t_end: float, model: str,
+                 prompt_tokens: int | None = None, status: int = 200,
+                 cache: str | None = None) -> Measured:
+    """A non-streaming chat completion body → its measured fields (no TTFT/ITL exist)."""
+    m = Measured(status=status, cache=cache, e2e=t_end - t_send)
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        m.error = error("invalid_json", f"body is not JSON: {body[:120]!r}")
+        return m
+    if not isinstance(obj, dict) or "error" in obj:
+        m.error = error("invalid_json", f"not a chat completion: {error_message(body)}")
+        return m
+    m.response_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    text = _message_content(obj)
+    usage = obj.get("usage")
+    if not isinstance(usage, dict) or not _usage_counts(m, usage):
+        _count_fallback(m, text or "", model, prompt_tokens)
+    m.error = None if text else error("empty_content", "response has no message content")
+    m.ok = m.error is None
+    return m
+
+
+def _message_content(obj: Mapping[str, Any]) -> str | None:
+    choices = obj.get("choices")
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        return None
+    message = choices[0].get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) else None

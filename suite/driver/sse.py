@@ -1,0 +1,111 @@
+"""An incremental Server-Sent Events parser: bytes in, events out, no I/O (h11 style).
+
+The driver feeds it whatever the socket gave (one line, half an event, ten events) together with
+the ``time.perf_counter()`` stamp of that read; each completed event carries the stamp of the read
+that completed it, which is what TTFT and ITL are measured from.
+
+Rules kept here, from the WHATWG ``text/event-stream`` format:
+
+- a line ends at ``\\r\\n``, ``\\n`` or ``\\r``; a blank line dispatches the event;
+- ``data:`` lines accumulate, joined by ``\\n``; one space after the colon is dropped;
+- a line starting with ``:`` is a comment; unknown fields are ignored;
+- an event with no ``data`` line is not dispatched; a trailing event without its blank line is
+  never dispatched (the stream ended mid-event).
+
+>>> p = SSEParser()
+>>> p.feed(b'data: {"a": 1}\\n', now=1.0)
+[]
+>>> p.feed(b'\\ndata: [DONE]\\n\\n', now=2.0)
+[SSEEvent(data='{"a": 1}', t=2.0, event=None, id=None), SSEEvent(data='[DONE]', t=2.0, event=None, id=None)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DONE = "[DONE]"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class SSEEvent:
+    """One dispatched event. ``t`` is the clock value passed to the ``feed`` that completed it."""
+
+    data: str
+    t: float
+    event: str | None = None
+    id: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """OpenAI-style end-of-stream sentinel."""
+        return self.data == DONE
+
+
+class SSEParser:
+    """Feed bytes as they arrive; get back the events they completed."""
+
+    __slots__ = ("_pending", "_skip_lf", "_data", "_event", "_id", "_started", "bytes_fed")
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._skip_lf = False
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._id: str | None = None
+        self._started = False
+        self.bytes_fed = 0
+
+    @property
+    def mid_event(self) -> bool:
+        """True when bytes of an undispatched event are buffered (a cut stream leaves this set)."""
+        return bool(self._pending.strip() or self._data)
+
+    def feed(self, data: bytes, now: float) -> list[SSEEvent]:
+        self.bytes_fed += len(data)
+        buf = self._pending + data if self._pending else data
+        if not self._started:
+            if len(buf) < len(_BOM) and _BOM.startswith(buf):
+                self._pending = buf
+                return []
+            self._started = True
+            buf = buf.removeprefix(_BOM)
+        if self._skip_lf and buf[:1] == b"\n":
+            buf = buf[1:]  # second half of a "\r\n" whose "\r" ended the previous read
+            self._skip_lf = False
+        if not buf:
+            return []
+        lines = buf.splitlines(keepends=True)
+        # A bare "\r" ends a line at once (no waiting for a possible "\n"); the last piece is
+        # kept for the next read only when it has no line ending at all.
+        if lines and not lines[-1].endswith((b"\n", b"\r")):
+            self._pending = lines.pop()
+        else:
+            self._pending = b""
+        self._skip_lf = bool(lines) and lines[-1].endswith(b"\r")
+        events: list[SSEEvent] = []
+        for raw in lines:
+            self._line(raw.rstrip(b"\r\n"), now, events)
+        return events
+
+    def _line(self, line: bytes, now: float, out: list[SSEEvent]) -> None:
+        if not line:
+            self._dispatch(now, out)
+            return
+        if line[0] == 0x3A:  # ":" comment / keep-alive
+            return
+        name, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            self._data.append(value.decode("utf-8", "replace"))
+        elif name == b"event":
+            self._event = value.decode("utf-8", "replace")
+        elif name == b"id":
+            self._id = value.decode("utf-8", "replace")
+
+    def _dispatch(self, now: float, out: list[SSEEvent]) -> None:
+        if self._data:
+            out.append(SSEEvent("\n".join(self._data), now, self._event, self._id))
+        self._data = []
+        self._event = None

@@ -1,0 +1,167 @@
+"""Measurement functions against hand-made streams with known answers."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from suite.driver.measure import (
+    StreamAccumulator,
+    cache_status,
+    error_message,
+    measure_http_error,
+    measure_json,
+    measure_stream,
+)
+from suite.driver.sse import SSEEvent
+from suite.tokens import count_tokens
+
+T_SEND = 100.0
+
+
+def ev(t: float, obj: object | str) -> SSEEvent:
+    return SSEEvent(obj if isinstance(obj, str) else orjson.dumps(obj).decode(), T_SEND + t)
+
+
+def content(t: float, text: str | None, rid: str = "chatcmpl-1") -> SSEEvent:
+    delta = {"content": text} if text is not None else {"role": "assistant"}
+    return ev(t, {"id": rid, "choices": [{"index": 0, "delta": delta}]})
+
+
+USAGE = {"prompt_tokens": 42, "completion_tokens": 3,
+         "prompt_tokens_details": {"cached_tokens": 32}}
+FULL = [
+    content(0.05, None),          # role-only chunk: not a token
+    content(0.20, "Hel"),         # TTFT = 0.20
+    content(0.25, "lo"),          # gap 0.05
+    content(0.30, ""),            # empty content: not a token, no gap
+    content(0.40, "!"),           # gap 0.15
+    ev(0.45, {"id": "chatcmpl-1", "choices": [], "usage": USAGE}),
+    ev(0.50, "[DONE]"),
+]
+
+
+def test_full_stream_known_answer() -> None:
+    m = measure_stream(FULL, T_SEND, T_SEND + 0.6, "gpt-4o", prompt_tokens=40, cache="miss")
+    assert m.ok and m.error is None and m.status == 200
+    assert m.ttft == pytest.approx(0.20)
+    assert m.itl == pytest.approx([0.05, 0.15])
+    assert m.e2e == pytest.approx(0.6)
+    assert (m.prompt_tokens, m.completion_tokens, m.cached_tokens) == (42, 3, 32)
+    assert m.tokens_source == "usage"
+    assert m.response_id == "chatcmpl-1"
+    assert m.cache == "miss"
+
+
+def test_without_usage_counts_received_text_with_tiktoken() -> None:
+    events = [e for e in FULL if "usage" not in e.data]
+    m = measure_stream(events, T_SEND, T_SEND + 0.6, "gpt-4o", prompt_tokens=40)
+    assert m.ok
+    assert m.tokens_source == "tiktoken"
+    assert m.completion_tokens == count_tokens("Hello!", "gpt-4o")
+    assert m.prompt_tokens == 40  # the corpus's own tiktoken count
+    assert m.cached_tokens is None
+
+
+def test_usage_without_details_leaves_cached_tokens_unmeasured() -> None:
+    events = [*FULL[:5], ev(0.45, {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}}),
+              FULL[-1]]
+    m = measure_stream(events, T_SEND, T_SEND + 0.6, "gpt-4o")
+    assert (m.prompt_tokens, m.completion_tokens, m.cached_tokens) == (5, 3, None)
+
+
+def test_single_content_chunk_has_empty_itl() -> None:
+    m = measure_stream([content(0.3, "all at once"), ev(0.31, "[DONE]")], T_SEND, T_SEND + 0.32, "gpt-4o")
+    assert m.ok and m.ttft == pytest.approx(0.3) and m.itl == []
+
+
+@pytest.mark.parametrize("events, kind, fragment", [
+    (FULL[:-1], "stream_incomplete", "without [DONE] after 3 content chunk(s)"),
+    ([*FULL[:3], SSEEvent('{"error": {"message": "overloaded"}}', T_SEND + 0.3, "error")],
+     "stream_incomplete", "error event: overloaded"),
+    ([*FULL[:3], ev(0.3, {"error": {"message": "upstream died"}})], "stream_incomplete", "upstream died"),
+    ([*FULL[:3], ev(0.3, "{not json")], "invalid_json", "chunk is not JSON"),
+    ([*FULL[:3], ev(0.3, "[1, 2]")], "invalid_json", "not a JSON object"),
+    ([content(0.1, None), ev(0.2, "[DONE]")], "empty_content", "no content"),
+], ids=["no-done", "error-event", "error-chunk", "garbage", "not-object", "empty"])
+def test_failed_streams(events: list[SSEEvent], kind: str, fragment: str) -> None:
+    m = measure_stream(events, T_SEND, T_SEND + 1.0, "gpt-4o")
+    assert not m.ok
+    assert m.error is not None and m.error["kind"] == kind
+    assert fragment in m.error["message"]
+    assert m.e2e == pytest.approx(1.0)
+
+
+def test_cut_stream_keeps_what_was_measured() -> None:
+    acc = StreamAccumulator(T_SEND, "gpt-4o")
+    for e in FULL[:3]:
+        assert acc.add(e)
+    acc.cut("HTTPParseError: Incomplete response.")
+    m = acc.finish(T_SEND + 0.4)
+    assert not m.ok
+    assert m.error == {"kind": "stream_incomplete", "message": "connection lost after 2 content "
+                       "chunk(s): HTTPParseError: Incomplete response."}
+    assert m.ttft == pytest.approx(0.2) and m.itl == pytest.approx([0.05])
+    assert m.completion_tokens == count_tokens("Hello", "gpt-4o")
+
+
+def test_accumulator_stops_at_done() -> None:
+    acc = StreamAccumulator(T_SEND, "gpt-4o")
+    assert acc.add(content(0.1, "x"))
+    assert not acc.add(ev(0.2, "[DONE]"))
+
+
+def test_json_body_known_answer() -> None:
+    body = orjson.dumps({"id": "chatcmpl-9", "choices": [{"message": {"role": "assistant",
+                                                                      "content": "Hi there"}}],
+                         "usage": USAGE})
+    m = measure_json(body, T_SEND, T_SEND + 0.8, "gpt-4o", cache="hit")
+    assert m.ok and m.ttft is None and m.itl is None
+    assert m.e2e == pytest.approx(0.8)
+    assert (m.completion_tokens, m.cached_tokens, m.tokens_source) == (3, 32, "usage")
+    assert (m.response_id, m.cache) == ("chatcmpl-9", "hit")
+
+
+def test_json_body_without_usage() -> None:
+    body = orjson.dumps({"choices": [{"message": {"content": "Hi there"}}]})
+    m = measure_json(body, T_SEND, T_SEND + 0.1, "gpt-4o", prompt_tokens=7)
+    assert m.ok and m.response_id is None
+    assert (m.completion_tokens, m.prompt_tokens, m.tokens_source) == (
+        count_tokens("Hi there", "gpt-4o"), 7, "tiktoken")
+
+
+@pytest.mark.parametrize("body, kind", [
+    (b"<html>oops</html>", "invalid_json"),
+    (b'{"error": {"message": "bad"}}', "invalid_json"),
+    (b'{"choices": [{"message": {"content": ""}}]}', "empty_content"),
+], ids=["html", "error-object", "empty"])
+def test_bad_json_bodies(body: bytes, kind: str) -> None:
+    m = measure_json(body, T_SEND, T_SEND + 0.1, "gpt-4o")
+    assert not m.ok and m.error is not None and m.error["kind"] == kind
+
+
+@pytest.mark.parametrize("status, body, message", [
+    (429, b'{"error": {"message": "Rate limit reached", "type": "rate_limit"}}', "Rate limit reached"),
+    (500, b'{"error": "boom"}', "boom"),
+    (503, b'{"message": "down for maintenance"}', "down for maintenance"),
+    (502, b"<h1>Bad Gateway</h1>\n", "<h1>Bad Gateway</h1>"),
+    (500, b"", "(empty body)"),
+])
+def test_http_errors(status: int, body: bytes, message: str) -> None:
+    m = measure_http_error(status, body, T_SEND, T_SEND + 0.01, cache=None)
+    assert not m.ok and m.status == status
+    assert m.error == {"kind": f"http_{status}", "message": message}
+    assert m.e2e == pytest.approx(0.01)
+    assert m.ttft is None and m.completion_tokens is None
+
+
+def test_error_message_truncates_long_text() -> None:
+    assert len(error_message(b"x" * 1000)) == 300
+
+
+@pytest.mark.parametrize("header, want", [
+    ("HIT", "hit"), ("MISS", "miss"), ("hit", "hit"), (" Miss ", "miss"), (None, None),
+    ("BYPASS", None), ("", None),
+])
+def test_cache_status(header: str | None, want: str | None) -> None:
+    assert cache_status(header) == want

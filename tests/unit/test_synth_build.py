@@ -1,0 +1,143 @@
+"""Corpus building: deterministic, exact repeat ratio, honest keys, self-describing manifest."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from suite.errors import CorpusError, SpecError
+from suite.records import manifest_path, read_corpus, request_key
+from suite.synth import build_corpus, build_manifest, load_spec, parse_spec, plan_repeats, write_corpus
+from suite.synth.spec import ScenarioSpec
+from suite.tokens import count_chat_tokens
+
+from .test_synth_spec import BASE, BUNDLED
+
+
+@pytest.fixture(scope="module")
+def small_spec() -> ScenarioSpec:
+    return parse_spec(BASE, "base.yaml")
+
+
+def with_(spec: ScenarioSpec, **changes: object) -> ScenarioSpec:
+    return replace(spec, **changes)
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
+    spec = load_spec(BUNDLED, {"n": 300})
+    paths = []
+    for name in ("a", "b"):
+        requests = build_corpus(spec, 11)
+        paths.append(write_corpus(tmp_path / f"{name}.jsonl", requests, build_manifest(spec, 11, requests)))
+    (a, ma), (b, mb) = paths
+    assert a.read_bytes() == b.read_bytes()
+    assert ma.read_bytes() == mb.read_bytes()
+    assert ma == manifest_path(a)
+
+
+def test_other_seed_gives_other_corpus(small_spec: ScenarioSpec) -> None:
+    first = build_corpus(with_(small_spec, n=50), 1)
+    second = build_corpus(with_(small_spec, n=50), 2)
+    assert [r.key for r in first] != [r.key for r in second]
+
+
+def test_default_seed_is_the_specs(small_spec: ScenarioSpec) -> None:
+    spec = with_(small_spec, n=20, seed=5)
+    assert build_corpus(spec) == build_corpus(spec, 5)
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.3, 0.9])
+def test_achieved_repeat_ratio_is_within_one_point(small_spec: ScenarioSpec, ratio: float) -> None:
+    requests = build_corpus(with_(small_spec, n=2000, repeat_ratio=ratio), 3)
+    achieved = sum(r.repeat_of is not None for r in requests) / len(requests)
+    assert abs(achieved - ratio) <= 0.01
+
+
+def test_repeats_copy_their_original_and_point_back(small_spec: ScenarioSpec) -> None:
+    requests = build_corpus(with_(small_spec, n=500, repeat_ratio=0.4), 4)
+    position = {r.id: i for i, r in enumerate(requests)}
+    for i, request in enumerate(requests):
+        if request.repeat_of is None:
+            continue
+        original = requests[position[request.repeat_of]]
+        assert position[request.repeat_of] < i and original.repeat_of is None
+        for name in ("key", "messages", "model", "max_tokens", "temperature", "intent"):
+            assert getattr(request, name) == getattr(original, name)
+        assert request.prompt_tokens == original.prompt_tokens and request.session != original.session
+
+
+def test_fresh_keys_are_unique_and_match_request_key(small_spec: ScenarioSpec) -> None:
+    requests = build_corpus(with_(small_spec, n=500, repeat_ratio=0.4), 5)
+    fresh = [r for r in requests if r.repeat_of is None]
+    assert len({r.key for r in fresh}) == len(fresh)
+    for r in fresh[:50]:
+        assert r.key == request_key(r.model, r.messages, r.max_tokens, r.temperature)
+        assert r.prompt_tokens == count_chat_tokens(r.messages, r.model)
+
+
+def test_first_request_is_fresh_and_ids_are_sequential(small_spec: ScenarioSpec) -> None:
+    requests = build_corpus(with_(small_spec, n=30, repeat_ratio=0.9), 6)
+    assert requests[0].repeat_of is None
+    assert [r.id for r in requests[:3]] == ["r000001", "r000002", "r000003"]
+    assert all(r.t is None and r.turn == 0 for r in requests)
+    assert len({r.session for r in requests}) == 30
+
+
+def test_manifest_reports_requested_and_achieved(small_spec: ScenarioSpec) -> None:
+    spec = with_(small_spec, n=1000, repeat_ratio=0.3)
+    requests = build_corpus(spec, 7)
+    manifest = build_manifest(spec, 7, requests)
+    unique = len({r.key for r in requests})
+    assert manifest["unique_keys"] == unique
+    assert manifest["theoretical_hit_ratio"] == (1000 - unique) / 1000
+    assert manifest["repeat_ratio"] == {"requested": 0.3, "achieved": 0.3}
+    assert manifest["seed"] == 7 and manifest["n"] == 1000
+    assert set(manifest["prompt_tokens"]) == {"p50", "p90", "p99", "min", "max", "total"}
+    assert "time" not in str(sorted(manifest)) and manifest["spec"]["repeat_ratio"] == 0.3
+
+
+def test_model_mix_is_honored_roughly() -> None:
+    spec = replace(parse_spec({**BASE, "models": {"gpt-4o": 3, "gpt-5-mini": 1}}, "m.yaml"), n=2000)
+    manifest = build_manifest(spec, 8, build_corpus(spec, 8))
+    assert manifest["model_mix"]["requested"] == {"gpt-4o": 0.75, "gpt-5-mini": 0.25}
+    assert abs(manifest["model_mix"]["achieved"]["gpt-4o"] - 0.75) < 0.04
+
+
+def test_written_corpus_reads_back(tmp_path: Path, small_spec: ScenarioSpec) -> None:
+    spec = with_(small_spec, n=40, repeat_ratio=0.25)
+    requests = build_corpus(spec, 9)
+    path, _ = write_corpus(tmp_path / "c.jsonl", requests, build_manifest(spec, 9, requests))
+    assert read_corpus(path) == requests
+
+
+def test_manifest_of_other_requests_is_refused(tmp_path: Path, small_spec: ScenarioSpec) -> None:
+    spec = with_(small_spec, n=10)
+    manifest = build_manifest(spec, 1, build_corpus(spec, 1))
+    with pytest.raises(CorpusError, match="corpus_sha256 does not match"):
+        write_corpus(tmp_path / "c.jsonl", build_corpus(spec, 2), manifest)
+
+
+def test_constant_arrivals(small_spec: ScenarioSpec) -> None:
+    spec = parse_spec({**BASE, "arrival": {"process": "constant", "rate": 4}}, "a.yaml")
+    assert [r.t for r in build_corpus(replace(spec, n=4), 1)] == [0.0, 0.25, 0.5, 0.75]
+
+
+def test_too_little_variety_is_a_spec_error() -> None:
+    raw = {**BASE, "models": {"gpt-4o": 1}, "slots": {},
+           "intents": [{"name": "hello", "weight": 1, "templates": ["Hello?", "Hi?"]}]}
+    spec = replace(parse_spec(raw, "tiny.yaml"), n=3)
+    with pytest.raises(SpecError) as err:
+        build_corpus(spec, 1)
+    assert str(err.value) == ("tiny.yaml: intents: 'hello' gave no new distinct request in 200 attempts at "
+                              "request 3 of 3: its templates have too little variety (add templates or "
+                              "slots to it, or lower n).")
+
+
+@pytest.mark.parametrize(("n", "ratio", "repeats"), [(1, 0.9, 0), (10, 0.0, 0), (10, 0.25, 2), (10, 0.99, 9)])
+def test_plan_repeats_counts(n: int, ratio: float, repeats: int) -> None:
+    plan = plan_repeats(n, ratio, random.Random(0))
+    assert sum(p is not None for p in plan) == repeats and plan[0] is None
+    assert all(p is None or (p < i and plan[p] is None) for i, p in enumerate(plan))
