@@ -56,7 +56,7 @@ class MockConfig:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
+    return isinstance(v, int | float) and not isinstance(v, bool) and not math.isnan(v)
 
 
 def _count(v: Any) -> bool:

@@ -55,7 +55,7 @@ class ChatRequest:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def _is_int(v: Any) -> bool:

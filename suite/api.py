@@ -73,9 +73,8 @@ def analyze(run_dir: Path) -> Analysis:
     """Request log → summary.json, CSVs, charts and report.html in the run folder."""
     from suite import analyze as stage
 
-    summary, frame = stage.analyze_run(run_dir)
-    files = stage.write_reports(run_dir, summary, frame)
-    return Analysis(run_dir, summary, files)
+    summary, files = stage.analyze_and_write(run_dir)
+    return Analysis(run_dir, summary, list(files))
 
 
 def run(corpus: Path, target: str, out_root: Path, *, users: int, spawn_rate: float, duration_s: float,

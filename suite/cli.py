@@ -57,8 +57,7 @@ class RunProgress:
 def _print_summary(analysis: api.Analysis) -> None:
     from suite.analyze import render_summary_table
 
-    for renderable in render_summary_table(analysis.summary):
-        console.print(renderable)
+    console.print(render_summary_table(analysis.summary))
     console.print(f"[bold]report:[/] {analysis.run_dir / 'report.html'}")
 
 
@@ -71,6 +70,13 @@ def _run_command(fn: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         err_console.print("[bold red]Interrupted.[/]")
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: say so in one line; the traceback only on request
+        if os.environ.get("LLMSUITE_DEBUG"):
+            raise
+        err_console.print(f"[bold red]Internal error:[/] {type(exc).__name__}: {exc}. This is a bug in "
+                          "llmsuite; re-run with LLMSUITE_DEBUG=1 for the traceback and report it.",
+                          highlight=False, soft_wrap=True)
+        sys.exit(70)
     sys.exit(code)
 
 

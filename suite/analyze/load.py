@@ -1,12 +1,16 @@
 """Read a run directory: ``requests.jsonl`` into a columnar DataFrame, ``run.json`` into ``RunMeta``.
 
-The log is parsed with orjson in one call (all lines as one JSON array) and turned into typed
-columns directly, which is several times faster than ``pandas.read_json(lines=True)``. A field that
+The log is parsed line by line with orjson (garbage collector paused) and turned into typed columns
+directly, which is several times faster than ``pandas.read_json(lines=True)``. A field that
 was not recorded stays missing (NaN / None / <NA>) — nothing is filled in.
 """
 
 from __future__ import annotations
 
+import gc
+import operator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ FLOAT_FIELDS = ("t_start", "scheduled", "ttft", "e2e", "prompt_tokens", "complet
 TEXT_FIELDS = ("id", "model", "target", "worker", "tokens_source", "cache", "response_id")
 FLAG_FIELDS = ("repeat", "stream")
 REQUIRED_FIELDS = ("id", "model", "t_start")
+ALL_FIELDS = (*FLOAT_FIELDS, *TEXT_FIELDS, *FLAG_FIELDS, "ok", "itl", "error")
 
 
 @dataclass
@@ -41,54 +46,63 @@ def requests_path(run_dir: Path) -> Path:
     return Path(run_dir) / REQUESTS_FILE
 
 
-def _raw_lines(path: Path) -> list[tuple[int, bytes]]:
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building many small containers: with it on, parsing 200k records
+    spends most of its time in repeated full collections (3.5 s instead of 0.8 s)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        data = path.read_bytes()
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _raw_lines(path: Path) -> list[bytes]:
+    try:
+        return path.read_bytes().split(b"\n")
     except FileNotFoundError:
         raise AnalysisError(f"{path}: no request log here. Run a load test first (llmsuite run ...) "
                             "or point at a run directory that contains requests.jsonl.") from None
     except OSError as exc:
         raise AnalysisError(f"{path}: cannot read the request log ({exc.strerror}).") from None
-    return [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
 
 
-def _bad_line(path: Path, lines: list[tuple[int, bytes]]) -> AnalysisError:
-    """Find the first line that is not a JSON object and name it (the fast path failed)."""
-    for lineno, line in lines:
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            return AnalysisError(f"{path}:{lineno}: not valid JSON ({exc}). Fix or remove the line.")
-        if not isinstance(obj, dict):
-            return AnalysisError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}.")
-    return AnalysisError(f"{path}: not valid JSON lines.")
+def _parse_line(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise AnalysisError(f"{path}:{lineno}: not valid JSON ({exc}). Fix or remove the line.") from None
+    if not isinstance(obj, dict):
+        raise AnalysisError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}.")
+    return obj
 
 
 def parse_records(path: Path) -> list[dict[str, Any]]:
     """Every line of the log as a dict; an empty log or a bad line is an AnalysisError."""
     lines = _raw_lines(path)
-    if not lines:
+    with gc_paused():
+        rows = [_parse_line(path, n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not rows:
         raise AnalysisError(f"{path}: the request log is empty (no request was recorded). Check that "
                             "the run sent traffic (target reachable, corpus not empty) and run it again.")
-    try:
-        rows = orjson.loads(b"[" + b",".join(line for _, line in lines) + b"]")
-    except orjson.JSONDecodeError:
-        raise _bad_line(path, lines) from None
-    if not all(isinstance(row, dict) for row in rows):
-        raise _bad_line(path, lines)
     return rows
 
 
-def _check_required(path: Path, rows: list[dict[str, Any]]) -> None:
-    for i, row in enumerate(rows):
-        missing = [name for name in REQUIRED_FIELDS if row.get(name) is None]
-        if missing:
+def _check_required(path: Path, columns: dict[str, Any]) -> None:
+    """Every record has id, model and t_start (checked on the built columns: one pass each)."""
+    for name in REQUIRED_FIELDS:
+        absent = pd.isna(columns[name])
+        if absent.any():
+            i = int(np.flatnonzero(absent)[0])
+            missing = [n for n in REQUIRED_FIELDS if pd.isna(columns[n][i])]
             raise AnalysisError(
-                f"{path}: record {i + 1} (id {row.get('id')!r}) lacks {', '.join(missing)}; every record "
+                f"{path}: record {i + 1} (id {columns['id'][i]!r}) lacks {', '.join(missing)}; every record "
                 "needs id, model and t_start. Was it written by llmsuite's driver?")
 
 
-def _floats(path: Path, name: str, values: list[Any]) -> np.ndarray:
+def _floats(path: Path, name: str, values: Sequence[Any]) -> np.ndarray:
     try:
         return np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -96,31 +110,48 @@ def _floats(path: Path, name: str, values: list[Any]) -> np.ndarray:
         raise AnalysisError(f"{path}: field {name!r} holds {bad!r}; it must be a number or null.") from None
 
 
-def _error_parts(rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
-    errors = [row.get("error") for row in rows]
+def _flags(path: Path, name: str, values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
+    try:
+        return pd.array(values, dtype="boolean")
+    except (TypeError, ValueError):
+        bad = next(v for v in values if v is not None and not isinstance(v, bool))
+        raise AnalysisError(f"{path}: field {name!r} holds {bad!r}; it must be true, false or null.") \
+            from None
+
+
+def _error_parts(errors: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     kinds = [e.get("kind") if isinstance(e, dict) else None for e in errors]
     messages = [e.get("message") if isinstance(e, dict) else None for e in errors]
     return kinds, messages
 
 
+def transpose(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, Sequence[Any]]:
+    """All fields in one pass over the records: they are large dicts scattered in memory, so a pass
+    per column costs about twice as much. Records lacking a field take the slower ``get`` path."""
+    try:
+        table = list(map(operator.itemgetter(*names), rows))
+    except KeyError:
+        table = [tuple(row.get(name) for name in names) for row in rows]
+    return dict(zip(names, zip(*table, strict=True), strict=True))
+
+
 def records_frame(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Typed columns: floats (NaN = not measured), text (None), nullable flags, lists for ``itl``."""
-    _check_required(path, rows)
-    columns: dict[str, Any] = {}
-    for name in FLOAT_FIELDS:
-        columns[name] = _floats(path, name, [r.get(name) for r in rows])
-    for name in TEXT_FIELDS:
-        columns[name] = np.array([r.get(name) for r in rows], dtype=object)
-    for name in FLAG_FIELDS:
-        columns[name] = pd.array([r.get(name) for r in rows], dtype="boolean")
-    columns["ok"] = np.array([r.get("ok") is True for r in rows], dtype=bool)
-    columns["itl"] = pd.Series([r.get("itl") for r in rows], dtype=object)
-    columns["error_kind"], columns["error_message"] = _error_parts(rows)
+    raw = transpose(rows, ALL_FIELDS)
+    columns: dict[str, Any] = {name: _floats(path, name, raw[name]) for name in FLOAT_FIELDS}
+    columns.update({name: np.array(raw[name], dtype=object) for name in TEXT_FIELDS})
+    columns.update({name: _flags(path, name, raw[name]) for name in FLAG_FIELDS})
+    columns["ok"] = np.array([v is True for v in raw["ok"]], dtype=bool)
+    columns["itl"] = pd.Series(raw["itl"], dtype=object)
+    columns["error_kind"], columns["error_message"] = _error_parts(raw["error"])
+    _check_required(path, columns)
     return pd.DataFrame(columns)
 
 
 def load_requests(path: Path) -> pd.DataFrame:
-    return records_frame(path, parse_records(path))
+    rows = parse_records(path)
+    with gc_paused():
+        return records_frame(path, rows)
 
 
 def load_meta(run_dir: Path) -> tuple[RunMeta | None, str | None]:

@@ -9,6 +9,7 @@ the caller says why.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -60,9 +61,15 @@ def tpot(e2e: Any, ttft: Any, completion_tokens: Any) -> np.ndarray:
 
 
 def pooled_gaps(itl_lists: Iterable[Any]) -> np.ndarray:
-    """Every inter-token gap of every request in one array (each gap counts once)."""
-    parts = [np.asarray(gaps, dtype=np.float64) for gaps in itl_lists if isinstance(gaps, list) and gaps]
-    return finite(np.concatenate(parts)) if parts else np.empty(0)
+    """Every inter-token gap of every request in one array (each gap counts once); an entry that is
+    not a list (a summary, or null) holds no gaps."""
+    lists = [gaps for gaps in itl_lists if isinstance(gaps, list) and gaps]
+    if not lists:
+        return np.empty(0)
+    try:
+        return finite(np.fromiter(chain.from_iterable(lists), dtype=np.float64))
+    except (TypeError, ValueError):  # a null inside a list: take the slow path, null becomes NaN
+        return finite(np.concatenate([np.asarray(gaps, dtype=np.float64) for gaps in lists]))
 
 
 def window(t_start: Any, e2e: Any) -> tuple[float, float]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from suite.driver.sse import SSEEvent
+from suite.driver.sse import DONE, SSEEvent
 from suite.tokens import count_tokens
 
 # Error kinds a record can carry (``error["kind"]``), besides ``http_<status>``.
@@ -125,12 +125,12 @@ def _count_fallback(m: Measured, text: str, model: str, prompt_tokens: int | Non
 
 
 def _delta_content(chunk: Mapping[str, Any]) -> str | None:
-    choices = chunk.get("choices")
-    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+    """``choices[0].delta.content`` if it is a string; any other shape has no content."""
+    try:
+        content = chunk["choices"][0]["delta"]["content"]
+    except (KeyError, IndexError, TypeError):
         return None
-    delta = choices[0].get("delta")
-    content = delta.get("content") if isinstance(delta, dict) else None
-    return content if isinstance(content, str) else None
+    return content if type(content) is str else None
 
 
 class StreamAccumulator:
@@ -153,32 +153,34 @@ class StreamAccumulator:
         self.problem: dict[str, str] | None = None
 
     def add(self, ev: SSEEvent) -> bool:
-        if ev.done:
+        """Fold one event in (hot path: once per token, so checks are ordered by frequency)."""
+        data = ev.data
+        if data == DONE:
             self.done = True
             return False
         if ev.event == "error":
-            self.problem = error("stream_incomplete", f"error event: {error_message(ev.data.encode())}")
+            self.problem = error("stream_incomplete", f"error event: {error_message(data.encode())}")
             return False
         try:
-            chunk = orjson.loads(ev.data)
+            chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
-            self.problem = error("invalid_json", f"chunk is not JSON: {ev.data[:120]!r}")
+            self.problem = error("invalid_json", f"chunk is not JSON: {data[:120]!r}")
             return False
-        if not isinstance(chunk, dict):
-            self.problem = error("invalid_json", f"chunk is not a JSON object: {ev.data[:120]!r}")
+        if type(chunk) is not dict:
+            self.problem = error("invalid_json", f"chunk is not a JSON object: {data[:120]!r}")
             return False
-        return self._chunk(chunk, ev.t)
-
-    def _chunk(self, chunk: dict[str, Any], t: float) -> bool:
         if "error" in chunk:
-            self.problem = error("stream_incomplete", f"error chunk: {error_message(orjson.dumps(chunk))}")
+            self.problem = error("stream_incomplete", f"error chunk: {error_message(data.encode())}")
             return False
-        if self.response_id is None and isinstance(chunk.get("id"), str):
-            self.response_id = chunk["id"]
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = chunk["usage"]
+        if self.response_id is None:
+            rid = chunk.get("id")
+            self.response_id = rid if type(rid) is str else None
+        usage = chunk.get("usage")
+        if usage is not None and type(usage) is dict:
+            self.usage = usage
         content = _delta_content(chunk)
         if content:
+            t = ev.t
             if self.first is None:
                 self.first = t
             else:

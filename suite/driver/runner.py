@@ -112,14 +112,17 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
              locust_args: Sequence[str] = (), run_id: str | None = None,
              target_path: str = DEFAULT_TARGET_PATH,
              timeout_s: float = DEFAULT_TIMEOUT_S,
-             stop_timeout_s: float = STOP_TIMEOUT_S) -> RunResult:
+             stop_timeout_s: float = STOP_TIMEOUT_S,
+             max_wall_s: float | None = None) -> RunResult:
     """Replay ``corpus`` against ``target`` with ``users`` closed-loop Locust users.
 
     Writes ``out_dir/<run_id>/{requests.jsonl, run.json, locust_*.csv, locust.log}``. Stops when
     the corpus is exhausted or ``duration_s`` is over (in-flight requests get ``stop_timeout_s``
     to finish, then are recorded as ``cancelled``). Raises CorpusError, TargetError (target
     unreachable), SpecError, or RunError (Locust failed, or the log does not hold exactly one
-    record per request sent).
+    record per request sent). ``max_wall_s`` bounds the whole Locust process (default: duration
+    + ramp-up + stop timeout + 60 s); past it Locust gets SIGTERM (in-flight requests are
+    recorded ``cancelled``), then SIGKILL, and the run is a RunError.
     """
     _validate(users, spawn_rate, duration_s, target, stop_timeout_s)
     target = target.rstrip("/")
@@ -137,7 +140,7 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
                           spawn_rate=spawn_rate)
     cmd = locust_command(target, users, spawn_rate, duration_s, run_dir / "locust", locust_args,
                          stop_timeout_s)
-    budget = duration_s + users / spawn_rate + stop_timeout_s + STARTUP_MARGIN_S
+    budget = max_wall_s or duration_s + users / spawn_rate + stop_timeout_s + STARTUP_MARGIN_S
     t0 = time.monotonic()
     code, overran = _run_locust(cmd, config, run_dir, budget, len(requests), progress,
                                 stop_timeout_s)

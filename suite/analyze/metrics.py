@@ -1,0 +1,53 @@
+"""Summary building blocks: a number with its unit, a latency distribution, or a stated absence.
+
+Rule: a metric that cannot be computed is ``{"value": null, "why": "..."}`` (or a distribution with
+``"n": 0`` and a ``why``) — never a default. ``collect_missing`` lists every such ``why`` so reports
+can say what was not measured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from suite.analyze.stats import LATENCY_PERCENTILES, finite, percentiles
+
+
+def value(number: float | None, why: str, unit: str | None = None) -> dict[str, Any]:
+    """A scalar metric: ``{"value": x, "unit": u}``, or ``{"value": None, "why": why}``."""
+    out: dict[str, Any] = {"value": number} if number is not None else {"value": None, "why": why}
+    if unit:
+        out["unit"] = unit
+    return out
+
+
+def dist(values: Any, why: str, unit: str = "s") -> dict[str, Any]:
+    """A distribution: sample size and p50/p95/p99 of every finite value, or ``n: 0`` and why."""
+    arr = finite(values)
+    points = percentiles(arr)
+    if points is None:
+        empty = {f"p{q}": None for q in LATENCY_PERCENTILES}
+        return {"n": 0, **empty, "unit": unit, "why": why}
+    return {"n": int(arr.size), **points, "unit": unit}
+
+
+def flags(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A nullable boolean column as a plain mask (unknown counts as False)."""
+    return frame[name].to_numpy(dtype=bool, na_value=False)
+
+
+def column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy()
+
+
+def collect_missing(node: Any, path: str = "") -> list[dict[str, str]]:
+    """Every ``why`` in the summary tree, with its dotted path (``models.gpt-4o.ttft``)."""
+    found: list[dict[str, str]] = []
+    if isinstance(node, dict):
+        if path and isinstance(node.get("why"), str):
+            found.append({"path": path, "why": node["why"]})
+        for key, child in node.items():
+            found += collect_missing(child, f"{path}.{key}" if path else str(key))
+    return found

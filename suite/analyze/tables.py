@@ -1,0 +1,70 @@
+"""Terminal rendering of a summary with rich: the same tables as the HTML report, as renderables.
+
+Cells are ``rich.text.Text`` objects, never markup strings: a model name or error message like
+``[bold]`` must print as written, not be interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from suite.analyze.rows import (
+    CACHE_COLUMNS,
+    ERROR_COLUMNS,
+    LATENCY_COLUMNS,
+    RATE_COLUMNS,
+    Column,
+    cache_blocks,
+    cache_facts,
+    cells,
+    model_blocks,
+    run_rows,
+)
+
+
+def _table(title: str, headers: Iterable[str], rows: Iterable[Iterable[str]], left: int = 1) -> Table:
+    """A table whose first ``left`` columns are labels (left-aligned, unwrapped) and the rest numbers."""
+    table = Table(title=Text(title, style="bold"), title_justify="left")
+    for i, header in enumerate(headers):
+        justify = "left" if i < left else "right"
+        table.add_column(Text(header), justify=justify, no_wrap=i == 0, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def _columns(title: str, columns: tuple[Column, ...], blocks: list[tuple[str, dict[str, Any]]]) -> Table:
+    rows = ([name, *cells(columns, block)] for name, block in blocks)
+    return _table(title, ["model", *(c.header for c in columns)], rows)
+
+
+def headline_text(summary: dict[str, Any]) -> Text:
+    text = Text()
+    for sentence in summary["headlines"]:
+        text.append("• ", style="bold")
+        text.append(sentence + "\n")
+    return text
+
+
+def render_summary_table(summary: dict[str, Any]) -> RenderableType:
+    """Headlines, run facts, per-model latency, cache and errors tables, as one rich ``Group``."""
+    parts: list[RenderableType] = [
+        headline_text(summary),
+        _table("Run", ["field", "value"], run_rows(summary["run"]), left=2),
+        _columns("Latency", LATENCY_COLUMNS, model_blocks(summary)),
+        _columns("Per-token latency and throughput", RATE_COLUMNS, model_blocks(summary)),
+        _table("Cache", ["fact", "value"], cache_facts(summary["cache"])),
+        _columns("Cache hits vs misses (E2E)", CACHE_COLUMNS, cache_blocks(summary)),
+    ]
+    if summary["totals"]["errors"]:
+        rows = [cells(ERROR_COLUMNS, row) for row in summary["totals"]["errors"]]
+        parts.append(_table("Errors", [c.header for c in ERROR_COLUMNS], rows, left=len(ERROR_COLUMNS)))
+    if summary["missing"]:
+        parts.append(Text(f"{len(summary['missing'])} metrics not measured in this run "
+                          "(see summary.json 'missing' or report.html).", style="dim"))
+    return Group(*parts)

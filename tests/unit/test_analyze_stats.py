@@ -1,0 +1,57 @@
+"""Pure statistics: known inputs, exact answers (numpy's linear percentiles, documented in stats.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from suite.analyze import stats
+
+
+def test_percentiles_of_1_to_100_use_numpy_linear() -> None:
+    assert stats.percentiles(np.arange(1, 101)) == {"p50": 50.5, "p95": 95.05, "p99": pytest.approx(99.01)}
+
+
+def test_percentiles_ignore_not_measured_values() -> None:
+    assert stats.percentiles([1.0, math.nan, 3.0], (50,)) == {"p50": 2.0}
+    assert stats.percentiles([math.nan]) is None
+    assert stats.percentiles([]) is None
+
+
+@pytest.mark.parametrize(("miss", "hit", "expected"), [
+    (0.3, 0.01, 30.0), (None, 0.01, None), (0.3, None, None), (0.3, 0.0, None),
+])
+def test_speedup(miss: float | None, hit: float | None, expected: float | None) -> None:
+    result = stats.speedup(miss, hit)
+    assert result == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize(("h", "bound"), [(0.0, 1.0), (0.5, 2.0), (0.75, 4.0), (1.0, None), (None, None)])
+def test_gain_bound(h: float | None, bound: float | None) -> None:
+    assert stats.gain_bound(h) == bound
+
+
+def test_tpot_excludes_first_token_and_single_token_replies() -> None:
+    result = stats.tpot([1.0, 2.0, 0.5, math.nan], [0.1, 0.2, 0.1, 0.1], [10, 1, 5, 3])
+    assert result.tolist() == pytest.approx([0.1, 0.1])
+
+
+def test_pooled_gaps_counts_every_gap_once() -> None:
+    gaps = stats.pooled_gaps([[0.1, 0.2], None, [], [0.3], {"p50": 1.0}])
+    assert gaps.tolist() == [0.1, 0.2, 0.3]
+    assert stats.pooled_gaps([None]).size == 0
+
+
+def test_window_spans_first_send_to_last_end() -> None:
+    assert stats.window([100.0, 101.0, 102.0], [1.0, 5.0, math.nan]) == (100.0, 106.0)
+
+
+def test_ratio_and_share() -> None:
+    assert stats.ratio(1, 4) == 0.25 and stats.ratio(1, 0) is None
+    assert stats.share([True, False, False, False]) == 0.25 and stats.share([]) is None
+
+
+def test_pooled_gaps_with_a_null_inside_a_list() -> None:
+    assert stats.pooled_gaps([[0.1, None], [0.2]]).tolist() == [0.1, 0.2]

@@ -1,0 +1,126 @@
+"""Record building, the append-only writer, the completeness check (Rule 1) and the feeder."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import orjson
+import pytest
+
+from suite.driver.feeder import CorpusFeeder
+from suite.driver.measure import Measured
+from suite.driver.record import RecordWriter, build_record, check_log, classify_exception
+from suite.records import CorpusRequest, RequestRecord
+
+
+def corpus_request(i: int, repeat_of: str | None = None) -> CorpusRequest:
+    return CorpusRequest(id=f"r{i}", t=None, session=f"s{i}", turn=0, model="gpt-4o",
+                         messages=[{"role": "user", "content": f"q{i}"}], max_tokens=16,
+                         temperature=0.0, stream=True, prompt_tokens=9, domain="d", intent="i",
+                         key=f"k{i}", repeat_of=repeat_of)
+
+
+class GreenletExit(BaseException):
+    """Stands in for gevent's (matched by class name, so the driver's pure code needs no gevent)."""
+
+
+class HTTPParseError(Exception):
+    pass
+
+
+class RetriesExceeded(Exception):
+    def __init__(self, original: BaseException) -> None:
+        super().__init__("URL x: retries exceeded")
+        self.original = original
+
+
+@pytest.mark.parametrize("exc, kind", [
+    (ConnectionRefusedError(111, "Connection refused"), "connect"),
+    (OSError(101, "Network is unreachable"), "connect"),
+    (TimeoutError("timed out"), "timeout"),
+    (ConnectionResetError(104, "Connection reset by peer"), "connection_closed"),
+    (BrokenPipeError(32, "Broken pipe"), "connection_closed"),
+    (HTTPParseError("Incomplete response."), "connection_closed"),
+    (GreenletExit(), "cancelled"),
+    (RetriesExceeded(TimeoutError("timed out")), "timeout"),
+    (ValueError("bug"), "client"),
+])
+def test_classify_exception(exc: BaseException, kind: str) -> None:
+    assert classify_exception(exc)["kind"] == kind
+
+
+def test_classify_message_names_the_exception() -> None:
+    assert classify_exception(ConnectionRefusedError(111, "Connection refused")) == {
+        "kind": "connect", "message": "ConnectionRefusedError: [Errno 111] Connection refused"}
+    assert classify_exception(GreenletExit()) == {"kind": "cancelled", "message": "GreenletExit"}
+
+
+def test_build_record_joins_request_and_measurement() -> None:
+    m = Measured(ok=True, status=200, ttft=0.1, e2e=0.5, itl=[0.01], prompt_tokens=9,
+                 completion_tokens=5, tokens_source="usage", cache="hit", cached_tokens=0,
+                 response_id="c1")
+    rec = build_record(corpus_request(3, repeat_of="r1"), m, target="http://127.0.0.1:1",
+                       worker="h:1", user=2, t_start=1700000000.0)
+    d = rec.to_dict()
+    assert set(d) == {f.name for f in fields(RequestRecord)}
+    assert d["id"] == "r3" and d["repeat"] is True and d["stream"] is True
+    assert d["scheduled"] is None
+    assert (d["ttft"], d["e2e"], d["itl"], d["cache"], d["ok"]) == (0.1, 0.5, [0.01], "hit", True)
+    assert build_record(corpus_request(1), m, target="t", worker="w", user=0, t_start=0).repeat is False
+
+
+def test_writer_appends_whole_lines_visible_before_close(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "requests.jsonl"
+    writer = RecordWriter(path)
+    rec = build_record(corpus_request(1), Measured(error={"kind": "connect", "message": "x"}),
+                       target="t", worker="w", user=0, t_start=1.0)
+    writer.write(rec)
+    assert orjson.loads(path.read_bytes())["error"]["kind"] == "connect"  # flushed, not buffered
+    writer.close()
+    again = RecordWriter(path)
+    again.write(rec)
+    again.close()
+    assert path.read_bytes().count(b"\n") == 2 and again.count == 1
+    with pytest.raises(ValueError, match="writer is closed"):
+        again.write(rec)
+
+
+def lines(*ids: str) -> list[bytes]:
+    return [orjson.dumps({"id": i}) for i in ids]
+
+
+def test_check_log_complete() -> None:
+    check = check_log(lines("a", "b", "c") + [b""], sent=3, corpus_ids={"a", "b", "c", "d"})
+    assert check.complete and check.records == 3 and check.problems() == []
+
+
+@pytest.mark.parametrize("log, sent, problem", [
+    (lines("a", "b"), 3, "3 request(s) sent but 2 record(s) written"),
+    (lines("a", "a", "b"), 3, "1 id(s) recorded twice, e.g. a"),
+    ([*lines("a"), b"{trunc", b'{"no": "id"}'], 1, "2 malformed line(s), first at line 2"),
+    (lines("a", "zz"), 2, "1 id(s) not in the corpus, e.g. zz"),
+], ids=["lost", "duplicate", "malformed", "unknown"])
+def test_check_log_names_each_breach(log: list[bytes], sent: int, problem: str) -> None:
+    check = check_log(log, sent=sent, corpus_ids={"a", "b", "c"})
+    assert not check.complete
+    assert problem in check.problems()
+
+
+def test_check_log_without_sent_count_checks_shape_only() -> None:
+    assert check_log(lines("a", "b"), sent=None).complete
+
+
+def test_feeder_hands_out_each_request_once_in_order() -> None:
+    feeder = CorpusFeeder([corpus_request(i) for i in range(3)])
+    taken = [feeder.take(), feeder.take()]
+    assert [r.id for r in taken if r] == ["r0", "r1"]
+    assert (feeder.sent, feeder.in_flight, feeder.exhausted) == (2, 2, False)
+    assert feeder.done() is False
+    last = feeder.take()
+    assert last is not None and last.id == "r2" and feeder.exhausted
+    assert feeder.take() is None and feeder.sent == 3
+    assert feeder.done() is False  # one still in flight
+    assert feeder.done() is True and feeder.finished
+    with pytest.raises(RuntimeError, match="counted twice"):
+        feeder.done()
