@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -24,6 +23,7 @@ from mock_server.config import MockConfig
 from mock_server.engine import Engine
 from mock_server.metrics import CONTENT_TYPE, Metrics
 from mock_server.openai_errors import ApiError, from_http_status
+from mock_server.responses import new_request_id
 from mock_server.state import STATE, AppState, Clock, Sleep
 from suite.errors import CacheBackendError
 
@@ -56,7 +56,7 @@ async def openai_errors(request: web.Request, handler: Handler) -> web.StreamRes
 
 async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
     given = request.headers.get("X-Request-Id", "")[:MAX_REQUEST_ID]
-    response.headers["X-Request-Id"] = given or uuid.uuid4().hex
+    response.headers["X-Request-Id"] = given or new_request_id()
 
 
 async def health(request: web.Request) -> web.Response:

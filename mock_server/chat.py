@@ -5,6 +5,8 @@ first chunk or first non-empty content — sees the same instant), one chunk per
 finish_reason chunk, the usage chunk when ``stream_options.include_usage``, then ``[DONE]``.
 A generated answer is written to the cache after its last token, before the final bytes, so a
 repeat sent after the response ended is a HIT, and a concurrent twin is a MISS as in a real cache.
+An answer with no delay at all (an ``instant`` profile, a hit with hit_overhead_s 0) is sent as one
+body instead of a chunked stream: same bytes, one write.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from aiohttp import web
 
 from mock_server.engine import HIT, OFF, Answer
 from mock_server.openai_errors import ApiError
+from mock_server.plan import Completion
 from mock_server.request import ChatRequest, parse_chat_request
 from mock_server.responses import DONE, ChunkEvents, completion_body, new_response_id
 from mock_server.state import STATE, AppState
 from mock_server.streaming import due_times, write_paced
 
 CLIENT_CLOSED = 499  # nginx's convention: the client went away before the answer was complete
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 
 
 def error_response(err: ApiError) -> web.Response:
@@ -50,22 +54,38 @@ def stream_bodies(events: ChunkEvents, chunks: tuple[str, ...]) -> list[bytes]:
     return bodies
 
 
-async def answer_stream(request: web.Request, st: AppState, chat: ChatRequest, answer: Answer,
-                        t0: float) -> tuple[web.StreamResponse, bool]:
-    """Stream the answer; returns (response, completed) — False when the client went away."""
-    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                       "Cache-Control": "no-cache", **chat_headers(chat, answer)})
-    completion = answer.completion
+def stream_tail(events: ChunkEvents, chat: ChatRequest, completion: Completion) -> bytes:
+    usage = events.usage(completion) if chat.include_usage else b""
+    return events.finish(completion.finish_reason) + usage + DONE
+
+
+async def stream_at_once(st: AppState, chat: ChatRequest, answer: Answer,
+                         t0: float) -> web.Response:
+    """A zero-delay answer (cache hit, instant profile): the whole SSE stream as one body — one
+    write, no chunked framing; clients read it exactly like a paced stream."""
     events = ChunkEvents(new_response_id(), int(time.time()), chat.model)
-    bodies = stream_bodies(events, completion.chunks)
+    await st.engine.store(chat, answer)
+    body = b"".join(stream_bodies(events, answer.completion.chunks))
+    body += stream_tail(events, chat, answer.completion)
+    st.metrics.first_token(chat.model, answer.cache, st.clock() - t0)
+    resp = web.Response(body=body, headers=SSE_HEADERS)
+    resp.headers.update(chat_headers(chat, answer))
+    return resp
+
+
+async def stream_paced(request: web.Request, st: AppState, chat: ChatRequest, answer: Answer,
+                       t0: float) -> tuple[web.StreamResponse, bool]:
+    """Stream token by token; returns (response, completed) — False when the client went away."""
+    resp = web.StreamResponse(headers={**SSE_HEADERS, **chat_headers(chat, answer)})
+    events = ChunkEvents(new_response_id(), int(time.time()), chat.model)
+    bodies = stream_bodies(events, answer.completion.chunks)
     try:
         await resp.prepare(request)
         due = due_times(st.clock(), answer.timing, len(bodies))
         first = await write_paced(resp, bodies, due, st.clock, st.sleep)
-        st.metrics.ttft.labels(chat.model, answer.cache).observe(first - t0)
+        st.metrics.first_token(chat.model, answer.cache, first - t0)
         await st.engine.store(chat, answer)
-        usage = events.usage(completion) if chat.include_usage else b""
-        await resp.write(events.finish(completion.finish_reason) + usage + DONE)
+        await resp.write(stream_tail(events, chat, answer.completion))
     except ConnectionResetError:
         return resp, False
     return resp, True
@@ -86,9 +106,8 @@ async def answer_complete(st: AppState, chat: ChatRequest, answer: Answer) -> we
 def record(st: AppState, chat: ChatRequest, answer: Answer, status: int, t0: float) -> None:
     st.metrics.answered(chat.model, status, answer.cache)
     if status == 200:
-        st.metrics.e2e.labels(chat.model, answer.cache).observe(st.clock() - t0)
-        st.metrics.prompt_tokens.labels(chat.model).inc(answer.completion.prompt_tokens)
-        st.metrics.completion_tokens.labels(chat.model).inc(len(answer.completion.tokens))
+        st.metrics.served(chat.model, answer.cache, st.clock() - t0,
+                          answer.completion.prompt_tokens, len(answer.completion.tokens))
 
 
 async def handle_chat(request: web.Request, st: AppState, t0: float) -> web.StreamResponse:
@@ -102,7 +121,11 @@ async def handle_chat(request: web.Request, st: AppState, t0: float) -> web.Stre
         resp = await answer_complete(st, chat, answer)
         record(st, chat, answer, 200, t0)
         return resp
-    stream, completed = await answer_stream(request, st, chat, answer, t0)
+    if answer.timing.e2e_s == 0:
+        at_once = await stream_at_once(st, chat, answer, t0)
+        record(st, chat, answer, 200, t0)
+        return at_once
+    stream, completed = await stream_paced(request, st, chat, answer, t0)
     record(st, chat, answer, 200 if completed else CLIENT_CLOSED, t0)
     return stream
 

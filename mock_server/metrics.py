@@ -7,6 +7,7 @@ These are for live views; reports come from the driver's per-request records (ST
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,6 +38,7 @@ class Metrics:
     counts: CacheCounts = field(default_factory=CacheCounts)
 
     def __post_init__(self) -> None:
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
         self.requests = Counter("mock_requests", "Chat requests answered",
                                 ["model", "status", "cache"], registry=r)
@@ -68,8 +70,26 @@ class Metrics:
         self.counts.errors += 1
         self.cache_errors.inc()
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(...)`` memoized: prometheus_client validates labels on every call."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def answered(self, model: str, status: int, cache: str) -> None:
-        self.requests.labels(model, str(status), cache).inc()
+        self._child(self.requests, model, str(status), cache).inc()
+
+    def served(self, model: str, cache: str, e2e_s: float, prompt_tokens: int,
+               completion_tokens: int) -> None:
+        """One successful chat answer: its latency and token counts."""
+        self._child(self.e2e, model, cache).observe(e2e_s)
+        self._child(self.prompt_tokens, model).inc(prompt_tokens)
+        self._child(self.completion_tokens, model).inc(completion_tokens)
+
+    def first_token(self, model: str, cache: str, ttft_s: float) -> None:
+        self._child(self.ttft, model, cache).observe(ttft_s)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -8,6 +8,7 @@ the hot path costs one orjson call per token.
 from __future__ import annotations
 
 import os
+from itertools import count
 from typing import Any
 
 import orjson
@@ -17,8 +18,18 @@ from mock_server.plan import Completion
 DONE = b"data: [DONE]\n\n"
 
 
+_PROCESS_TAG = os.urandom(6).hex()  # unique per process; the counter makes ids unique within it
+_serial = count()
+
+
 def new_response_id() -> str:
-    return "chatcmpl-" + os.urandom(12).hex()
+    """``chatcmpl-<24 hex>``: a random per-process tag plus a counter (uuid4 costs ~5 us)."""
+    return f"chatcmpl-{_PROCESS_TAG}{next(_serial):012x}"
+
+
+def new_request_id() -> str:
+    """X-Request-Id for requests that did not bring one."""
+    return f"mock-{_PROCESS_TAG}-{next(_serial):x}"
 
 
 def usage(completion: Completion) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from aiohttp import web
 from mock_server.app import create_app
 from mock_server.cache import MemoryCache, NullCache, RedisCache, ResponseCache
 from mock_server.config import MockConfig
+from mock_server.plan import warm_tokenizers
 from mock_server.state import STATE
 from suite.errors import SpecError, TargetError
 
@@ -64,6 +65,7 @@ async def serve_async(config: MockConfig, host: str, port: int, cache_url: str,
                       cache_capacity: int = 10_000, access_log: bool = False,
                       on_ready: Callable[[str], None] = print_ready) -> None:
     """Serve until ``stop`` is set; for callers that own the event loop (tests, the bench)."""
+    warm_tokenizers(config.profiles.values())
     cache = build_cache(cache_url, ttl_s=cache_ttl_s, capacity=cache_capacity)
     app = create_app(config, cache)
     await app[STATE].engine.probe(cache_url)

@@ -63,14 +63,3 @@ def sentence(rng: random.Random) -> str:
     else:
         words[0] = words[0].capitalize()
     return " ".join(words) + "."
-
-
-def words_text(rng: random.Random, min_words: int) -> str:
-    """Sentences until at least ``min_words`` words — each word is at least one token."""
-    sentences: list[str] = []
-    count = 0
-    while count < min_words:
-        s = sentence(rng)
-        sentences.append(s)
-        count += s.count(" ") + 1
-    return " ".join(sentences)

@@ -47,7 +47,8 @@ class CorpusRequest:
         return asdict(self)
 
 
-_CORPUS_REQUIRED = {f.name for f in fields(CorpusRequest)} - {"repeat_of", "variant_of"}
+_CORPUS_FIELDS = frozenset(f.name for f in fields(CorpusRequest))
+_CORPUS_REQUIRED = _CORPUS_FIELDS - {"repeat_of", "variant_of"}
 
 
 @dataclass
@@ -134,8 +135,7 @@ def corpus_request_from_dict(obj: dict[str, Any], where: str) -> CorpusRequest:
         )
     if not isinstance(obj["messages"], list) or not obj["messages"]:
         raise CorpusError(f"{where}: messages must be a non-empty list of chat messages.")
-    known = {f.name for f in fields(CorpusRequest)}
-    return CorpusRequest(**{k: v for k, v in obj.items() if k in known})
+    return CorpusRequest(**{k: v for k, v in obj.items() if k in _CORPUS_FIELDS})
 
 
 def read_corpus(path: Path) -> list[CorpusRequest]:

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 MISSING = "—"
 
 
@@ -37,7 +35,3 @@ def times(v: float | None) -> str:
 def number(v: float | None, decimals: int = 1) -> str:
     return MISSING if v is None else f"{v:,.{decimals}f}"
 
-
-def metric(node: dict[str, Any], render: Any = number) -> str:
-    """Render a ``{"value": ...}`` metric with ``render``; a missing one as the em dash."""
-    return render(node.get("value"))

@@ -27,6 +27,8 @@ def model_sentence(models: dict[str, Any]) -> str | None:
                     f"({label} {seconds(fast)} vs {seconds(slow)})")
     if len(models) == 1:
         name, block = next(iter(models.items()))
+        if not block["e2e"]["n"]:
+            return f"{name}: no successful requests, so no latency to report"
         return (f"{name}: p50 E2E {seconds(block['e2e']['p50'])}, p95 E2E {seconds(block['e2e']['p95'])} "
                 f"over {block['e2e']['n']} successful requests")
     return None

@@ -140,6 +140,9 @@ def records_frame(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
     raw = transpose(rows, ALL_FIELDS)
     columns: dict[str, Any] = {name: _floats(path, name, raw[name]) for name in FLOAT_FIELDS}
     columns.update({name: np.array(raw[name], dtype=object) for name in TEXT_FIELDS})
+    # Targets report cache status in their own case (X-Cache: HIT); the contract's values are lower case.
+    cache = [v.lower() if isinstance(v, str) else None for v in raw["cache"]]
+    columns["cache"] = np.array(cache, dtype=object)
     columns.update({name: _flags(path, name, raw[name]) for name in FLAG_FIELDS})
     columns["ok"] = np.array([v is True for v in raw["ok"]], dtype=bool)
     columns["itl"] = pd.Series(raw["itl"], dtype=object)

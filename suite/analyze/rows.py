@@ -36,7 +36,7 @@ def _value(metric: str) -> Callable[[dict[str, Any]], Any]:
 
 
 LATENCY_COLUMNS: tuple[Column, ...] = (
-    Column("requests", "requests", lambda b: b["requests"], _count),
+    Column("sent", "requests", lambda b: b["requests"], _count),
     Column("ok", "ok", lambda b: b["ok"], _count),
     Column("errors", "error_ratio", lambda b: b["error_ratio"], percent),
     *(Column(f"TTFT {q}", f"ttft_{q}_s", _dist("ttft", q), seconds) for q in ("p50", "p95", "p99")),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich import box
+from rich.console import Group, NewLine, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -29,10 +30,13 @@ from suite.analyze.rows import (
 
 def _table(title: str, headers: Iterable[str], rows: Iterable[Iterable[str]], left: int = 1) -> Table:
     """A table whose first ``left`` columns are labels (left-aligned, unwrapped) and the rest numbers."""
-    table = Table(title=Text(title, style="bold"), title_justify="left")
+    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                  pad_edge=False, padding=(0, 1), collapse_padding=True)
     for i, header in enumerate(headers):
         justify = "left" if i < left else "right"
-        table.add_column(Text(header), justify=justify, no_wrap=i == 0, overflow="fold")
+        # "TTFT p50" over two lines keeps ten numeric columns inside an 80-column terminal
+        label = header if i < left else header.replace(" ", "\n", 1)
+        table.add_column(Text(label), justify=justify, no_wrap=i == 0, overflow="fold")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     return table
@@ -44,11 +48,8 @@ def _columns(title: str, columns: tuple[Column, ...], blocks: list[tuple[str, di
 
 
 def headline_text(summary: dict[str, Any]) -> Text:
-    text = Text()
-    for sentence in summary["headlines"]:
-        text.append("• ", style="bold")
-        text.append(sentence + "\n")
-    return text
+    lines = [Text.assemble(("• ", "bold"), sentence) for sentence in summary["headlines"]]
+    return Text("\n").join(lines)
 
 
 def render_summary_table(summary: dict[str, Any]) -> RenderableType:
@@ -67,4 +68,7 @@ def render_summary_table(summary: dict[str, Any]) -> RenderableType:
     if summary["missing"]:
         parts.append(Text(f"{len(summary['missing'])} metrics not measured in this run "
                           "(see summary.json 'missing' or report.html).", style="dim"))
-    return Group(*parts)
+    spaced: list[RenderableType] = []
+    for part in parts:
+        spaced += [part, NewLine()]
+    return Group(*spaced[:-1])

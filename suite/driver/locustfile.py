@@ -7,11 +7,11 @@ environment (suite.driver.config). Nothing else imports this module.
 Rule 1: every request sent has exactly one record in ``requests.jsonl``, failures included —
 ``CorpusReplayUser._send`` writes the record in a ``finally`` so a connection error, a cut stream,
 garbage JSON or the greenlet being killed at shutdown (kind ``cancelled``) are all recorded.
-Rule 2: each corpus request is sent exactly once, in corpus order across all users
+Order: each corpus request is sent exactly once, in corpus order across all users
 (suite.driver.feeder); when the corpus is exhausted and the last answer is in, the run quits.
 
 Timing: with ``stream=True`` Locust's own response time is time-to-headers only, so TTFT/ITL/E2E
-are stamped here with ``time.perf_counter()`` as lines arrive; the E2E is also handed to Locust's
+are stamped here with ``time.perf_counter()`` as bytes arrive; the E2E is also handed to Locust's
 stats so its console and CSV show whole-response times.
 """
 
@@ -169,8 +169,11 @@ class CorpusReplayUser(FastHttpUser):
         m: Measured | None = None
         try:
             m = self._exchange(req, t_send)
+        except Exception as exc:  # a driver bug: record it (kind "client"), let Locust log it
+            m = Measured(error=classify_exception(exc), e2e=time.perf_counter() - t_send)
+            raise
         finally:
-            if m is None:  # killed mid-request (GreenletExit at shutdown) or a driver bug
+            if m is None:  # killed mid-request: GreenletExit when the run stops
                 m = Measured(error={"kind": "cancelled", "message": "the run stopped before the "
                                     "response completed"}, e2e=time.perf_counter() - t_send)
             state.record(req, m, user=self.index, t_start=t_start)

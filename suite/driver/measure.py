@@ -18,7 +18,7 @@ Success is not the status code alone: a 200 stream that ends without ``[DONE]``,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -57,7 +57,6 @@ class Measured:
     cached_tokens: int | None = None
     response_id: str | None = None
     cache: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def error(kind: str, message: str) -> dict[str, str]:

@@ -38,6 +38,16 @@ RUN_META_FILE = "run.json"
 
 Progress = Callable[[int, int], None]
 
+# Flags run_load sets itself, and why a caller may not pass them in ``locust_args``.
+RESERVED_FLAGS: dict[str, str] = {
+    **dict.fromkeys(("-f", "--locustfile", "-H", "--host", "-u", "--users", "-r", "--spawn-rate",
+                     "-t", "--run-time", "--stop-timeout", "--csv", "--headless"),
+                    "run_load sets it from its own arguments"),
+    **dict.fromkeys(("--processes", "--master", "--worker"),
+                    "distributed runs are not supported yet: every process would replay the "
+                    "whole corpus, so each request would be sent more than once"),
+}
+
 
 @dataclass
 class RunResult:
@@ -98,6 +108,13 @@ def _validate(users: int, spawn_rate: float, duration_s: float, target: str,
         raise SpecError(f"target: {target!r} is not an http(s) URL, e.g. http://127.0.0.1:8000")
 
 
+def _check_locust_args(args: Sequence[str]) -> None:
+    for arg in args:
+        flag = arg.split("=", 1)[0]
+        if flag in RESERVED_FLAGS:
+            raise SpecError(f"locust_args: {arg!r} is not allowed ({RESERVED_FLAGS[flag]}).")
+
+
 def _prepare_run_dir(out_dir: Path, run_id: str) -> Path:
     run_dir = out_dir / run_id
     if (run_dir / REQUESTS_FILE).exists():
@@ -125,6 +142,7 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     recorded ``cancelled``), then SIGKILL, and the run is a RunError.
     """
     _validate(users, spawn_rate, duration_s, target, stop_timeout_s)
+    _check_locust_args(locust_args)
     target = target.rstrip("/")
     requests = read_corpus(corpus)
     corpus_ids = {r.id for r in requests}

@@ -6,12 +6,15 @@ requests — so the same spec and seed give a byte-identical manifest.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 import suite
 from suite.records import CORPUS_SCHEMA, CorpusRequest
@@ -71,12 +74,15 @@ def repetition(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, A
 
 def build_manifest(spec: ScenarioSpec, seed: int, requests: list[CorpusRequest]) -> dict[str, Any]:
     """The manifest dict for ``requests`` built from ``spec`` with ``seed``."""
+    resolved = spec.to_dict()
     return {
         "schema": MANIFEST_SCHEMA,
         "corpus_schema": CORPUS_SCHEMA,
         "generator": generator_info(),
-        "spec_source": spec.source,
-        "spec": spec.to_dict(),
+        # The file name only: a full path would make the manifest differ between checkouts.
+        "spec_file": Path(spec.source).name,
+        "spec_sha256": hashlib.sha256(orjson.dumps(resolved, option=orjson.OPT_SORT_KEYS)).hexdigest(),
+        "spec": resolved,
         "seed": seed,
         "n": len(requests),
         **repetition(spec, requests),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from suite.errors import SpecError
 from suite.synth.validate import Where, check_keys, is_number, mapping, non_empty_list, show, unknown_name
 
 Number = int | float
@@ -90,7 +91,8 @@ def _closed(_spec: ArrivalSpec, n: int) -> list[float | None]:
 
 
 def _constant(spec: ArrivalSpec, n: int) -> list[float | None]:
-    assert spec.rate is not None
+    if spec.rate is None:
+        raise SpecError("arrival: a constant arrival process needs a rate (requests per second).")
     # Rounded so the JSON text does not depend on float noise such as 0.30000000000000004.
     return [round(i / spec.rate, 6) for i in range(n)]
 

@@ -115,9 +115,10 @@ class ScenarioSpec:
 
 def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> ScenarioSpec:
     """Read and validate a scenario YAML; ``overrides`` (e.g. ``{"n": 5000, "seed": 7}`` from the
-    command line) replace top-level keys before validation, so they are checked the same way."""
+    command line) replace top-level keys before validation, so they are checked the same way.
+    An override whose value is None is ignored (an option the user did not give)."""
     raw = read_yaml(Path(path))
-    merged = {**raw, **(overrides or {})}
+    merged = {**raw, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     return parse_spec(merged, str(path))
 
 

@@ -95,11 +95,18 @@ def test_mock_server_run_records_every_request_and_sees_cache_hits(
     assert [by_id[row["id"]]["repeat"] for row in repeat_rows] == [True] * len(repeat_rows)
     assert 0.25 <= len(repeat_rows) / len(rows) <= 0.35
 
-    # A repeat sent after its original completed must be a hit (its answer was in Redis).
+    # A repeat sent after its original completed (+50 ms for the server's cache write) must be a
+    # hit — unless the server itself logged that its Redis was failing (it then fails open and
+    # answers MISS, which the driver must record as such).
     late = [by_id[row["id"]] for row in repeat_rows
-            if by_id[row["id"]]["t_start"] > _end(by_id[row["repeat_of"]])]
+            if by_id[row["id"]]["t_start"] > _end(by_id[row["repeat_of"]]) + 0.05]
     assert len(late) >= len(repeat_rows) // 2
-    assert [r["cache"] for r in late] == ["hit"] * len(late)
+    late_hits = [r for r in late if r["cache"] == "hit"]
+    assert len(late_hits) >= 0.75 * len(late)
+    if len(late_hits) < len(late):
+        assert "cache redis failing" in server.log(), (
+            f"{len(late) - len(late_hits)} late repeat(s) missed with no cache failure in the "
+            f"mock's log:\n{server.log()}")
     assert all(by_id[row["id"]]["cache"] == "miss" for row in rows if not row["repeat_of"])
 
     hits = [r["e2e"] for r in records if r["cache"] == "hit"]
@@ -118,15 +125,22 @@ def _end(rec: dict[str, Any]) -> float:
     return float(rec["t_start"] + rec["e2e"])
 
 
-def test_api_key_is_sent_but_never_written(tmp_path: Path,
-                                           mock_server_factory: Callable[..., Any]) -> None:
+def test_non_streaming_requests_and_an_api_key_that_is_never_written(
+        tmp_path: Path, mock_server_factory: Callable[..., Any]) -> None:
     server = mock_server_factory(cache="memory")
     corpus = tmp_path / "corpus.jsonl"
-    write_corpus(corpus, n=4)
+    rows = [{**corpus_line(i, "gpt-4o", f"plain question {i}", None), "stream": i % 2 == 0}
+            for i in range(4)]
+    write_jsonl(corpus, rows)
     secret = "sk-test-never-logged-0123456789"
     result = run_load(corpus, server.url, tmp_path / "reports", users=2, spawn_rate=10,
                       duration_s=5, api_key=secret)
     assert result.records == 4
+    for rec in read_records(result):
+        assert rec["ok"] and rec["tokens_source"] == "usage" and rec["completion_tokens"] >= 1
+        assert rec["stream"] is (rec["ttft"] is not None)  # no TTFT/ITL without a stream
+        assert (rec["itl"] is None) is not rec["stream"]
+        assert rec["e2e"] > 0 and rec["response_id"] and rec["cache"] == "miss"
     for path in result.run_dir.iterdir():
         assert secret not in path.read_text(errors="replace"), path.name
 

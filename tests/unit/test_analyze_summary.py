@@ -216,3 +216,16 @@ def test_record_without_required_field(tmp_path: Path) -> None:
         analyze_run(tmp_path)
     assert str(err.value).endswith("record 1 (id 'r1') lacks t_start; every record needs id, model and "
                                    "t_start. Was it written by llmsuite's driver?")
+
+
+def test_cache_signal_case_is_normalized(tmp_path: Path) -> None:
+    cache = analyze(tmp_path, [rec(1, cache="HIT", e2e=0.01), rec(2, cache="Miss", e2e=0.3)])["cache"]
+    assert (cache["hits"], cache["misses"]) == (1, 1)
+
+
+def test_bad_field_type_is_named(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_bytes(orjson.dumps({**rec(1), "e2e": "fast"}) + b"\n")
+    with pytest.raises(AnalysisError) as err:
+        analyze_run(tmp_path)
+    expected = f"{tmp_path / 'requests.jsonl'}: field 'e2e' holds 'fast'; it must be a number or null."
+    assert str(err.value) == expected

@@ -17,6 +17,7 @@ from suite.driver.record import check_log
 from suite.driver.runner import (
     LOCUSTFILE,
     LineCounter,
+    _check_locust_args,
     _run_problem,
     _validate,
     locust_command,
@@ -86,6 +87,20 @@ def test_validate_messages(args: tuple[int, float, float, str], message: str) ->
     with pytest.raises(SpecError) as err:
         _validate(*args)
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--processes", "4"], "locust_args: '--processes' is not allowed (distributed runs are not "
+     "supported yet: every process would replay the whole corpus, so each request would be sent "
+     "more than once)."),
+    (["--run-time=5s"], "locust_args: '--run-time=5s' is not allowed (run_load sets it from its "
+     "own arguments)."),
+])
+def test_reserved_locust_args(args: list[str], message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        _check_locust_args(args)
+    assert str(err.value) == message
+    _check_locust_args(["--loglevel", "DEBUG", "--reset-stats"])  # others pass through
 
 
 FINAL = {"extra": {"final": True, "sent": 2}}

@@ -141,3 +141,20 @@ def test_plan_repeats_counts(n: int, ratio: float, repeats: int) -> None:
     plan = plan_repeats(n, ratio, random.Random(0))
     assert sum(p is not None for p in plan) == repeats and plan[0] is None
     assert all(p is None or (p < i and plan[p] is None) for i, p in enumerate(plan))
+
+
+def test_manifest_does_not_depend_on_how_the_spec_path_was_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(BUNDLED.parents[2])
+    manifests = []
+    for path in (BUNDLED, Path("corpora/scenarios/ops-assistant.yaml")):
+        spec = load_spec(path, {"n": 20})
+        manifests.append(build_manifest(spec, 1, build_corpus(spec, 1)))
+    assert manifests[0] == manifests[1] and manifests[0]["spec_file"] == "ops-assistant.yaml"
+
+
+def test_corpus_name_must_end_in_jsonl(tmp_path: Path, small_spec: ScenarioSpec) -> None:
+    spec = with_(small_spec, n=2)
+    requests = build_corpus(spec, 1)
+    with pytest.raises(CorpusError) as err:
+        write_corpus(tmp_path / "c.json", requests, build_manifest(spec, 1, requests))
+    assert str(err.value) == f"{tmp_path / 'c.json'}: a corpus file name must end in .jsonl (e.g. c.jsonl)."

@@ -55,8 +55,8 @@ def test_defaults_are_resolved() -> None:
 def test_overrides_replace_top_level_keys(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(BASE))
-    spec = load_spec(path, {"n": 7, "repeat_ratio": 0.5})
-    assert (spec.n, spec.repeat_ratio, spec.source) == (7, 0.5, str(path))
+    spec = load_spec(path, {"n": 7, "repeat_ratio": 0.5, "seed": None})
+    assert (spec.n, spec.repeat_ratio, spec.seed, spec.source) == (7, 0.5, 0, str(path))
 
 
 BAD_SPECS = [
