@@ -1,0 +1,87 @@
+"""The whole pipeline through the ``llmsuite`` command, with known truth to recover.
+
+A round trip: the corpus says which requests repeat and the mock's profile says what TTFT a miss
+has; the analyzer, reading only the request log, must find both again.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from suite import api
+from suite.records import iter_jsonl
+from tests.integration.conftest import MockServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def llmsuite(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "suite.cli", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    result = api.synthesize("ops-assistant", tmp_path / "corpus.jsonl", n=80, seed=11, repeat_ratio=0.3,
+                            models={"gpt-4o": 1, "gpt-5-mini": 1},
+                            overrides={"max_tokens": {"choices": [16, 24]}})
+    return result.corpus
+
+
+@pytest.mark.parametrize("mock_server", ["redis"], indirect=True)
+def test_run_then_analyze_recovers_the_known_truth(tmp_path: Path, small_corpus: Path,
+                                                    mock_server: MockServer) -> None:
+    proc = llmsuite("run", "-c", str(small_corpus), "-t", mock_server.url, "-u", "6", "-r", "6",
+                    "-d", "40", "--run-id", "rt", "--out", str(tmp_path / "reports"))
+    assert proc.returncode == 0, proc.stderr
+    run_dir = tmp_path / "reports" / "rt"
+    records = [rec for _, rec in iter_jsonl(run_dir / "requests.jsonl")]
+    corpus = [rec for _, rec in iter_jsonl(small_corpus)]
+    assert sorted(r["id"] for r in records) == sorted(c["id"] for c in corpus)  # one record each
+    summary = json.loads((run_dir / "summary.json").read_text())
+    cache = summary["cache"]
+    assert cache["corpus_repeat_ratio"]["value"] == pytest.approx(0.3)
+    assert 0 < cache["hit_ratio"]["value"] <= 0.3
+    # the gpt-4o profile: TTFT 0.45 s ± 0.15 on a miss; hits answer in milliseconds
+    misses = [r["ttft"] for r in records if r["model"] == "gpt-4o" and r["cache"] == "miss"]
+    hits = [r["e2e"] for r in records if r["cache"] == "hit"]
+    assert 0.35 < sorted(misses)[len(misses) // 2] < 0.6
+    assert max(hits) < min(r["e2e"] for r in records if r["cache"] == "miss")
+    for name in ("report.html", "latency_cdf.png", "per_model.csv"):
+        assert (run_dir / name).stat().st_size > 0
+
+
+def test_run_against_nothing_names_the_target_and_the_fix(tmp_path: Path, small_corpus: Path) -> None:
+    from suite.services import free_port
+
+    port = free_port()
+    proc = llmsuite("run", "-c", str(small_corpus), "-t", f"http://127.0.0.1:{port}", "-d", "5",
+                    "--out", str(tmp_path))
+    assert proc.returncode == 4
+    assert f"cannot reach target http://127.0.0.1:{port}/health" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_malformed_corpus_line_is_named(tmp_path: Path, small_corpus: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(small_corpus.read_text().splitlines()[0] + "\n{not json\n")
+    proc = llmsuite("run", "-c", str(bad), "-t", "http://127.0.0.1:9", "-d", "5", "--out", str(tmp_path))
+    assert proc.returncode == 2
+    assert f"{bad}:2: not valid JSON" in proc.stderr
+
+
+def test_demo_runs_every_stage_on_a_private_redis(tmp_path: Path) -> None:
+    proc = llmsuite("demo", "--n", "40", "--users", "8", "--duration", "20", "--out", str(tmp_path),
+                    timeout=150)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run_dir,) = list(tmp_path.glob("demo-*"))
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"corpus.jsonl", "requests.jsonl", "summary.json", "report.html", "latency_cdf.png"} <= names
+    assert "cache backend: redis" in proc.stdout
+    for stage in ("synth", "redis", "mock", "run", "analyze"):
+        assert f"▶ {stage}" in proc.stdout
