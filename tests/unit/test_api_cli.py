@@ -1,0 +1,68 @@
+"""The thin layers: option parsing, scenario lookup, and stage failures that name their stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from suite import api, cli
+from suite.errors import CorpusError, SpecError
+
+
+def test_parse_models_equal_and_explicit_weights() -> None:
+    assert cli.parse_models("gpt-4o,gpt-5-mini") == {"gpt-4o": 1.0, "gpt-5-mini": 1.0}
+    assert cli.parse_models("gpt-4o:3, gpt-5-mini:1") == {"gpt-4o": 3.0, "gpt-5-mini": 1.0}
+    assert cli.parse_models(None) is None
+
+
+def test_parse_models_bad_weight_says_how() -> None:
+    with pytest.raises(SpecError) as err:
+        cli.parse_models("gpt-4o:lots")
+    assert str(err.value) == ("--models: 'gpt-4o:lots' has a bad weight (use name or name:weight, "
+                              "e.g. gpt-4o:3,gpt-5-mini:1).")
+
+
+def test_unknown_scenario_lists_known_ones() -> None:
+    with pytest.raises(SpecError) as err:
+        api.resolve_scenario("ops-asistant")
+    assert str(err.value).startswith("unknown scenario 'ops-asistant'; known: ")
+    assert "ops-assistant" in str(err.value)
+
+
+def test_missing_scenario_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=f"scenario file {tmp_path}/x.yaml does not exist"):
+        api.resolve_scenario(tmp_path / "x.yaml")
+
+
+def test_a_failing_stage_is_named_and_keeps_its_exit_code() -> None:
+    timings: dict[str, float] = {}
+    with pytest.raises(api.DemoError) as err, api._stage("run", api.DemoUI(), timings):
+        raise CorpusError("corpus.jsonl:3: not valid JSON")
+    assert str(err.value) == "demo failed at stage 'run': corpus.jsonl:3: not valid JSON"
+    assert err.value.exit_code == CorpusError.exit_code
+    assert timings == {}
+
+
+def test_an_unexpected_failure_still_names_its_stage() -> None:
+    with pytest.raises(api.DemoError) as err, api._stage("analyze", api.DemoUI(), {}):
+        raise ValueError("boom")
+    assert str(err.value) == "demo failed at stage 'analyze': ValueError: boom"
+    assert err.value.exit_code == 1
+
+
+def test_cli_error_is_one_line_with_exit_code(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli.cli, ["synth", "-s", "nope", "-o", str(tmp_path / "c.jsonl")])
+    assert result.exit_code == 2
+    assert "Error: unknown scenario 'nope'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_synth_writes_corpus_and_reports_ratios(tmp_path: Path) -> None:
+    out = tmp_path / "c.jsonl"
+    result = CliRunner().invoke(cli.cli, ["synth", "--n", "50", "--repeat-ratio", "0.2", "--seed", "3",
+                                          "-o", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "repeat ratio: requested 0.200, achieved 0.200" in result.output
+    assert len(out.read_text().splitlines()) == 50
