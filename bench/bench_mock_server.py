@@ -4,8 +4,9 @@
 
 Each server runs in its own process pinned to CPU 0; the load generator (wrk when installed, else
 an aiohttp client in its own process) is pinned to CPU 1, 64 connections, loopback only. The mock
-uses the ``instant`` profile (zero latency), so what is measured is its per-request CPU cost:
-parsing, planning (tokenizing the completion), the cache, metrics and JSON/SSE writing.
+uses the ``instant`` profile (zero latency) and its in-memory cache, so what is measured is its
+per-request CPU cost: parsing, the cache lookup, planning (MISS: every prompt unique) or not
+(HIT: one prompt repeated), metrics and JSON/SSE writing.
 Target: mock >= 0.5x the bare server. Figures are printed, not asserted (this is not a test).
 """
 
@@ -16,6 +17,7 @@ import asyncio
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,16 +37,30 @@ BODY = {"model": "instant", "messages": [{"role": "user", "content": "How fast c
 BARE_SERVER = """
 import sys
 from aiohttp import web
+REPLY = b'{"id":"chatcmpl-0","object":"chat.completion","choices":[]}' + b' ' * 440
 async def hello(request):
     return web.Response(text="Hello, World!")
+async def echo(request):  # HTTP work of a chat call (read a JSON body, send 500 B), no logic
+    await request.read()
+    return web.Response(body=REPLY, content_type="application/json")
 app = web.Application()
 app.router.add_get("/", hello)
+app.router.add_post("/post", echo)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
 """
+UNIQUE = "__N__"  # replaced per request by a fresh token when prompts must be unique (misses)
 WRK_LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = io.open(os.getenv("BENCH_BODY_FILE")):read("*a")
+local unique = os.getenv("BENCH_TAG")
+local n = 0
+if unique then
+  request = function()
+    n = n + 1
+    return wrk.format(nil, nil, nil, (wrk.body:gsub("__N__", unique .. "-" .. n)))
+  end
+end
 """
 
 
@@ -69,10 +85,13 @@ def start_mock(cache: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def run_wrk(url: str, body: bytes | None, seconds: float, connections: int) -> tuple[float, int]:
-    """(requests/s, non-2xx count) from one wrk run; POSTs ``body`` when given."""
+    """(requests/s, non-2xx count) from one wrk run; POSTs ``body`` when given, with a unique
+    token per request in place of ``__N__``."""
     with tempfile.TemporaryDirectory() as tmp:
         args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", url]
         env = dict(os.environ)
+        if body is not None and UNIQUE.encode() in body:
+            env["BENCH_TAG"] = os.urandom(6).hex()
         if body is not None:
             (Path(tmp) / "body.json").write_bytes(body)
             (Path(tmp) / "post.lua").write_text(WRK_LUA)
@@ -89,12 +108,14 @@ async def _client_load(url: str, body: bytes | None, seconds: float, connections
     import aiohttp
 
     counts = [0, 0]
+    tag = os.urandom(6).hex()
     deadline = time.perf_counter() + seconds
     conn = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(connector=conn) as session:
         async def worker() -> None:
             while time.perf_counter() < deadline:
-                method = session.post(url, data=body, headers={"Content-Type": "application/json"}) \
+                data = body and body.replace(UNIQUE.encode(), f"{tag}-{sum(counts)}".encode())
+                method = session.post(url, data=data, headers={"Content-Type": "application/json"}) \
                     if body is not None else session.get(url)
                 async with method as resp:
                     await resp.read()
@@ -106,54 +127,90 @@ async def _client_load(url: str, body: bytes | None, seconds: float, connections
 
 def run_client(url: str, body: bytes | None, seconds: float, connections: int) -> tuple[float, int]:
     """Fallback load generator when wrk is missing: aiohttp client in its own pinned process."""
-    code = ("import asyncio, sys, orjson; sys.path.insert(0, %r); from bench.bench_mock_server "
-            "import _client_load; a = orjson.loads(sys.argv[1]); "
-            "print(orjson.dumps(asyncio.run(_client_load(*a))).decode())" % str(REPO))
     arg = orjson.dumps([url, body.decode() if body else None, seconds, connections]).decode()
-    out = subprocess.run(pinned(CLIENT_CPU, [sys.executable, "-c", code, arg]), cwd=REPO,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(pinned(CLIENT_CPU, [sys.executable, __file__, "--client", arg]),
+                         cwd=REPO, capture_output=True, text=True, check=True).stdout
     ok, bad = orjson.loads(out)
     return (ok + bad) / seconds, bad
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux /proc); None where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(start: tuple[subprocess.Popen[bytes], str], path: str, body: bytes | None,
-            seconds: float, connections: int) -> tuple[float, int]:
+            seconds: float, connections: int) -> tuple[float, int, float | None]:
+    """(requests/s, non-2xx, server CPU microseconds per request). CPU per request is the
+    steadier figure when other processes share the machine."""
     proc, base = start
     load = run_wrk if shutil.which("wrk") else run_client
     try:
         load(base + path, body, 1.0, connections)  # warm-up: connections, caches, tokenizer
-        return load(base + path, body, seconds, connections)
+        cpu0 = cpu_seconds(proc.pid)
+        rps, bad = load(base + path, body, seconds, connections)
+        cpu1 = cpu_seconds(proc.pid)
     finally:
         stop_pid(proc)
+    us = None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / (rps * seconds) * 1e6
+    return rps, bad, us
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--duration", type=float, default=5.0)
+    p.add_argument("--duration", type=float, default=4.0)
+    p.add_argument("--repeat", type=int, default=3, help="rounds; cases interleave, medians shown")
     p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--client", help=argparse.SUPPRESS)  # internal: be the fallback load generator
     a = p.parse_args()
+    if a.client:
+        url, body, seconds, connections = orjson.loads(a.client)
+        counts = asyncio.run(_client_load(url, body and body.encode(), seconds, connections))
+        print(orjson.dumps(counts).decode())
+        return 0
     plain, stream = orjson.dumps(BODY), orjson.dumps({**BODY, "stream": True})
+    unique_plain, unique_stream = (b.replace(b"answer?", b"answer? " + UNIQUE.encode())
+                                   for b in (plain, stream))
+    chat, memory = "/v1/chat/completions", lambda: start_mock("memory")
     cases = [
         ("bare aiohttp hello-world (GET /)", start_bare, "/", None),
-        ("mock instant, non-streaming, cache none (plan every request)",
-         lambda: start_mock("none"), "/v1/chat/completions", plain),
-        ("mock instant, non-streaming, memory cache HIT", lambda: start_mock("memory"),
-         "/v1/chat/completions", plain),
-        ("mock instant, streaming 16 chunks, cache none", lambda: start_mock("none"),
-         "/v1/chat/completions", stream),
-        ("mock instant, streaming 16 chunks, memory cache HIT", lambda: start_mock("memory"),
-         "/v1/chat/completions", stream),
+        ("bare aiohttp POST: read body, send 500 B JSON", start_bare, "/post", plain),
+        ("mock instant, non-streaming, MISS (unique prompts)", memory, chat, unique_plain),
+        ("mock instant, non-streaming, HIT (same prompt)", memory, chat, plain),
+        ("mock instant, streaming 16 chunks, MISS (unique prompts)", memory, chat, unique_stream),
+        ("mock instant, streaming 16 chunks, HIT (same prompt)", memory, chat, stream),
     ]
     tool = "wrk -t1" if shutil.which("wrk") else "aiohttp client"
-    print(f"load: {tool} -c{a.connections} for {a.duration:g}s per case; server on CPU "
-          f"{SERVER_CPU}, client on CPU {CLIENT_CPU}; python {sys.version.split()[0]}")
-    bare = None
-    for name, start, path, body in cases:
-        rps, bad = measure(start(), path, body, a.duration, a.connections)
-        bare = bare or rps
-        flag = "" if bad == 0 else f"  ({bad} non-2xx!)"
-        print(f"{name:<62} {rps:>9,.0f} req/s  {rps / bare:5.2f}x bare{flag}")
+    print(f"load: {tool} -c{a.connections}, {a.duration:g}s per case, {a.repeat} interleaved "
+          f"rounds (medians); server on CPU {SERVER_CPU}, client on CPU {CLIENT_CPU}; "
+          f"python {sys.version.split()[0]}")
+    runs: dict[str, list[tuple[float, int, float | None]]] = {name: [] for name, *_ in cases}
+    for _ in range(a.repeat):  # interleaved, so a noisy neighbour hits every case alike
+        for name, start, path, body in cases:
+            runs[name].append(measure(start(), path, body, a.duration, a.connections))
+    report(runs)
     return 0
+
+
+def report(runs: dict[str, list[tuple[float, int, float | None]]]) -> None:
+    """Median req/s and CPU/req per case, each as a ratio to the first case (bare hello)."""
+    bare_rps = bare_us = None
+    for name, results in runs.items():
+        rps = statistics.median(r[0] for r in results)
+        bad = sum(r[1] for r in results)
+        cpu = [r[2] for r in results if r[2] is not None]
+        us = statistics.median(cpu) if cpu else None
+        bare_rps, bare_us = bare_rps or rps, bare_us or us
+        spread = f"[{min(r[0] for r in results):,.0f}-{max(r[0] for r in results):,.0f}]"
+        by_cpu = "" if us is None or bare_us is None else \
+            f"  {us:6.1f} us CPU/req ({bare_us / us:4.2f}x bare by CPU)"
+        flag = "" if bad == 0 else f"  ({bad} non-2xx!)"
+        print(f"{name:<62} {rps:>8,.0f} req/s {spread:>15} {rps / bare_rps:5.2f}x bare"
+              f"{by_cpu}{flag}")
 
 
 if __name__ == "__main__":

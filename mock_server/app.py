@@ -27,8 +27,6 @@ from mock_server.responses import new_request_id
 from mock_server.state import STATE, AppState, Clock, Sleep
 from suite.errors import CacheBackendError
 
-ROUTES = ("POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics, "
-          "GET /admin/cache/stats, POST /admin/cache/clear")
 MAX_REQUEST_ID = 200
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,21 +35,18 @@ def json_response(obj: object, status: int = 200) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(obj), content_type="application/json")
 
 
-@web.middleware
-async def openai_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """aiohttp's own HTTP errors and any bug become OpenAI-shaped JSON — never a traceback."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        msg = f"{exc.reason}: {request.method} {request.path}; this server has {ROUTES}."
-        return error_response(from_http_status(exc.status, msg))
-    except Exception:
-        request.app[STATE].log.exception("unexpected error answering %s %s", request.method,
-                                         request.path)
-        return error_response(ApiError(500, "internal error in the mock server; see its log.",
-                                       code="internal_error", type_="server_error"))
+async def no_such_route(request: web.Request) -> web.Response:
+    """Catch-all (registered last): unknown paths are a 404 and known paths with the wrong
+    method a 405, both as OpenAI-shaped JSON. A route, not a middleware: a middleware would cost
+    every request, this costs only the misses."""
+    allowed = ROUTES.get(request.path)
+    status, reason = (405, "Method Not Allowed") if allowed else (404, "Not Found")
+    routes = ", ".join(f"{m} {p}" for p, m in ROUTES.items())
+    msg = f"{reason}: {request.method} {request.path}; this server has {routes}."
+    resp = error_response(from_http_status(status, msg))
+    if allowed:
+        resp.headers["Allow"] = allowed
+    return resp
 
 
 async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
@@ -100,22 +95,30 @@ async def close_cache(app: web.Application) -> None:
     await app[STATE].cache.close()
 
 
+ROUTE_TABLE: tuple[tuple[str, str, Handler], ...] = (
+    ("/v1/chat/completions", "POST", chat_completions),
+    ("/v1/models", "GET", list_models),
+    ("/health", "GET", health),
+    ("/metrics", "GET", prometheus_text),
+    ("/admin/cache/stats", "GET", cache_stats),
+    ("/admin/cache/clear", "POST", cache_clear),
+)
+ROUTES = {path: method for path, method, _ in ROUTE_TABLE}
+
+
 def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.perf_counter,
                sleep: Sleep = asyncio.sleep, metrics: Metrics | None = None,
                log: logging.Logger | None = None) -> web.Application:
     """The mock server as an aiohttp Application; the caller owns running it (serve.py, tests)."""
     log = log or logging.getLogger("mock_server")
     registry = metrics or Metrics()
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[openai_errors])
+    app = web.Application(client_max_size=config.max_body_bytes)
     app[STATE] = AppState(config=config, cache=cache, engine=Engine(config, cache, registry, log),
                           metrics=registry, clock=clock, sleep=sleep, log=log,
                           started=int(time.time()))
-    app.router.add_post("/v1/chat/completions", chat_completions)
-    app.router.add_get("/v1/models", list_models)
-    app.router.add_get("/health", health)
-    app.router.add_get("/metrics", prometheus_text)
-    app.router.add_get("/admin/cache/stats", cache_stats)
-    app.router.add_post("/admin/cache/clear", cache_clear)
+    for path, method, handler in ROUTE_TABLE:
+        app.router.add_route(method, path, handler)
+    app.router.add_route("*", "/{tail:.*}", no_such_route)
     app.on_response_prepare.append(stamp_request_id)
     app.on_cleanup.append(close_cache)
     return app

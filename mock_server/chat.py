@@ -25,6 +25,7 @@ from mock_server.streaming import due_times, write_paced
 
 CLIENT_CLOSED = 499  # nginx's convention: the client went away before the answer was complete
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def error_response(err: ApiError) -> web.Response:
@@ -65,12 +66,10 @@ async def stream_at_once(st: AppState, chat: ChatRequest, answer: Answer,
     write, no chunked framing; clients read it exactly like a paced stream."""
     events = ChunkEvents(new_response_id(), int(time.time()), chat.model)
     await st.engine.store(chat, answer)
-    body = b"".join(stream_bodies(events, answer.completion.chunks))
-    body += stream_tail(events, chat, answer.completion)
+    body = (events.role() + events.contents(answer.completion.chunks)
+            + stream_tail(events, chat, answer.completion))
     st.metrics.first_token(chat.model, answer.cache, st.clock() - t0)
-    resp = web.Response(body=body, headers=SSE_HEADERS)
-    resp.headers.update(chat_headers(chat, answer))
-    return resp
+    return web.Response(body=body, headers={**SSE_HEADERS, **chat_headers(chat, answer)})
 
 
 async def stream_paced(request: web.Request, st: AppState, chat: ChatRequest, answer: Answer,
@@ -98,9 +97,7 @@ async def answer_complete(st: AppState, chat: ChatRequest, answer: Answer) -> we
     await st.engine.store(chat, answer)
     body = completion_body(new_response_id(), int(time.time()), chat.model, answer.completion,
                            cached=answer.cache == HIT)
-    resp = web.Response(body=body, content_type="application/json")
-    resp.headers.update(chat_headers(chat, answer))
-    return resp
+    return web.Response(body=body, headers={**JSON_HEADERS, **chat_headers(chat, answer)})
 
 
 def record(st: AppState, chat: ChatRequest, answer: Answer, status: int, t0: float) -> None:
@@ -131,10 +128,16 @@ async def handle_chat(request: web.Request, st: AppState, t0: float) -> web.Stre
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
+    """The route. A bug becomes a logged, OpenAI-shaped 500 — never a traceback to the client."""
     st = request.app[STATE]
     t0 = st.clock()
-    st.metrics.in_flight.inc()
+    st.metrics.in_flight += 1
     try:
         return await handle_chat(request, st, t0)
+    except Exception:
+        st.log.exception("unexpected error answering POST /v1/chat/completions")
+        st.metrics.answered("-", 500, "-")
+        return error_response(ApiError(500, "internal error in the mock server; see its log.",
+                                       code="internal_error", type_="server_error"))
     finally:
-        st.metrics.in_flight.dec()
+        st.metrics.in_flight -= 1

@@ -13,7 +13,7 @@ lookup on every miss too).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mock_server.cache import NullCache, ResponseCache
 from mock_server.config import MockConfig
@@ -25,8 +25,9 @@ from suite.errors import CacheBackendError
 HIT, MISS, OFF = "hit", "miss", "off"
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
+    """How one request is answered (a NamedTuple: built on every request, so cheap to make)."""
+
     completion: Completion
     timing: Timing
     cache: str  # HIT | MISS | OFF (no cache configured)

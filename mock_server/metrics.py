@@ -1,21 +1,25 @@
 """Prometheus metrics for one app instance, in its own CollectorRegistry (never the global one,
 so two apps in one process — tests, benchmarks — never share or collide).
 
-These are for live views; reports come from the driver's per-request records (STYLE.md §10).
+The hot path only bumps plain ints (prometheus_client's labelled children take locks and validate
+labels on every call — a measurable share of a zero-latency request); the registry turns them
+into metric families when /metrics is scraped. These numbers are for live views; reports come
+from the driver's per-request records (STYLE.md §10).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0,
@@ -25,7 +29,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 @dataclass
 class CacheCounts:
-    """Plain counters the /admin/cache/stats endpoint reports (mirrored in Prometheus)."""
+    """Cache outcomes, reported by /admin/cache/stats and /metrics alike."""
 
     hits: int = 0
     misses: int = 0
@@ -33,63 +37,96 @@ class CacheCounts:
 
 
 @dataclass
-class Metrics:
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    counts: CacheCounts = field(default_factory=CacheCounts)
+class Histogram:
+    """Bucket counts (non-cumulative; the last bucket is +Inf) and the sum of observations."""
 
-    def __post_init__(self) -> None:
-        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
-        r = self.registry
-        self.requests = Counter("mock_requests", "Chat requests answered",
-                                ["model", "status", "cache"], registry=r)
-        self.ttft = Histogram("mock_ttft_seconds", "Server-side time to first content chunk "
-                              "(streaming)", ["model", "cache"], buckets=LATENCY_BUCKETS, registry=r)
-        self.e2e = Histogram("mock_e2e_seconds", "Server-side time from request to last byte",
-                             ["model", "cache"], buckets=LATENCY_BUCKETS, registry=r)
-        self.prompt_tokens = Counter("mock_prompt_tokens", "Prompt tokens of answered requests",
-                                     ["model"], registry=r)
-        self.completion_tokens = Counter("mock_completion_tokens",
-                                         "Completion tokens of answered requests", ["model"],
-                                         registry=r)
-        self.in_flight = Gauge("mock_in_flight_requests", "Chat requests being answered",
-                               registry=r)
-        self.cache_hits = Counter("mock_cache_hits", "Response-cache hits", registry=r)
-        self.cache_misses = Counter("mock_cache_misses", "Response-cache misses", registry=r)
-        self.cache_errors = Counter("mock_cache_errors", "Response-cache backend failures "
-                                    "(served as misses: fail open)", registry=r)
+    counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    total: float = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, value)] += 1
+        self.total += value
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        bounds = [*(repr(b) for b in LATENCY_BUCKETS), "+Inf"]
+        running, out = 0, []
+        for bound, n in zip(bounds, self.counts, strict=True):
+            running += n
+            out.append((bound, running))
+        return out
+
+
+class Metrics:
+    """Counters of one app; ``render()`` is the /metrics body."""
+
+    def __init__(self) -> None:
+        self.counts = CacheCounts()
+        self.in_flight = 0
+        self.requests: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        self.prompt_tokens: defaultdict[str, int] = defaultdict(int)
+        self.completion_tokens: defaultdict[str, int] = defaultdict(int)
+        self.ttft: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)
+        self.e2e: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)
+        self.registry = CollectorRegistry()
+        self.registry.register(self)
 
     def cache_hit(self) -> None:
         self.counts.hits += 1
-        self.cache_hits.inc()
 
     def cache_miss(self) -> None:
         self.counts.misses += 1
-        self.cache_misses.inc()
 
     def cache_error(self) -> None:
         self.counts.errors += 1
-        self.cache_errors.inc()
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        """``metric.labels(...)`` memoized: prometheus_client validates labels on every call."""
-        key = (id(metric), labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
 
     def answered(self, model: str, status: int, cache: str) -> None:
-        self._child(self.requests, model, str(status), cache).inc()
+        self.requests[(model, str(status), cache)] += 1
 
     def served(self, model: str, cache: str, e2e_s: float, prompt_tokens: int,
                completion_tokens: int) -> None:
         """One successful chat answer: its latency and token counts."""
-        self._child(self.e2e, model, cache).observe(e2e_s)
-        self._child(self.prompt_tokens, model).inc(prompt_tokens)
-        self._child(self.completion_tokens, model).inc(completion_tokens)
+        self.e2e[(model, cache)].observe(e2e_s)
+        self.prompt_tokens[model] += prompt_tokens
+        self.completion_tokens[model] += completion_tokens
 
     def first_token(self, model: str, cache: str, ttft_s: float) -> None:
-        self._child(self.ttft, model, cache).observe(ttft_s)
+        self.ttft[(model, cache)].observe(ttft_s)
+
+    def collect(self) -> Iterator[Metric]:
+        """prometheus_client collector protocol: called by the registry at scrape time."""
+        yield _counter("mock_requests", "Chat requests answered, by model, HTTP status and cache "
+                       "outcome", ["model", "status", "cache"], self.requests)
+        yield _histogram("mock_ttft_seconds", "Server-side time to the first content chunk "
+                         "(streaming)", self.ttft)
+        yield _histogram("mock_e2e_seconds", "Server-side time from request to last byte",
+                         self.e2e)
+        yield _counter("mock_prompt_tokens", "Prompt tokens of answered requests", ["model"],
+                       {(k,): v for k, v in self.prompt_tokens.items()})
+        yield _counter("mock_completion_tokens", "Completion tokens of answered requests",
+                       ["model"], {(k,): v for k, v in self.completion_tokens.items()})
+        yield GaugeMetricFamily("mock_in_flight_requests", "Chat requests being answered",
+                                value=self.in_flight)
+        for name, value in (("hits", self.counts.hits), ("misses", self.counts.misses),
+                            ("errors", self.counts.errors)):
+            help_text = f"Response-cache {name}" + (" (served as misses: fail open)"
+                                                    if name == "errors" else "")
+            yield CounterMetricFamily(f"mock_cache_{name}", help_text, value=value)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _counter(name: str, help_text: str, labels: list[str],
+             values: dict[tuple[str, ...], int]) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, help_text, labels=labels)
+    for label_values, value in sorted(values.items()):
+        family.add_metric(list(label_values), value)
+    return family
+
+
+def _histogram(name: str, help_text: str,
+               data: dict[tuple[str, str], Histogram]) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(name, help_text, labels=["model", "cache"])
+    for labels, hist in sorted(data.items()):
+        family.add_metric(list(labels), hist.cumulative(), hist.total)
+    return family

@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import count
+from typing import NamedTuple
 
 from mock_server.config import Profile
 from mock_server.request import ChatRequest
@@ -40,8 +41,7 @@ class Completion:
         return "".join(self.chunks)
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """Delays relative to the moment generation starts (after the cache lookup)."""
 
     ttft_s: float  # until the first content token
@@ -83,8 +83,11 @@ def draw_length(profile: Profile, max_tokens: int, rng: random.Random | None) ->
     return (max_tokens, "length") if n > max_tokens else (n, "stop")
 
 
-def cut_at_stop(tokens: list[int], chunks: list[str], stops: tuple[str, ...]) -> int | None:
-    """Number of whole tokens before the first stop sequence, or None when none occurs."""
+def cut_at_stop(chunks: list[str], stops: tuple[str, ...]) -> int | None:
+    """Number of whole tokens before the first stop sequence, or None when none occurs. A token
+    that straddles the stop's start is dropped with it (no partial tokens are invented)."""
+    if not stops:
+        return None
     text = "".join(chunks)
     found = [i for i in (text.find(s) for s in stops) if i >= 0]
     if not found:
@@ -102,7 +105,7 @@ def plan_completion(request: ChatRequest, profile: Profile, seed: int) -> Comple
     length_rng = rng_for(request.key, seed, "length") if profile.output_tokens_spread else None
     n, finish = draw_length(profile, request.max_tokens, length_rng)
     tokens, chunks = compose(n, sentence_bank(profile.encoding), picks_for(request.key, seed, "text"))
-    kept = cut_at_stop(tokens, chunks, request.stop)
+    kept = cut_at_stop(chunks, request.stop)
     if kept is not None:
         tokens, chunks, finish = tokens[:kept], chunks[:kept], "stop"
     prompt = count_chat_tokens(request.messages, profile.token_model)

@@ -65,8 +65,8 @@ async def serve_async(config: MockConfig, host: str, port: int, cache_url: str,
                       cache_capacity: int = 10_000, access_log: bool = False,
                       on_ready: Callable[[str], None] = print_ready) -> None:
     """Serve until ``stop`` is set; for callers that own the event loop (tests, the bench)."""
-    warm_tokenizers(config.profiles.values())
     cache = build_cache(cache_url, ttl_s=cache_ttl_s, capacity=cache_capacity)
+    warm_tokenizers(config.profiles.values())
     app = create_app(config, cache)
     await app[STATE].engine.probe(cache_url)
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log

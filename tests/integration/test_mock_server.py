@@ -65,6 +65,7 @@ def redis_mock(redis_server: RedisServer,
     server = launch_mock_server(tmp_path_factory.mktemp("redis_mock"), cache=redis_server.url)
     yield server
     assert server.stop() == 0  # SIGTERM => clean exit
+    assert "Traceback" not in server.log()  # bad input and hang-ups never reach the log as crashes
 
 
 @pytest.fixture
@@ -282,3 +283,26 @@ def test_bad_profiles_file_exits_with_the_message(tmp_path_factory: pytest.TempP
     with pytest.raises(RuntimeError, match=r"exit code 2\).*models\.gpt-4o\.ttft_base_s: -1 is "
                                            r"not valid"):
         launch_mock_server(tmp_path_factory.mktemp("bad"), profiles=bad)
+
+
+def test_client_leaving_mid_stream_is_counted_and_harmless(server: MockServer) -> None:
+    body = {"model": "gpt-4o", "messages": chat("A long answer, please."), "max_tokens": 400,
+            "stream": True}
+    parts = urlsplit(server.url)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("POST", "/v1/chat/completions", body=orjson.dumps(body),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.read(7) == b"data: {"  # the first token arrived...
+    finally:
+        conn.close()  # ...and the client hangs up long before the 400th
+    deadline = time.monotonic() + 5
+    needle = 'mock_requests_total{cache="miss",model="gpt-4o",status="499"} 1.0'
+    while needle not in (text := http(server, "GET", "/metrics")[2].decode()):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
+    assert "mock_in_flight_requests 0.0" in text
+    status, headers, _ = post_chat(server, {**body, "stream": False, "max_tokens": 3})
+    assert status == 200 and headers["x-cache"] == "MISS"  # an unfinished answer is not cached

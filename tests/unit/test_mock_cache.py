@@ -163,3 +163,6 @@ def test_stream_events_have_the_chunk_shape() -> None:
                                     "finish_reason": "length"}
     assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == 2
     assert DONE == b"data: [DONE]\n\n"
+    chunks = ("a", ' "b"', "\\", "")
+    assert ev.contents(chunks) == b"".join(ev.content(c) for c in chunks)
+    assert ev.contents(()) == b""

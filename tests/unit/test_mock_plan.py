@@ -84,9 +84,12 @@ def test_stop_sequence_ends_the_text_before_it() -> None:
 
 def test_cut_at_stop_counts_whole_tokens() -> None:
     chunks = ["Hello", " wor", "ld", ".", " Next"]
-    assert cut_at_stop([1, 2, 3, 4, 5], chunks, ("world",)) == 1
-    assert cut_at_stop([1, 2, 3, 4, 5], chunks, ("ld.",)) == 2
-    assert cut_at_stop([1, 2, 3, 4, 5], chunks, ("zzz",)) is None
+    assert cut_at_stop(chunks, ("world",)) == 1
+    assert cut_at_stop(chunks, ("ld.",)) == 2
+    assert cut_at_stop(chunks, ("zzz", "Next")) == 4
+    assert cut_at_stop(chunks, ("Hello",)) == 0
+    assert cut_at_stop(chunks, ("zzz",)) is None
+    assert cut_at_stop(chunks, ()) is None
 
 
 def test_instant_has_no_delays() -> None:
