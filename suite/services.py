@@ -126,14 +126,29 @@ def start_redis(binary: str | None = None, port: int | None = None, timeout: flo
 @dataclass
 class MockServerProcess:
     """The bundled mock server in its own process (so its event loop never shares a core's GIL
-    with the load generator)."""
+    with the load generator). ``url`` is http://127.0.0.1:PORT; ``base_url`` adds /v1."""
 
     url: str
     proc: subprocess.Popen
     log_path: Path
+    args: list[str]
 
-    def stop(self) -> None:
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    def log(self) -> str:
+        """What the server logged so far (stderr: warnings and errors)."""
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int | None:
+        """SIGTERM by PID (SIGKILL after 5 s); returns the exit code. Idempotent."""
         stop_pid(self.proc)
+        return self.proc.returncode
 
     def __enter__(self) -> MockServerProcess:
         return self
@@ -157,25 +172,31 @@ def _drain(stream: IO[bytes], log_path: Path, ready: queue.Queue[str]) -> None:
 
 
 def start_mock_server(args: list[str], log_path: Path, timeout: float = 20.0) -> MockServerProcess:
-    """Start ``python -m mock_server ARGS --port 0`` and wait for its one-line readiness banner."""
+    """Start ``python -m mock_server --host 127.0.0.1 --port 0 ARGS`` and wait for its one-line
+    readiness banner; a server that never gets there is stopped and its log tail quoted."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
+    argv = ["--host", "127.0.0.1", "--port", "0", *args]
+    log_path.write_bytes(b"")
+    with log_path.open("ab") as log:  # append mode: stderr and the stdout drain share the file
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", "0", *args],
+            [sys.executable, "-m", "mock_server", *argv],
             stdout=subprocess.PIPE,
             stderr=log,
+            cwd=Path(__file__).resolve().parent.parent,
         )
     ready: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
     threading.Thread(target=_drain, args=(proc.stdout, log_path, ready), daemon=True).start()
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
+    while time.monotonic() < deadline:
         try:
-            return MockServerProcess(ready.get(timeout=0.1), proc, log_path)
+            return MockServerProcess(ready.get(timeout=0.1), proc, log_path, argv)
         except queue.Empty:
-            continue
+            if proc.poll() is not None:
+                break
     stop_pid(proc)
-    tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+    tail = log_path.read_text(errors="replace").strip()[-2000:]
     raise TargetError(
-        f"mock server did not start (exit code {proc.returncode}); see {log_path}: " + " | ".join(tail)
+        f"mock server {' '.join(args)} did not start (exit code {proc.returncode}); "
+        f"log {log_path}: {tail}"
     )

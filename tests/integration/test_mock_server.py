@@ -21,6 +21,7 @@ import pytest
 from mock_server.config import DEFAULT_PROFILES_PATH, load_profiles
 from mock_server.plan import plan
 from mock_server.request import parse_chat_request
+from suite.errors import TargetError
 from suite.services import RedisServer, free_port, start_redis
 from suite.tokens import count_chat_tokens
 from tests.integration.conftest import MockServer, launch_mock_server
@@ -280,7 +281,7 @@ def test_mock_server_fixture_serves_each_cache(mock_server: MockServer) -> None:
 def test_bad_profiles_file_exits_with_the_message(tmp_path_factory: pytest.TempPathFactory) -> None:
     bad = tmp_path_factory.mktemp("profiles") / "models.yaml"
     bad.write_text("models:\n  gpt-4o: {ttft_base_s: -1}\n")
-    with pytest.raises(RuntimeError, match=r"exit code 2\).*models\.gpt-4o\.ttft_base_s: -1 is "
+    with pytest.raises(TargetError, match=r"exit code 2\).*models\.gpt-4o\.ttft_base_s: -1 is "
                                            r"not valid"):
         launch_mock_server(tmp_path_factory.mktemp("bad"), profiles=bad)
 
