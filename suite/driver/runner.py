@@ -151,7 +151,8 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
                           f"each request needs a unique id to be logged once. Regenerate it.")
     check_target(target)
     run_id = run_id or new_run_id()
-    run_dir = _prepare_run_dir(out_dir, run_id)
+    # absolute: Locust runs with the run folder as its working directory
+    run_dir = _prepare_run_dir(out_dir.resolve(), run_id)
     config = DriverConfig(corpus=corpus.resolve(), out=run_dir / REQUESTS_FILE,
                           run_meta=run_dir / RUN_META_FILE, run_id=run_id, target_path=target_path,
                           api_key=api_key, timeout_s=timeout_s, duration_s=duration_s,

@@ -20,8 +20,8 @@ from tests.integration.conftest import MockServer
 REPO = Path(__file__).resolve().parents[2]
 
 
-def llmsuite(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "suite.cli", *args], cwd=REPO, capture_output=True,
+def llmsuite(*args: str, timeout: float = 120, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "suite.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -36,8 +36,9 @@ def small_corpus(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("mock_server", ["redis"], indirect=True)
 def test_run_then_analyze_recovers_the_known_truth(tmp_path: Path, small_corpus: Path,
                                                     mock_server: MockServer) -> None:
+    # a relative --out, as a user types it (Locust itself runs inside the run folder)
     proc = llmsuite("run", "-c", str(small_corpus), "-t", mock_server.url, "-u", "6", "-r", "6",
-                    "-d", "40", "--run-id", "rt", "--out", str(tmp_path / "reports"))
+                    "-d", "40", "--run-id", "rt", "--out", "reports", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     run_dir = tmp_path / "reports" / "rt"
     records = [rec for _, rec in iter_jsonl(run_dir / "requests.jsonl")]
