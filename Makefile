@@ -32,6 +32,8 @@ unit: install
 	$(BIN)/python -m pytest tests/unit -q
 
 bench: install redis
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \
+		|| echo "note: wrk unavailable; bench_mock_server falls back to its aiohttp load generator"
 	$(BIN)/python bench/run_all.py
 
 lint: install

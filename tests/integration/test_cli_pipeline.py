@@ -7,6 +7,7 @@ has; the analyzer, reading only the request log, must find both again.
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -49,10 +50,12 @@ def test_run_then_analyze_recovers_the_known_truth(tmp_path: Path, small_corpus:
     assert cache["corpus_repeat_ratio"]["value"] == pytest.approx(0.3)
     assert 0 < cache["hit_ratio"]["value"] <= 0.3
     # the gpt-4o profile: TTFT 0.45 s ± 0.15 on a miss; hits answer in milliseconds
-    misses = [r["ttft"] for r in records if r["model"] == "gpt-4o" and r["cache"] == "miss"]
-    hits = [r["e2e"] for r in records if r["cache"] == "hit"]
-    assert 0.35 < sorted(misses)[len(misses) // 2] < 0.6
-    assert max(hits) < min(r["e2e"] for r in records if r["cache"] == "miss")
+    # (bounds leave room for a loaded CI machine; gpt-5-mini's 0.9 s would fall outside them)
+    miss_ttft = [r["ttft"] for r in records if r["model"] == "gpt-4o" and r["cache"] == "miss"]
+    assert 0.3 < statistics.median(miss_ttft) < 0.7
+    hit_e2e = [r["e2e"] for r in records if r["cache"] == "hit"]
+    miss_e2e = [r["e2e"] for r in records if r["cache"] == "miss"]
+    assert 10 * statistics.median(hit_e2e) < statistics.median(miss_e2e)
     for name in ("report.html", "latency_cdf.png", "per_model.csv"):
         assert (run_dir / name).stat().st_size > 0
 
