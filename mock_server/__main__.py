@@ -1,14 +1,21 @@
-"""``python -m mock_server --host 127.0.0.1 --port 0 --profiles FILE --cache memory --seed 0``."""
+"""``python -m mock_server --host 127.0.0.1 --port 0 --profiles FILE --cache memory --seed 0``.
+
+The API key may also come from the environment (``LLMSUITE_MOCK_API_KEY``), which keeps it out
+of the process list; it is never printed or logged.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from mock_server.config import DEFAULT_PROFILES_PATH, MockConfig, load_profiles
 from mock_server.serve import serve
-from suite.errors import SuiteError
+from suite.errors import SpecError, SuiteError
+
+API_KEY_ENV = "LLMSUITE_MOCK_API_KEY"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -19,7 +26,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--profiles", default=str(DEFAULT_PROFILES_PATH), help="model profiles YAML")
     p.add_argument("--cache", default="memory", help="memory | none | redis://host:port/db")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cache-ttl", type=float, default=3600.0, help="Redis entry TTL, seconds")
+    p.add_argument("--cache-ttl", type=float, default=3600.0,
+                   help="cache entry TTL, seconds (Redis and memory)")
+    p.add_argument("--cache-mode", choices=["exact", "normalize"], default="exact",
+                   help="normalize: keys ignore case, whitespace and punctuation (lenient cache)")
+    p.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
+                   help=f"require Authorization: Bearer KEY (default: ${API_KEY_ENV})")
+    p.add_argument("--engine-model", help="model of POST /api/chat (default: the first profile)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes sharing the port; each has its own memory cache and metrics")
     p.add_argument("--cache-capacity", type=int, default=10_000, help="memory cache entries")
     p.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
     p.add_argument("--access-log", action="store_true")
@@ -28,15 +43,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def build_config(args: argparse.Namespace) -> MockConfig:
+    profiles = load_profiles(args.profiles)
+    if args.engine_model is not None and args.engine_model not in profiles:
+        raise SpecError(f"--engine-model: {args.engine_model!r} is not a profile; known: "
+                        f"{', '.join(profiles)}.")
+    if args.workers < 1:
+        raise SpecError(f"--workers: {args.workers} is not valid (must be >= 1).")
+    if args.cache_ttl <= 0:
+        raise SpecError(f"--cache-ttl: {args.cache_ttl:g} is not valid (must be > 0 seconds).")
+    return MockConfig(profiles=profiles, seed=args.seed, max_body_bytes=args.max_body_bytes,
+                      source=args.profiles, api_key=args.api_key or None,
+                      engine_model=args.engine_model, normalize=args.cache_mode == "normalize")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = MockConfig(profiles=load_profiles(args.profiles), seed=args.seed,
-                            max_body_bytes=args.max_body_bytes, source=args.profiles)
+        config = build_config(args)
         serve(config, args.host, args.port, args.cache, cache_ttl_s=args.cache_ttl,
-              cache_capacity=args.cache_capacity, access_log=args.access_log)
+              cache_capacity=args.cache_capacity, access_log=args.access_log,
+              workers=args.workers)
     except SuiteError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code

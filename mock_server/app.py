@@ -5,11 +5,17 @@ choose the clock and the cache; nothing here reads globals or the environment.
 
 Every response carries ``X-Request-Id`` (echoed when the client sent one, else generated); chat
 answers carry ``X-Cache: HIT|MISS`` (absent when the cache is off) and ``X-Cache-Key``.
+
+Auth: with ``config.api_key`` set, every route but ``GET /health`` (liveness probes) requires
+``Authorization: Bearer <key>``; otherwise a 401 in OpenAI's shape. The key is compared in constant
+time and never echoed nor logged. Without a key there is no auth middleware at all (no cost).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,9 +23,10 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from mock_server.cache import ResponseCache
-from mock_server.chat import chat_completions, error_response
+from mock_server.cache import RedisCache, ResponseCache
+from mock_server.chat import chat_completions, completions, engine_chat, error_response
 from mock_server.config import MockConfig
+from mock_server.embeddings import embeddings_body
 from mock_server.engine import Engine
 from mock_server.metrics import CONTENT_TYPE, Metrics
 from mock_server.openai_errors import ApiError, from_http_status
@@ -73,22 +80,70 @@ async def prometheus_text(request: web.Request) -> web.Response:
     return resp
 
 
+async def embeddings(request: web.Request) -> web.Response:
+    st = request.app[STATE]
+    try:
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise ApiError(413, f"request body too large: {exc.text}; send at most "
+                           f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
+        body = embeddings_body(raw)
+    except ApiError as err:
+        st.metrics.answered("-", err.status, "-")
+        return error_response(err)
+    st.metrics.answered("embeddings", 200, "off")
+    return web.Response(body=body, content_type="application/json")
+
+
 async def cache_stats(request: web.Request) -> web.Response:
+    """size (entries: counted by SCAN on Redis; null when Redis is down), hits, misses, errors."""
     st = request.app[STATE]
     counts = st.metrics.counts
-    return json_response({"backend": st.cache.name, "hits": counts.hits, "misses": counts.misses,
-                          "errors": counts.errors, "entries": st.cache.size()})
+    size = st.cache.size()
+    if size is None and isinstance(st.cache, RedisCache):
+        with contextlib.suppress(CacheBackendError):
+            size = await st.cache.count()
+    return json_response({"backend": st.cache.name, "size": size, "entries": size,
+                          "hits": counts.hits, "misses": counts.misses, "errors": counts.errors})
 
 
 async def cache_clear(request: web.Request) -> web.Response:
-    """Empty the response cache (cold-start runs); a failing backend is a 503, not a 500."""
+    """Empty the response cache (cold-start runs); a failing backend is a 503, not a 500.
+    ``POST /admin/cache/flush`` (the issue's name) and ``/admin/cache/clear`` are the same."""
     st = request.app[STATE]
     try:
         cleared = await st.cache.clear()
     except CacheBackendError as exc:
         return error_response(ApiError(503, f"cannot clear the cache: {exc}.",
                                        code="cache_unavailable", type_="server_error"))
-    return json_response({"cleared": cleared})
+    return json_response({"cleared": cleared, "flushed": cleared})
+
+
+def unauthorized(message: str, code: str) -> web.Response:
+    resp = error_response(ApiError(401, message, code=code))
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="llmsuite-mock"'
+    return resp
+
+
+def auth_middleware(api_key: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    expected = f"Bearer {api_key}".encode()
+
+    @web.middleware
+    async def check_key(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == "/health":
+            return await handler(request)
+        given = request.headers.get("Authorization")
+        if given is None:
+            return unauthorized("You didn't provide an API key. Provide it in an Authorization "
+                                "header using Bearer auth (Authorization: Bearer YOUR_KEY).",
+                                "missing_api_key")
+        if not hmac.compare_digest(given.encode(), expected):
+            return unauthorized("Incorrect API key provided (this mock server was started with "
+                                "--api-key).", "invalid_api_key")
+        return await handler(request)
+
+    return check_key
 
 
 async def close_cache(app: web.Application) -> None:
@@ -97,10 +152,14 @@ async def close_cache(app: web.Application) -> None:
 
 ROUTE_TABLE: tuple[tuple[str, str, Handler], ...] = (
     ("/v1/chat/completions", "POST", chat_completions),
+    ("/v1/completions", "POST", completions),
+    ("/v1/embeddings", "POST", embeddings),
+    ("/api/chat", "POST", engine_chat),
     ("/v1/models", "GET", list_models),
     ("/health", "GET", health),
     ("/metrics", "GET", prometheus_text),
     ("/admin/cache/stats", "GET", cache_stats),
+    ("/admin/cache/flush", "POST", cache_clear),
     ("/admin/cache/clear", "POST", cache_clear),
 )
 ROUTES = {path: method for path, method, _ in ROUTE_TABLE}
@@ -112,10 +171,12 @@ def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.
     """The mock server as an aiohttp Application; the caller owns running it (serve.py, tests)."""
     log = log or logging.getLogger("mock_server")
     registry = metrics or Metrics()
-    app = web.Application(client_max_size=config.max_body_bytes)
-    app[STATE] = AppState(config=config, cache=cache, engine=Engine(config, cache, registry, log),
-                          metrics=registry, clock=clock, sleep=sleep, log=log,
-                          started=int(time.time()))
+    middlewares = [auth_middleware(config.api_key)] if config.api_key else []
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=middlewares)
+    engine = Engine(config, cache, registry, log, clock)
+    registry.batches = engine.batches
+    app[STATE] = AppState(config=config, cache=cache, engine=engine, metrics=registry, clock=clock,
+                          sleep=sleep, log=log, started=int(time.time()))
     for path, method, handler in ROUTE_TABLE:
         app.router.add_route(method, path, handler)
     app.router.add_route("*", "/{tail:.*}", no_such_route)

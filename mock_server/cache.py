@@ -8,6 +8,7 @@ to every request: after a failure, calls fail fast for ``retry_after_s``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -80,24 +81,33 @@ class NullCache:
 
 
 class MemoryCache:
-    """In-process LRU with a fixed entry capacity (no TTL: entries leave only by eviction)."""
+    """In-process LRU with a fixed entry capacity; entries also expire ``ttl_s`` after they were
+    written (None: never), like Redis's PX — checked on read, so nothing runs in the background."""
 
     name = "memory"
 
-    def __init__(self, capacity: int = 10_000) -> None:
+    def __init__(self, capacity: int = 10_000, ttl_s: float | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if capacity < 1:
             raise CacheBackendError(f"memory cache capacity {capacity} is not valid (must be >= 1).")
         self.capacity = capacity
-        self._entries: OrderedDict[str, Completion] = OrderedDict()
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, Completion]] = OrderedDict()
 
     async def get(self, key: str) -> Completion | None:
-        completion = self._entries.get(key)
-        if completion is not None:
-            self._entries.move_to_end(key)
-        return completion
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
 
     async def put(self, key: str, completion: Completion) -> None:
-        self._entries[key] = completion
+        expires = math.inf if self.ttl_s is None else self._clock() + self.ttl_s
+        self._entries[key] = (expires, completion)
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
@@ -114,7 +124,7 @@ class MemoryCache:
         return None
 
     def size(self) -> int | None:
-        return len(self._entries)
+        return len(self._entries)  # expired entries not yet read still count until evicted
 
     def keys(self) -> list[str]:
         """Keys from least to most recently used (for tests and the stats endpoint)."""
@@ -179,4 +189,11 @@ class RedisCache:
         await self._client.aclose()
 
     def size(self) -> int | None:
-        return None  # would need a SCAN; reported as unknown rather than guessed
+        return None  # would need a SCAN: see count()
+
+    async def count(self) -> int:
+        """This cache's keys (SCAN by prefix): for /admin/cache/stats, never the hot path."""
+        try:
+            return sum([1 async for _ in self._client.scan_iter(match=KEY_PREFIX + "*", count=1000)])
+        except (RedisError, OSError) as exc:
+            raise self._trip(exc) from None

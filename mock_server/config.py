@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mock_server.faults import FaultTable, fault_table
+from mock_server.load import LoadModel, load_model
 from suite.errors import ModelError
 from suite.models import ENCODING_BY_PREFIX, encoding_for_model, is_known_model
 from suite.tokens import BPE_FILES
@@ -43,6 +45,8 @@ class Profile:
     max_output_tokens: int
     encoding: str
     token_model: str  # the catalog model name suite.tokens counts this profile's tokens with
+    faults: FaultTable = ()  # (fault, probability) rows; see faults.py
+    load: LoadModel | None = None  # batch, queue and rate limits; None: unlimited (load.py)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ class MockConfig:
     seed: int = 0
     max_body_bytes: int = 8 * 1024 * 1024
     source: str = "<memory>"
+    api_key: str | None = field(default=None, repr=False)  # never shown, never logged
+    engine_model: str | None = None  # model of POST /api/chat (None: the first profile)
+    normalize: bool = False  # lenient cache keys: case, whitespace and punctuation ignored
 
 
 def _number(v: Any) -> bool:
@@ -77,6 +84,10 @@ FIELDS: dict[str, tuple[Check, str, bool]] = {
     "hit_overhead_s": (lambda v: _number(v) and 0 <= v < math.inf, "a number of seconds >= 0", False),
     "max_output_tokens": (lambda v: _count(v) and v >= 1, "an integer >= 1", False),
     "encoding": (lambda v: v in BPE_FILES, f"one of {', '.join(BPE_FILES)}", False),
+    "faults": (lambda v: isinstance(v, dict), "a mapping of fault to probability, e.g. "
+               "{\"503\": 0.01}", False),
+    "load": (lambda v: isinstance(v, dict), "a mapping such as {max_batch: 16, load_factor: 2}",
+             False),
 }
 OUTPUT_FIELDS: dict[str, tuple[Check, str, bool]] = {
     "median": (lambda v: _count(v) and v >= 1, "an integer >= 1", True),
@@ -123,8 +134,22 @@ def _resolve_encoding(name: str, encoding: str | None, where: str) -> tuple[str,
     return encoding, _representative_model(encoding)
 
 
+def _extras(fields: dict[str, Any], where: str) -> tuple[FaultTable, LoadModel | None]:
+    """The nested tables (faults, load), validated by their own modules."""
+    try:
+        faults = fault_table(fields.get("faults") or {})
+    except ValueError as exc:
+        raise ModelError(f"{where}.faults: {exc}.") from None
+    try:
+        load = load_model(fields["load"]) if "load" in fields else None
+    except ValueError as exc:
+        raise ModelError(f"{where}.load: {exc}.") from None
+    return faults, load
+
+
 def profile_from_dict(name: str, raw: Any, where: str) -> Profile:
     fields = _check_fields(raw, FIELDS, where)
+    faults, load = _extras(fields, where)
     out = _check_fields(fields["output_tokens"], OUTPUT_FIELDS, f"{where}.output_tokens")
     encoding, token_model = _resolve_encoding(name, fields.get("encoding"), where)
     return Profile(
@@ -140,6 +165,8 @@ def profile_from_dict(name: str, raw: Any, where: str) -> Profile:
         max_output_tokens=int(fields["max_output_tokens"]),
         encoding=encoding,
         token_model=token_model,
+        faults=faults,
+        load=load,
     )
 
 

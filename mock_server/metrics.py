@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -67,6 +68,8 @@ class Metrics:
         self.completion_tokens: defaultdict[str, int] = defaultdict(int)
         self.ttft: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)
         self.e2e: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)
+        self.faults: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.batches: dict[str, Any] = {}  # model -> Batch (has .active, .queued); set by the app
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
@@ -79,8 +82,11 @@ class Metrics:
     def cache_error(self) -> None:
         self.counts.errors += 1
 
-    def answered(self, model: str, status: int, cache: str) -> None:
+    def answered(self, model: str, status: int | str, cache: str) -> None:
         self.requests[(model, str(status), cache)] += 1
+
+    def fault(self, model: str, kind: str) -> None:
+        self.faults[(model, kind)] += 1
 
     def served(self, model: str, cache: str, e2e_s: float, prompt_tokens: int,
                completion_tokens: int) -> None:
@@ -106,6 +112,12 @@ class Metrics:
                        ["model"], {(k,): v for k, v in self.completion_tokens.items()})
         yield GaugeMetricFamily("mock_in_flight_requests", "Chat requests being answered",
                                 value=self.in_flight)
+        yield _counter("mock_faults", "Injected faults, by model and kind", ["model", "kind"],
+                       self.faults)
+        yield _gauge("mock_batch_active", "Generations in the model's batch (load model)",
+                     {m: b.active for m, b in self.batches.items()})
+        yield _gauge("mock_queue_depth", "Requests waiting for a batch slot (load model)",
+                     {m: b.queued for m, b in self.batches.items()})
         for name, value in (("hits", self.counts.hits), ("misses", self.counts.misses),
                             ("errors", self.counts.errors)):
             help_text = f"Response-cache {name}" + (" (served as misses: fail open)"
@@ -121,6 +133,13 @@ def _counter(name: str, help_text: str, labels: list[str],
     family = CounterMetricFamily(name, help_text, labels=labels)
     for label_values, value in sorted(values.items()):
         family.add_metric(list(label_values), value)
+    return family
+
+
+def _gauge(name: str, help_text: str, values: dict[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text, labels=["model"])
+    for model, value in sorted(values.items()):
+        family.add_metric([model], value)
     return family
 
 

@@ -15,8 +15,10 @@ class ApiError(Exception):
     """A request the mock refuses, with the HTTP status and the OpenAI error fields."""
 
     def __init__(self, status: int, message: str, param: str | None = None,
-                 code: str | None = None, type_: str = INVALID_REQUEST) -> None:
+                 code: str | None = None, type_: str = INVALID_REQUEST,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
+        self.headers = headers or {}
         self.status = status
         self.message = message
         self.param = param

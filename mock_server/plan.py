@@ -24,7 +24,7 @@ from typing import NamedTuple
 from mock_server.config import Profile
 from mock_server.request import ChatRequest
 from mock_server.textbank import compose, sentence_bank
-from suite.tokens import count_chat_tokens, encoding_for
+from suite.tokens import count_chat_tokens, count_tokens, encoding_for
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ def plan_completion(request: ChatRequest, profile: Profile, seed: int) -> Comple
     kept = cut_at_stop(chunks, request.stop)
     if kept is not None:
         tokens, chunks, finish = tokens[:kept], chunks[:kept], "stop"
-    prompt = count_chat_tokens(request.messages, profile.token_model)
+    prompt = (count_chat_tokens(request.messages, profile.token_model) if request.prompt is None
+              else count_tokens(request.prompt, profile.token_model))
     return Completion(tuple(tokens), tuple(chunks), finish, prompt)
 
 

@@ -21,6 +21,8 @@ lets the analyzer join the server's ``X-Cache-Key`` with the corpus.
 from __future__ import annotations
 
 import hashlib
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +55,8 @@ class ChatRequest:
     stream: bool
     include_usage: bool
     key: str
+    prompt: str | None = None  # POST /v1/completions: the raw prompt (counted without chat framing)
+    session_id: str | None = None  # POST /api/chat: echoed back
 
 
 def _is_number(v: Any) -> bool:
@@ -231,8 +235,25 @@ def _key_extras(obj: dict[str, Any], stop: tuple[str, ...]) -> dict[str, Any]:
     return extras
 
 
-def parse_chat_request(body: bytes, profiles: Mapping[str, Profile]) -> ChatRequest:
-    """Validate a request body; raise ApiError (400/404) naming the bad parameter."""
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """The lenient cache's view of a text: lower case, no ASCII punctuation, single spaces."""
+    return _SPACES.sub(" ", text.lower().translate(_PUNCTUATION)).strip()
+
+
+def _key_messages(messages: list[dict[str, str]], normalize: bool) -> list[dict[str, str]]:
+    if not normalize:
+        return messages
+    return [{**m, "content": normalize_text(m["content"])} for m in messages]
+
+
+def parse_chat_request(body: bytes, profiles: Mapping[str, Profile],
+                       normalize: bool = False) -> ChatRequest:
+    """Validate a request body; raise ApiError (400/404) naming the bad parameter. With
+    ``normalize`` the key (and so the generated text) ignores case, whitespace and punctuation."""
     obj = _decode(body)
     profile = _model(obj, profiles)
     messages = _messages(obj)
@@ -241,7 +262,8 @@ def parse_chat_request(body: bytes, profiles: Mapping[str, Profile]) -> ChatRequ
     _check_n(obj)
     stop = _stop(obj)
     stream, include_usage = _stream(obj)
-    key = cache_key({"model": profile.name, "messages": messages, "max_tokens": max_tokens,
-                     "temperature": temperature, **_key_extras(obj, stop)})
+    key = cache_key({"model": profile.name, "messages": _key_messages(messages, normalize),
+                     "max_tokens": max_tokens, "temperature": temperature,
+                     **_key_extras(obj, stop)})
     return ChatRequest(profile.name, messages, max_tokens, temperature, stop, stream,
                        include_usage, key)

@@ -22,9 +22,9 @@ _PROCESS_TAG = os.urandom(6).hex()  # unique per process; the counter makes ids 
 _serial = count()
 
 
-def new_response_id() -> str:
+def new_response_id(prefix: str = "chatcmpl") -> str:
     """``chatcmpl-<24 hex>``: a random per-process tag plus a counter (uuid4 costs ~5 us)."""
-    return f"chatcmpl-{_PROCESS_TAG}{next(_serial):012x}"
+    return f"{prefix}-{_PROCESS_TAG}{next(_serial):012x}"
 
 
 def new_request_id() -> str:
@@ -100,3 +100,61 @@ class ChunkEvents:
     def usage(self, completion: Completion) -> bytes:
         """Final chunk for ``stream_options.include_usage``: empty choices plus usage."""
         return self._prefix + b"[]," + orjson.dumps({"usage": usage(completion)})[1:] + b"\n\n"
+
+
+def text_completion_body(rid: str, created: int, model: str, completion: Completion,
+                         cached: bool) -> bytes:
+    """A non-streaming legacy ``text_completion`` object (``POST /v1/completions``)."""
+    return orjson.dumps({
+        "id": rid,
+        "object": "text_completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": None,
+        "choices": [{"text": completion.text, "index": 0, "logprobs": None,
+                     "finish_reason": completion.finish_reason}],
+        "usage": usage(completion),
+        "cached": cached,
+    })
+
+
+class TextEvents:
+    """SSE events of one streamed ``POST /v1/completions`` answer (no role chunk)."""
+
+    def __init__(self, rid: str, created: int, model: str) -> None:
+        head = orjson.dumps({"id": rid, "object": "text_completion", "created": created,
+                             "model": model, "system_fingerprint": None})
+        self._prefix = b"data: " + head[:-1] + b',"choices":'
+        self._open = self._prefix + b'[{"text":'
+        self._close = b',"index":0,"logprobs":null,"finish_reason":null}]}\n\n'
+
+    def role(self) -> bytes:
+        return b""
+
+    def content(self, text: str) -> bytes:
+        return self._open + orjson.dumps(text) + self._close
+
+    def contents(self, chunks: tuple[str, ...]) -> bytes:
+        return b"".join(self.content(c) for c in chunks)
+
+    def finish(self, reason: str) -> bytes:
+        return (self._open + b'"","index":0,"logprobs":null,"finish_reason":' + orjson.dumps(reason)
+                + b"}]}\n\n")
+
+    def usage(self, completion: Completion) -> bytes:
+        return self._prefix + b"[]," + orjson.dumps({"usage": usage(completion)})[1:] + b"\n\n"
+
+
+def engine_body(rid: str, created: int, model: str, completion: Completion, cached: bool,
+                session_id: str) -> bytes:
+    """``POST /api/chat`` (the intelligence engine's shape): the answer text and its metadata."""
+    return orjson.dumps({
+        "response": completion.text,
+        "session_id": session_id,
+        "model": model,
+        "cached": cached,
+        "response_id": rid,
+        "created": created,
+        "finish_reason": completion.finish_reason,
+        "usage": usage(completion),
+    })

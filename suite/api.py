@@ -48,17 +48,18 @@ class SynthResult:
 
 def synthesize(scenario: str | Path, out: Path, *, n: int | None = None, seed: int | None = None,
                repeat_ratio: float | None = None, models: dict[str, float] | None = None,
-               overrides: dict[str, Any] | None = None) -> SynthResult:
+               overrides: dict[str, Any] | None = None, progress: Progress | None = None) -> SynthResult:
     """Scenario spec → corpus JSONL + manifest; command-line values override the spec's keys and
-    are validated exactly like them."""
+    are validated exactly like them. ``progress(done, total)`` is called while building."""
     from suite import synth
+    from suite.synth.write import write_corpus_then_manifest
 
     given = {"n": n, "seed": seed, "repeat_ratio": repeat_ratio, "models": models}
     merged = {k: v for k, v in given.items() if v is not None} | (overrides or {})
     spec = synth.load_spec(resolve_scenario(scenario), overrides=merged)
-    requests = synth.build_corpus(spec, rng_seed=spec.seed)
-    manifest = synth.build_manifest(spec, spec.seed, requests)
-    corpus, mpath = synth.write_corpus(out, requests, manifest)
+    requests = synth.build_corpus(spec, rng_seed=spec.seed, progress=progress)
+    corpus, mpath, manifest = write_corpus_then_manifest(
+        out, requests, lambda sha: synth.build_manifest(spec, spec.seed, requests, corpus_sha=sha))
     return SynthResult(corpus, mpath, manifest)
 
 
@@ -187,3 +188,58 @@ def demo(opts: DemoOptions, ui: DemoUI) -> DemoResult:
             analysis = analyze(result.run_dir)
     backend = "redis" if cache.startswith("redis://") else "memory"
     return DemoResult(synth_result, result, analysis, backend, timings)
+
+
+# --- corpus inspection ----------------------------------------------------------------------------
+
+
+@dataclass
+class CorpusStats:
+    corpus: Path
+    stats: dict[str, Any]
+    plots: list[Path]
+
+
+def corpus_stats(corpus: Path, *, plot: bool = False) -> CorpusStats:
+    """Read a corpus and compute its headline statistics; with ``plot``, write
+    ``<name>.tokens.png`` and ``<name>.popularity.png`` beside it."""
+    from suite.records import read_corpus
+    from suite.synth import stats
+
+    requests = read_corpus(Path(corpus))
+    plots: list[Path] = []
+    if plot:
+        from suite.synth import plots as charts
+
+        plots = charts.write_plots(Path(corpus), requests)
+    return CorpusStats(Path(corpus), stats.summary(requests), plots)
+
+
+def synthesize_import(source: Path, fmt: str, out: Path, *, scenario: str | Path = "ops-assistant",
+                      column: str | None = None, skip_bad: bool = False, n: int | None = None,
+                      seed: int | None = None, repeat_ratio: float | None = None,
+                      models: dict[str, float] | None = None, overrides: dict[str, Any] | None = None,
+                      progress: Progress | None = None) -> SynthResult:
+    """Imported prompts (ShareGPT / JSONL / CSV) → corpus JSONL + manifest. The scenario supplies the
+    model mix, request parameters, repetition and arrival controls; the prompts replace its templates.
+    Without ``n``, the corpus has as many fresh requests as there are distinct prompts."""
+    from suite import synth
+    from suite.synth.imported import build_imported
+    from suite.synth.importer import read_prompts
+    from suite.synth.write import write_corpus_then_manifest
+
+    imported = read_prompts(source, fmt, column, skip_bad)
+    given = {"seed": seed, "repeat_ratio": repeat_ratio, "models": models}
+    merged = {k: v for k, v in given.items() if v is not None} | (overrides or {})
+    spec = synth.load_spec(resolve_scenario(scenario), overrides=merged)
+    fresh_share = 1 - spec.repeat_ratio - spec.near_duplicate_ratio
+    distinct = len({tuple((m["role"], m["content"]) for m in p) for p in imported.prompts})
+    count = n if n is not None else max(1, round(distinct / fresh_share))
+    spec = synth.load_spec(resolve_scenario(scenario), overrides={**merged, "n": count,
+                                                                  "domain": "imported"})
+    requests, duplicates = build_imported(spec, imported.prompts, str(source), spec.seed, progress)
+    report = {**imported.report(), "duplicates_skipped": duplicates}
+    extra = {"import": report, "intent_mix": {"requested": None, "achieved": {"imported": 1.0}}}
+    corpus, mpath, manifest = write_corpus_then_manifest(
+        out, requests, lambda sha: synth.build_manifest(spec, spec.seed, requests, extra, corpus_sha=sha))
+    return SynthResult(corpus, mpath, manifest)

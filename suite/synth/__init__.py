@@ -5,6 +5,11 @@
     write_corpus("corpora/ops.jsonl", requests, build_manifest(spec, spec.seed, requests))
 
 Pure functions (``load_spec`` aside, which reads one file) until ``write_corpus``.
+
+Modules: ``spec`` (YAML → ScenarioSpec), ``repetition`` / ``arrivals`` / ``params`` / ``context``
+(validated knobs), ``planner`` (fresh / repeat / near-duplicate plan), ``templates`` + ``paraphrase``
+(text), ``build`` (plan → requests), ``tokencount``, ``stats`` + ``cachesim`` + ``manifest``
+(achieved vs requested), ``importer`` (ShareGPT / JSONL / CSV), ``plots``, ``write``.
 """
 
 from suite.synth.build import build_corpus, plan_repeats

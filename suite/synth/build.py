@@ -3,28 +3,50 @@
 Rules the builder keeps:
 - Same spec + same seed ⇒ the same list, field for field (every random choice comes from a
   ``random.Random`` or a ``Faker`` seeded from the build seed; nothing global, nothing from the clock).
-- Each random concern has its own stream derived from the seed ("plan", "params", "content"), so
-  adding a knob to one concern does not reshuffle the others.
-- A request is *fresh* (its key was never seen before) or an *exact repeat* of an earlier fresh
-  request (same messages, model and parameters, hence the same key; ``repeat_of`` names the first
-  occurrence). Exactly ``round(repeat_ratio * n)`` requests are repeats; the first is always fresh.
+- Each random concern has its own stream derived from the seed ("plan", "params", "content",
+  "arrival", "prefix", "paraphrase", "length", "locale", "history"), so adding a knob to one
+  concern does not reshuffle the others.
+- The planner (``planner.plan``) decides each position: *fresh* (a key never seen before), *exact
+  repeat* of an earlier fresh request (same messages, model and parameters, hence the same key;
+  ``repeat_of`` names the original) or *near-duplicate* (same intent, slot values, model and
+  parameters, different wording, a new key; ``variant_of`` names the original).
+- Tokens are counted with the model's real encoding, once per distinct text: the whole corpus in
+  one batch at the end (``tokencount.count_prompts``); exact repeats copy their original's count.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from faker import Faker
 
 from suite.errors import SpecError
 from suite.records import CorpusRequest, request_key
+from suite.synth.context import ContextPool
+from suite.synth.params import ValueSpec
+from suite.synth.paraphrase import paraphrase
+from suite.synth.planner import FRESH, REPEAT, PlanConfig, Slot, plan
+from suite.synth.sessions import Session, reply_text
+from suite.synth.slotfill import PooledSlots
 from suite.synth.spec import IntentSpec, ScenarioSpec
-from suite.tokens import count_chat_tokens
+from suite.synth.templates import Template
+from suite.synth.tokencount import PrefixMemo, count_prompts
+from suite.tokens import encoding_for
 
 MAX_ATTEMPTS = 200  # fresh draws tried before a key collision is declared a spec problem
+WORN_OUT = 10  # consecutive key collisions after which a template is no longer drawn
+UNCOUNTED = -1  # prompt_tokens until the whole corpus is counted in one batch (``with_token_counts``)
+PROGRESS_EVERY = 1000
+Progress = Callable[[int, int], None]
+Messages = list[dict[str, str]]
+T = TypeVar("T")
+Row = dict[str, Any]  # a request's fields until its tokens are counted and it becomes a CorpusRequest
 
 
 def derive_seed(seed: int, stream: str) -> int:
@@ -34,100 +56,269 @@ def derive_seed(seed: int, stream: str) -> int:
 
 @dataclass
 class Streams:
-    """The build's random streams: positions of repeats, request parameters, message content."""
+    """The build's random streams, one per concern."""
 
     plan: random.Random
     params: random.Random
     content: Faker
+    arrival: random.Random
+    prefix: random.Random
+    paraphrase: random.Random
+    length: random.Random
+    locale: random.Random
+    history: random.Random
+    seed: int
 
     @classmethod
     def from_seed(cls, seed: int, locale: str) -> Streams:
         fake = Faker(locale)
         fake.seed_instance(derive_seed(seed, "content"))
-        return cls(random.Random(derive_seed(seed, "plan")), random.Random(derive_seed(seed, "params")), fake)
+
+        def rng(name: str) -> random.Random:
+            return random.Random(derive_seed(seed, name))
+
+        return cls(rng("plan"), rng("params"), fake, rng("arrival"), rng("prefix"), rng("paraphrase"),
+                   rng("length"), rng("locale"), rng("history"), seed)
+
+    def faker(self, locale: str, default: str) -> Faker:
+        """The content Faker of ``locale``: the main one for the spec's own locale, else its own
+        instance seeded from the build seed (so adding a locale does not reshuffle the others)."""
+        if locale == default:
+            return self.content
+        fake = Faker(locale)
+        fake.seed_instance(derive_seed(self.seed, f"content/{locale}"))
+        return fake
+
+
+@dataclass(frozen=True)
+class Draft:
+    """How a request's user message was written: intent, template and slot values (ground truth
+    for near-duplicates, which share intent and values with their original)."""
+
+    intent: str
+    template: str
+    values: dict[str, str]
+    context: str = ""
 
 
 def plan_repeats(n: int, ratio: float, rng: random.Random) -> list[int | None]:
-    """For each position: None (fresh) or the index of the earlier *fresh* request it repeats.
-
-    The repeat count is exact (``round(ratio * n)``, at most ``n - 1``) so the achieved ratio
-    matches the requested one up to rounding; originals are drawn uniformly among earlier fresh
-    requests.
-    """
-    n_repeats = min(round(ratio * n), max(n - 1, 0))
-    positions = set(rng.sample(range(1, n), n_repeats))
-    plan: list[int | None] = []
-    fresh: list[int] = []
-    for i in range(n):
-        if i in positions:
-            plan.append(rng.choice(fresh))
-        else:
-            fresh.append(i)
-            plan.append(None)
-    return plan
+    """For each position: None (fresh) or the index of the earlier *fresh* request it repeats
+    (uniform popularity, no window, one user): the exact count is ``round(ratio * n)``, at most n-1."""
+    return [s.source for s in plan(PlanConfig(n=n, repeat_ratio=ratio), rng)]
 
 
-class FreshFactory:
-    """Writes fresh requests whose keys were never used before in this build."""
+class Factory:
+    """Writes fresh requests (keys never used before in this build) and near-duplicates of them."""
 
     def __init__(self, spec: ScenarioSpec, streams: Streams) -> None:
         self.spec = spec
         self.streams = streams
         self.seen: set[str] = set()
+        self.slots = {loc: PooledSlots(spec, streams.faker(loc, spec.locale)) for loc, _ in spec.locale_mix()}
+        self.locale_names = [loc for loc, _ in spec.locale_mix()]
+        self.locale_cum = list(itertools.accumulate(w for _, w in spec.locale_mix()))
+        self.memo = PrefixMemo()
+        self.contexts = ContextPool(spec.input_tokens, streams.length) if spec.input_tokens else None
+        self.rng = streams.content.random  # Faker's own Random, fetched once (the proxy is slow)
         self.model_names = [name for name, _ in spec.models]
-        self.model_weights = [w for _, w in spec.models]
-        self.intent_weights = [intent.weight for intent in spec.intents]
+        self.model_cum = list(itertools.accumulate(w for _, w in spec.models))
+        self.intent_cum = list(itertools.accumulate(intent.weight for intent in spec.intents))
+        few_shot = [[{"role": "user", "content": u}, {"role": "assistant", "content": a}]
+                    for u, a in spec.few_shot]
+        self.few_shot = [m for pair in few_shot for m in pair]
+        self.sessions: dict[int, Session] = {}
+        self.streaks: dict[Template, int] = {}
+        self.worn: set[Template] = set()
+        self.live_cache: dict[tuple[Template, ...], tuple[Template, ...]] = {}
+        self.multi_turn = spec.turns != ValueSpec("constant", (1,))
 
     def params(self) -> tuple[str, int, float]:
         rng = self.streams.params
-        model = rng.choices(self.model_names, self.model_weights)[0]
+        model = pick(rng, self.model_names, self.model_cum)
         return model, int(self.spec.max_tokens.sample(rng)), float(self.spec.temperature.sample(rng))
 
     def intent(self) -> IntentSpec:
-        return self.streams.content.random.choices(self.spec.intents, self.intent_weights)[0]
+        return pick(self.rng, self.spec.intents, self.intent_cum)
 
-    def message(self, intent: IntentSpec) -> list[dict[str, str]]:
-        fake = self.streams.content
-        text = fake.random.choice(intent.templates).fill(self.spec.slots, fake)
-        return [{"role": "system", "content": self.spec.system_prompt}, {"role": "user", "content": text}]
+    def prefix(self) -> Messages:
+        """System prompt and few-shot examples; outside the shared share, the system prompt starts
+        with a per-request reference, so prefix caches cannot reuse it."""
+        rng = self.streams.prefix
+        system = self.spec.system_prompt
+        if rng.random() >= self.spec.shared_prefix:
+            system = f"[request ref {rng.getrandbits(48):012x}]\n{system}"
+        return [{"role": "system", "content": system}, *(dict(m) for m in self.few_shot)]
 
-    def make(self, index: int, fields: dict[str, Any]) -> CorpusRequest:
-        model, max_tokens, temperature = self.params()
+    def request(self, fields: dict[str, Any], params: tuple[str, int, float], messages: Messages,
+                intent: str, **extra: Any) -> Row | None:
+        """The request's fields, or None when its key was already used in this build."""
+        model, max_tokens, temperature = params
+        key = request_key(model, messages, max_tokens, temperature)
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        return {**fields, "model": model, "messages": messages, "max_tokens": max_tokens,
+                "temperature": temperature, "stream": self.spec.stream, "prompt_tokens": UNCOUNTED,
+                "domain": self.spec.domain, "intent": intent, "key": key, "repeat_of": None,
+                "variant_of": None, **extra}
+
+    def locale(self) -> str:
+        if len(self.locale_names) == 1:
+            return self.locale_names[0]  # no draw: single-locale corpora keep their bytes
+        return pick(self.streams.locale, self.locale_names, self.locale_cum)
+
+    def session(self, user: int, fields: dict[str, Any]) -> Session:
+        """The user's open session, or a new one when the last has used all its turns."""
+        current = self.sessions.get(user)
+        if current is None or current.done >= current.turns:
+            turns = int(self.spec.turns.sample(self.streams.history))
+            current = Session(fields["session"], turns, self.params(), self.prefix(), [])
+            self.sessions[user] = current
+        return current
+
+    def fresh(self, index: int, fields: dict[str, Any], user: int = 0) -> tuple[Row, Draft]:
+        if not self.multi_turn:
+            return self.write_fresh(index, fields, self.params(), self.prefix())
+        session = self.session(user, fields)
+        fields = {**fields, "session": session.id, "turn": session.done}
+        row, draft = self.write_fresh(index, fields, session.params, [*session.prefix, *session.history])
+        reply = reply_text(int(self.spec.reply_tokens.sample(self.streams.history)), self.streams.history)
+        session.history += [dict(row["messages"][-1]), {"role": "assistant", "content": reply}]
+        session.done += 1
+        return row, draft
+
+    def write_fresh(self, index: int, fields: dict[str, Any], params: tuple[str, int, float],
+                    prefix: Messages) -> tuple[Row, Draft]:
         intent = self.intent()
+        locale = self.locale()
+        templates, slots = intent.templates_for(locale), self.slots[locale]
         # On a key collision only the wording is redrawn, so the intent mix stays as requested.
         for _ in range(MAX_ATTEMPTS):
-            messages = self.message(intent)
-            key = request_key(model, messages, max_tokens, temperature)
-            if key not in self.seen:
-                self.seen.add(key)
-                return CorpusRequest(
-                    **fields, model=model, messages=messages, max_tokens=max_tokens,
-                    temperature=temperature, stream=self.spec.stream,
-                    prompt_tokens=count_chat_tokens(messages, model), domain=self.spec.domain,
-                    intent=intent.name, key=key)
+            template = self.rng.choice(self.live(templates))
+            values = slots.values(template.slots)
+            question = template.render(values)
+            context = self.context(params[0], prefix, question)
+            user = {"role": "user", "content": context + question}
+            made = self.request(fields, params, [*prefix, user], intent.name)
+            self.collided(template, made is None)
+            if made is not None:
+                return made, Draft(intent.name, template.text, values, context)
         raise SpecError(f"{self.spec.source}: intents: {intent.name!r} gave no new distinct request in "
                         f"{MAX_ATTEMPTS} attempts at request {index + 1} of {self.spec.n}: its templates "
                         "have too little variety (add templates or slots to it, or lower n).")
 
+    def live(self, templates: tuple[Template, ...]) -> tuple[Template, ...]:
+        """The templates not yet worn out (all of them when every one is: the caller then fails with
+        its too-little-variety error)."""
+        if not self.worn:
+            return templates
+        if templates not in self.live_cache:
+            self.live_cache[templates] = tuple(t for t in templates if t not in self.worn) or templates
+        return self.live_cache[templates]
 
-def repeat_of(original: CorpusRequest, fields: dict[str, Any]) -> CorpusRequest:
+    def collided(self, template: Template, collision: bool) -> None:
+        """Count consecutive key collisions per template; after ``WORN_OUT`` in a row the template has
+        (nearly) run out of new requests and is no longer drawn — retrying it would only burn time."""
+        streak = self.streaks.get(template, 0) + 1 if collision else 0
+        self.streaks[template] = streak
+        if streak >= WORN_OUT and template not in self.worn:
+            self.worn.add(template)
+            self.live_cache.clear()
+
+    def context(self, model: str, prefix: Messages, question: str) -> str:
+        """Generated context that brings the prompt to its drawn length target ("" without a target)."""
+        if self.contexts is None or self.spec.input_tokens is None:
+            return ""
+        target = self.spec.input_tokens.draw(self.streams.length)
+        base = 3 + sum(self.memo.message(m, model) for m in prefix) + 4
+        base += len(encoding_for(model).encode_ordinary(question))
+        return self.contexts.context(model, target - base)
+
+    def variant(self, index: int, fields: dict[str, Any], original: Row, draft: Draft) -> Row:
+        params = (original["model"], original["max_tokens"], original["temperature"])
+        prefix = [dict(m) for m in original["messages"][:-1]]
+        for _ in range(MAX_ATTEMPTS):
+            text = draft.context + paraphrase(draft.template, draft.values, self.streams.paraphrase)
+            made = self.request(fields, params, [*prefix, {"role": "user", "content": text}],
+                                original["intent"], variant_of=original["id"])
+            if made is not None:
+                return made
+        raise SpecError(f"{self.spec.source}: no new paraphrase of {original['id']} in {MAX_ATTEMPTS} "
+                        f"attempts at request {index + 1} (lower near_duplicate_ratio).")
+
+
+def repeat_of(original: Row, fields: dict[str, Any]) -> Row:
     """An exact repeat: a copy of the original's request with a new id, pointing back to it."""
-    return CorpusRequest(
-        **fields, model=original.model, messages=[dict(m) for m in original.messages],
-        max_tokens=original.max_tokens, temperature=original.temperature, stream=original.stream,
-        prompt_tokens=original.prompt_tokens, domain=original.domain, intent=original.intent,
-        key=original.key, repeat_of=original.id)
+    return {**original, **fields, "messages": [dict(m) for m in original["messages"]],
+            "repeat_of": original["id"], "variant_of": None}
 
 
-def build_corpus(spec: ScenarioSpec, rng_seed: int | None = None) -> list[CorpusRequest]:
-    """Build ``spec.n`` requests from ``spec`` with ``rng_seed`` (default: the spec's own seed)."""
+def plan_for(spec: ScenarioSpec, streams: Streams) -> tuple[list[Slot], list[float | None]]:
+    """Arrival offsets first (a seconds window measures reuse on them), then the plan."""
+    offsets = spec.arrival.offsets(spec.n, streams.arrival)
+    seconds = spec.reuse_distance is not None and spec.reuse_distance.unit == "seconds"
+    clock = [float(t or 0.0) for t in offsets] if seconds else None
+    return plan(spec.plan_config(), streams.plan, clock), offsets
+
+
+def with_token_counts(rows: list[Row], memo: PrefixMemo | None = None) -> list[CorpusRequest]:
+    """Count every distinct request's prompt once (one pass); exact repeats take their original's."""
+    todo = [row for row in rows if row["repeat_of"] is None]
+    counts = count_prompts([(row["model"], row["messages"]) for row in todo], memo)
+    by_id = {row["id"]: n for row, n in zip(todo, counts, strict=True)}
+    out = []
+    for row in rows:
+        row["prompt_tokens"] = by_id[row["repeat_of"] or row["id"]]
+        out.append(as_request(row))
+    return out
+
+
+def as_request(row: Row) -> CorpusRequest:
+    """A CorpusRequest from a complete row without re-running ``__init__`` (a third of the build's
+    bookkeeping at 100k requests); the builder has already given every field its final value."""
+    request = object.__new__(CorpusRequest)
+    request.__dict__.update(row)
+    return request
+
+
+def pick(rng: random.Random, items: Sequence[T], cum_weights: list[float]) -> T:
+    """``rng.choices(items, cum_weights=...)[0]`` without its per-call setup (the same single draw)."""
+    return items[bisect.bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(items) - 1)]
+
+
+def build_with_drafts(spec: ScenarioSpec, rng_seed: int | None = None, progress: Progress | None = None
+                      ) -> tuple[list[CorpusRequest], list[Draft]]:
+    """``build_corpus`` plus each request's draft (intent, template, slot values)."""
     seed = spec.seed if rng_seed is None else rng_seed
     streams = Streams.from_seed(seed, spec.locale)
-    plan = plan_repeats(spec.n, spec.repeat_ratio, streams.plan)
-    offsets = spec.arrival.offsets(spec.n)
-    factory = FreshFactory(spec, streams)
-    out: list[CorpusRequest] = []
-    for i, original in enumerate(plan):
-        fields = {"id": f"r{i + 1:06d}", "t": offsets[i], "session": f"s{i + 1:06d}", "turn": 0}
-        out.append(factory.make(i, fields) if original is None else repeat_of(out[original], fields))
-    return out
+    return assemble(spec, streams, Factory(spec, streams), progress)
+
+
+def assemble(spec: ScenarioSpec, streams: Streams, factory: Factory,
+             progress: Progress | None) -> tuple[list[CorpusRequest], list[Draft]]:
+    """Plan, then write each planned request with ``factory``, then count tokens."""
+    slots, offsets = plan_for(spec, streams)
+    out: list[Row] = []
+    drafts: list[Draft] = []
+    for i, slot in enumerate(slots):
+        fields = {"id": f"r{i + 1:06d}", "t": offsets[i], "session": f"u{slot.user + 1:04d}-s{i + 1:06d}",
+                  "turn": 0}
+        if slot.kind == FRESH:
+            request, draft = factory.fresh(i, fields, slot.user)
+        else:
+            assert slot.source is not None  # the planner names an original for every non-fresh slot
+            original, draft = out[slot.source], drafts[slot.source]
+            request = (repeat_of(original, fields) if slot.kind == REPEAT
+                       else factory.variant(i, fields, original, draft))
+        out.append(request)
+        drafts.append(draft)
+        if progress and ((i + 1) % PROGRESS_EVERY == 0 or i + 1 == spec.n):
+            progress(i + 1, spec.n)
+    return with_token_counts(out, factory.memo), drafts
+
+
+def build_corpus(spec: ScenarioSpec, rng_seed: int | None = None,
+                 progress: Progress | None = None) -> list[CorpusRequest]:
+    """Build ``spec.n`` requests from ``spec`` with ``rng_seed`` (default: the spec's own seed);
+    ``progress(done, total)`` is called every 1,000 requests and at the end."""
+    return build_with_drafts(spec, rng_seed, progress)[0]

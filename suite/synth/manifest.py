@@ -18,6 +18,8 @@ import orjson
 
 import suite
 from suite.records import CORPUS_SCHEMA, CorpusRequest
+from suite.synth import cachesim, stats
+from suite.synth.planner import catalog_size
 from suite.synth.spec import ScenarioSpec
 from suite.synth.write import corpus_sha256
 
@@ -59,21 +61,66 @@ def token_stats(requests: list[CorpusRequest]) -> dict[str, float]:
 
 
 def repetition(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
-    """Repeat ratio requested vs achieved, and the best hit ratio an exact cache could reach."""
+    """Each repetition knob requested vs achieved, and the best hit ratio an exact cache could reach."""
     n = len(requests)
-    unique = len({r.key for r in requests})
+    keys = [r.key for r in requests]
+    unique = len(set(keys))
     repeats = sum(r.repeat_of is not None for r in requests)
+    variants = sum(r.variant_of is not None for r in requests)
     return {
         "repeat_ratio": {"requested": spec.repeat_ratio, "achieved": repeats / n},
         "repeats": repeats,
+        "near_duplicate_ratio": {"requested": spec.near_duplicate_ratio, "achieved": variants / n},
+        "near_duplicates": variants,
         "unique_keys": unique,
         # An unbounded exact-match cache without TTL misses each key's first occurrence only.
         "theoretical_hit_ratio": (n - unique) / n,
+        **bounded_hit_ratios(spec, requests, keys),
+        "popularity": popularity(spec, requests),
+        "reuse_distance": reuse(spec, requests),
+        "scope": {"requested": spec.scope, "users": spec.users,
+                  "achieved_same_user_share": stats.same_user_share(requests)},
+        "shared_prefix": {"requested": spec.shared_prefix,
+                          "achieved": sum(r.messages[0]["content"] == spec.system_prompt
+                                          for r in requests) / n},
     }
 
 
-def build_manifest(spec: ScenarioSpec, seed: int, requests: list[CorpusRequest]) -> dict[str, Any]:
-    """The manifest dict for ``requests`` built from ``spec`` with ``seed``."""
+def popularity(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
+    counts = stats.repeat_counts(requests)
+    return {"requested": spec.popularity.to_value(), "catalog_size": catalog_size(spec.plan_config()),
+            "repeated_originals": len(counts), "achieved_zipf_slope": stats.zipf_slope(counts)}
+
+
+def bounded_hit_ratios(spec: ScenarioSpec, requests: list[CorpusRequest], keys: list[str]) -> dict[str, Any]:
+    """Theoretical hit ratios of an LRU cache per capacity and a fixed-TTL cache per TTL, when asked."""
+    out: dict[str, Any] = {}
+    if spec.cache_model.capacity:
+        out["theoretical_hit_ratio_lru"] = {str(c): cachesim.lru_hit_ratio(keys, c)
+                                            for c in spec.cache_model.capacity}
+    if spec.cache_model.ttl:
+        times = [float(r.t or 0.0) for r in requests]
+        out["theoretical_hit_ratio_ttl"] = {f"{t:g}": cachesim.ttl_hit_ratio(keys, times, t)
+                                            for t in spec.cache_model.ttl}
+    return out
+
+
+def reuse(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
+    window = spec.reuse_distance
+    unit = window.unit if window else "requests"
+    return {"requested": window.to_dict() if window else None, "unit": unit,
+            "achieved": stats.distribution(stats.reuse_distances(requests, unit))}
+
+
+def arrival(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
+    return {**spec.arrival.to_dict(), "achieved_rate": stats.arrival_rate(requests),
+            "achieved_gap_cv": stats.gap_cv(requests)}
+
+
+def build_manifest(spec: ScenarioSpec, seed: int, requests: list[CorpusRequest],
+                   extra: dict[str, Any] | None = None, corpus_sha: str | None = None) -> dict[str, Any]:
+    """The manifest dict for ``requests`` built from ``spec`` with ``seed`` (``extra``: further
+    sections, e.g. ``import``)."""
     resolved = spec.to_dict()
     return {
         "schema": MANIFEST_SCHEMA,
@@ -91,6 +138,7 @@ def build_manifest(spec: ScenarioSpec, seed: int, requests: list[CorpusRequest])
                        "achieved": shares(r.intent for r in requests)},
         "temperature_mix": shares(r.temperature for r in requests),
         "prompt_tokens": token_stats(requests),
-        "arrival": spec.arrival.to_dict(),
-        "corpus_sha256": corpus_sha256(requests),
+        "arrival": arrival(spec, requests),
+        "corpus_sha256": corpus_sha or corpus_sha256(requests),
+        **(extra or {}),
     }

@@ -1,8 +1,8 @@
 """Request parameters and arrival processes of a spec: small value models, each a table entry.
 
 A parameter (``max_tokens``, ``temperature``) is written as a constant (``512``), a uniform choice
-(``{choices: [256, 512]}``) or a uniform integer range (``{min: 64, max: 1024}``). Arrival processes
-are a registry keyed by ``process``; a new one is a new entry, not a new branch in the builder.
+(``{choices: [256, 512]}``) or a uniform integer range (``{min: 64, max: 1024}``).
+(Arrival processes live in ``arrivals.py``.)
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from suite.errors import SpecError
-from suite.synth.validate import Where, check_keys, is_number, mapping, non_empty_list, show, unknown_name
+from suite.synth.validate import Where, check_keys, is_number, non_empty_list, show
 
 Number = int | float
 ItemCheck = Callable[[Any, Where], Number]
@@ -66,56 +65,3 @@ def temperature_item(value: Any, where: Where) -> float:
     if not is_number(value) or not 0 <= value <= 2:
         raise where.error(f"{show(value)} is not a valid temperature (must be a number from 0 to 2).")
     return float(value)
-
-
-@dataclass(frozen=True)
-class ArrivalSpec:
-    """When requests are sent: ``closed`` (no timestamps; users send as answers come back) or
-    ``constant`` (one request every 1/rate seconds, for open-loop replay)."""
-
-    process: str
-    rate: float | None = None
-
-    def offsets(self, n: int) -> list[float | None]:
-        return ARRIVALS[self.process](self, n)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"process": self.process}
-        if self.rate is not None:
-            out["rate"] = self.rate
-        return out
-
-
-def _closed(_spec: ArrivalSpec, n: int) -> list[float | None]:
-    return [None] * n
-
-
-def _constant(spec: ArrivalSpec, n: int) -> list[float | None]:
-    if spec.rate is None:
-        raise SpecError("arrival: a constant arrival process needs a rate (requests per second).")
-    # Rounded so the JSON text does not depend on float noise such as 0.30000000000000004.
-    return [round(i / spec.rate, 6) for i in range(n)]
-
-
-ARRIVALS: dict[str, Callable[[ArrivalSpec, int], list[float | None]]] = {
-    "closed": _closed,
-    "constant": _constant,
-}
-ARRIVAL_OPTIONS: dict[str, dict[str, str]] = {
-    "closed": {},
-    "constant": {"rate": "requests per second, a number > 0"},
-}
-
-
-def parse_arrival(raw: Any, where: Where) -> ArrivalSpec:
-    raw = mapping(raw, where, "process: closed | constant")
-    process = raw.get("process")
-    if process not in ARRIVALS:
-        raise where.at("process").error(unknown_name("arrival process", str(process), ARRIVALS) + ".")
-    check_keys(raw, where, {"process": "closed or constant", **ARRIVAL_OPTIONS[process]})
-    if process == "closed":
-        return ArrivalSpec("closed")
-    rate = raw["rate"]
-    if not is_number(rate) or rate <= 0:
-        raise where.at("rate").error(f"{show(rate)} is not a valid rate (must be a number > 0).")
-    return ArrivalSpec(process, float(rate))

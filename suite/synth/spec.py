@@ -17,13 +17,19 @@ import yaml
 from faker.config import AVAILABLE_LOCALES
 
 from suite.errors import SpecError
-from suite.synth.params import (
-    ArrivalSpec,
-    ValueSpec,
-    max_tokens_item,
-    parse_arrival,
-    parse_value,
-    temperature_item,
+from suite.synth.arrivals import ArrivalSpec, parse_arrival
+from suite.synth.context import InputTarget, parse_input_tokens
+from suite.synth.params import ValueSpec, max_tokens_item, parse_value, temperature_item
+from suite.synth.planner import PlanConfig
+from suite.synth.repetition import (
+    CacheModel,
+    Popularity,
+    ReuseWindow,
+    parse_cache_model,
+    parse_popularity,
+    parse_ratio,
+    parse_reuse_distance,
+    parse_scope,
 )
 from suite.synth.templates import SlotSpec, Template, parse_slots, parse_template
 from suite.synth.validate import (
@@ -59,12 +65,27 @@ DEFAULTS: dict[str, Any] = {
     "stream": True,
     "arrival": {"process": "closed"},
     "slots": {},
+    "near_duplicate_ratio": 0.0,
+    "popularity": "uniform",
+    "catalog_size": None,
+    "reuse_distance": None,
+    "scope": "across",
+    "users": 100,
+    "shared_prefix": 1.0,
+    "few_shot": [],
+    "cache_model": {"capacity": [], "ttl": []},
+    "input_tokens": None,
+    "locales": None,
+    "turns": 1,
+    "reply_tokens": {"min": 40, "max": 160},
 }
 INTENT_KEYS: dict[str, str] = {
     "name": "the intent's name, e.g. workflow_status",
     "weight": "how often it is asked relative to the others, a number > 0",
     "templates": "a list of user-message templates with {slot} references",
 }
+# Per-locale templates: ``templates_it_IT: [...]`` next to ``templates`` (used for other locales).
+LOCALE_TEMPLATES = "templates_"
 
 
 @dataclass(frozen=True)
@@ -74,9 +95,14 @@ class IntentSpec:
     name: str
     weight: float
     templates: tuple[Template, ...]
+    by_locale: Mapping[str, tuple[Template, ...]] = field(default_factory=dict)
+
+    def templates_for(self, locale: str) -> tuple[Template, ...]:
+        return self.by_locale.get(locale, self.templates)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "weight": self.weight, "templates": [t.text for t in self.templates]}
+        out = {"name": self.name, "weight": self.weight, "templates": [t.text for t in self.templates]}
+        return {**out, **{LOCALE_TEMPLATES + loc: [t.text for t in ts] for loc, ts in self.by_locale.items()}}
 
 
 @dataclass(frozen=True)
@@ -98,7 +124,41 @@ class ScenarioSpec:
     temperature: ValueSpec = ValueSpec("constant", (0.0,))
     stream: bool = True
     arrival: ArrivalSpec = ArrivalSpec("closed")
+    near_duplicate_ratio: float = 0.0
+    popularity: Popularity = Popularity()
+    catalog_size: int | None = None
+    reuse_distance: ReuseWindow | None = None
+    scope: str = "across"
+    users: int = 100
+    shared_prefix: float = 1.0
+    few_shot: tuple[tuple[str, str], ...] = ()
+    cache_model: CacheModel = CacheModel()
+    input_tokens: InputTarget | None = None
+    locales: tuple[tuple[str, float], ...] = ()
+    turns: ValueSpec = ValueSpec("constant", (1,))
+    reply_tokens: ValueSpec = ValueSpec("range", (40, 160))
     source: str = "<memory>"
+
+    def locale_mix(self) -> tuple[tuple[str, float], ...]:
+        return self.locales or ((self.locale, 1.0),)
+
+    def plan_config(self) -> PlanConfig:
+        return PlanConfig(n=self.n, repeat_ratio=self.repeat_ratio,
+                          near_duplicate_ratio=self.near_duplicate_ratio, popularity=self.popularity,
+                          catalog_size=self.catalog_size, reuse_distance=self.reuse_distance,
+                          scope=self.scope, users=self.users)
+
+    def repetition_dict(self) -> dict[str, Any]:
+        return {
+            "near_duplicate_ratio": self.near_duplicate_ratio, "popularity": self.popularity.to_value(),
+            "catalog_size": self.catalog_size, "scope": self.scope, "users": self.users,
+            "reuse_distance": self.reuse_distance.to_dict() if self.reuse_distance else None,
+            "shared_prefix": self.shared_prefix, "cache_model": self.cache_model.to_dict(),
+            "few_shot": [{"user": u, "assistant": a} for u, a in self.few_shot],
+            "input_tokens": self.input_tokens.to_dict() if self.input_tokens else None,
+            "locales": dict(self.locales) if self.locales else None,
+            "turns": self.turns.to_dict(), "reply_tokens": self.reply_tokens.to_dict(),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved spec (defaults filled in), as recorded in the corpus manifest."""
@@ -110,6 +170,7 @@ class ScenarioSpec:
             "arrival": self.arrival.to_dict(), "system_prompt": self.system_prompt,
             "slots": {name: slot.to_dict() for name, slot in self.slots.items()},
             "intents": [intent.to_dict() for intent in self.intents],
+            **self.repetition_dict(),
         }
 
 
@@ -149,7 +210,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<memory>") -> ScenarioSpec
     _check_version(value["version"], top.at("version"))
     locale = _locale(value["locale"], top.at("locale"))
     slots = parse_slots(value["slots"], top.at("slots"), locale)
-    return ScenarioSpec(
+    spec = ScenarioSpec(
         domain=text(value["domain"], top.at("domain"), "domain name"),
         system_prompt=text(value["system_prompt"], top.at("system_prompt"), "system prompt"),
         models=_models(value["models"], top.at("models")),
@@ -164,8 +225,67 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<memory>") -> ScenarioSpec
         temperature=parse_value(value["temperature"], top.at("temperature"), temperature_item),
         stream=boolean(value["stream"], top.at("stream"), "stream flag"),
         arrival=parse_arrival(value["arrival"], top.at("arrival")),
+        near_duplicate_ratio=parse_ratio(value["near_duplicate_ratio"], top.at("near_duplicate_ratio"),
+                                         "near-duplicate ratio"),
+        popularity=parse_popularity(value["popularity"], top.at("popularity")),
+        catalog_size=_optional_int(value["catalog_size"], top.at("catalog_size"), "catalog size"),
+        reuse_distance=parse_reuse_distance(value["reuse_distance"], top.at("reuse_distance")),
+        scope=parse_scope(value["scope"], top.at("scope")),
+        users=integer(value["users"], top.at("users"), "number of users", 1),
+        shared_prefix=parse_ratio(value["shared_prefix"], top.at("shared_prefix"), "shared-prefix share",
+                                  upper_inclusive=True),
+        few_shot=_few_shot(value["few_shot"], top.at("few_shot")),
+        cache_model=parse_cache_model(value["cache_model"], top.at("cache_model")),
+        input_tokens=parse_input_tokens(value["input_tokens"], top.at("input_tokens")),
+        locales=() if value["locales"] is None else _locales(value["locales"], top.at("locales"), locale),
+        turns=parse_value(value["turns"], top.at("turns"), _turns_item),
+        reply_tokens=parse_value(value["reply_tokens"], top.at("reply_tokens"), _reply_item),
         source=source,
     )
+    _check_consistency(spec, top)
+    return spec
+
+
+def _turns_item(value: Any, where: Where) -> int:
+    return integer(value, where, "number of turns per session", 1)
+
+
+def _reply_item(value: Any, where: Where) -> int:
+    return integer(value, where, "reply length in tokens", 1)
+
+
+def _optional_int(value: Any, where: Where, what: str) -> int | None:
+    return None if value is None else integer(value, where, what, 1)
+
+
+def _few_shot(value: Any, where: Where) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        raise where.error(f"{show(value)} is not a valid few-shot list (a list of {{user, assistant}}).")
+    pairs = []
+    for i, item in enumerate(value):
+        item = mapping(item, where.at(i), "{user: ..., assistant: ...}")
+        check_keys(item, where.at(i), {"user": "the example question", "assistant": "the example answer"})
+        pairs.append((text(item["user"], where.at(i).at("user"), "example question"),
+                      text(item["assistant"], where.at(i).at("assistant"), "example answer")))
+    return tuple(pairs)
+
+
+def _check_consistency(spec: ScenarioSpec, top: Where) -> None:
+    """Rules across keys: the ratios leave room for fresh requests; seconds need timestamps."""
+    total = spec.repeat_ratio + spec.near_duplicate_ratio
+    if total >= 1:
+        raise top.at("near_duplicate_ratio").error(
+            f"{show(spec.near_duplicate_ratio)} plus repeat_ratio {show(spec.repeat_ratio)} is {total:g} "
+            "(the two must add up to less than 1, leaving room for fresh requests).")
+    timed = spec.arrival.process != "closed"
+    if spec.reuse_distance and spec.reuse_distance.unit == "seconds" and not timed:
+        raise top.at("reuse_distance").error(
+            "a window in seconds needs timestamps, but arrival is closed (use {requests: N}, or an "
+            "open-loop arrival such as {process: poisson, rate: 5}).")
+    if spec.cache_model.ttl and not timed:
+        raise top.at("cache_model").at("ttl").error(
+            "a TTL needs timestamps, but arrival is closed (use an open-loop arrival such as "
+            "{process: poisson, rate: 5}, or drop ttl).")
 
 
 def _check_version(value: Any, where: Where) -> None:
@@ -216,11 +336,29 @@ def _intents(value: Any, where: Where, slots: Mapping[str, SlotSpec]) -> tuple[I
 
 def _intent(value: Any, where: Where, slots: Mapping[str, SlotSpec]) -> IntentSpec:
     item = mapping(value, where, "an intent with name, weight and templates")
-    check_keys(item, where, INTENT_KEYS)
-    templates = non_empty_list(item["templates"], where.at("templates"), "templates")
+    localized = [str(k) for k in item if str(k).startswith(LOCALE_TEMPLATES)]
+    check_keys({k: v for k, v in item.items() if k not in localized}, where, INTENT_KEYS)
+    by_locale = {_locale(key.removeprefix(LOCALE_TEMPLATES), where.at(key)):
+                 _templates(item[key], where.at(key), slots) for key in localized}
     return IntentSpec(
         name=text(item["name"], where.at("name"), "intent name"),
         weight=weight(item["weight"], where.at("weight")),
-        templates=tuple(parse_template(t, where.at("templates").at(i), slots)
-                        for i, t in enumerate(templates)),
+        templates=_templates(item["templates"], where.at("templates"), slots),
+        by_locale=by_locale,
     )
+
+
+def _templates(value: Any, where: Where, slots: Mapping[str, SlotSpec]) -> tuple[Template, ...]:
+    items = non_empty_list(value, where, "templates")
+    return tuple(parse_template(t, where.at(i), slots) for i, t in enumerate(items))
+
+
+def _locales(value: Any, where: Where, default: str) -> tuple[tuple[str, float], ...]:
+    """``locales: {en_US: 0.7, it_IT: 0.3}``; absent, every request uses ``locale``."""
+    if value is None:
+        return ((default, 1.0),)
+    mix = mapping(value, where, "locale -> weight, e.g. {en_US: 0.7, it_IT: 0.3}")
+    if not mix:
+        raise where.error("no locales given (add at least one, e.g. en_US: 1).")
+    return tuple((_locale(name, where.at(str(name))), weight(w, where.at(str(name))))
+                 for name, w in mix.items())

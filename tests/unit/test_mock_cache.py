@@ -166,3 +166,43 @@ def test_stream_events_have_the_chunk_shape() -> None:
     chunks = ("a", ' "b"', "\\", "")
     assert ev.contents(chunks) == b"".join(ev.content(c) for c in chunks)
     assert ev.contents(()) == b""
+
+
+def test_memory_cache_entries_expire_after_the_ttl() -> None:
+    now = [100.0]
+
+    async def scenario() -> list[Completion | None]:
+        cache = MemoryCache(capacity=5, ttl_s=2.0, clock=lambda: now[0])
+        await cache.put("k", C1)
+        seen = [await cache.get("k")]
+        now[0] = 101.9
+        seen.append(await cache.get("k"))
+        now[0] = 102.0
+        seen.append(await cache.get("k"))
+        return seen
+
+    assert asyncio.run(scenario()) == [C1, C1, None]
+
+
+def test_engine_faults_come_from_the_header_or_a_seeded_draw() -> None:
+    from dataclasses import replace
+
+    from mock_server.faults import Fault
+    from mock_server.openai_errors import ApiError
+
+    faulty = {**PROFILES, "gpt-4o": replace(PROFILES["gpt-4o"], faults=((Fault("503"), 0.5),))}
+    config = MockConfig(profiles=faulty, seed=3)
+
+    def draws() -> list[Fault | None]:
+        eng = Engine(config, NullCache(), Metrics(), logging.getLogger("test"))
+        return [eng.fault_for("gpt-4o", None) for _ in range(40)]
+
+    first = draws()
+    assert first == draws() and 5 < first.count(Fault("503")) < 35 and None in first
+    eng = Engine(config, NullCache(), Metrics(), logging.getLogger("test"))
+    assert eng.fault_for("instant", None) is None
+    assert eng.fault_for("instant", "stall_mid=2") == Fault("stall_mid", 2.0)
+    with pytest.raises(ApiError) as err:
+        eng.fault_for("instant", "explode")
+    assert (err.value.status, err.value.param, err.value.code) == (400, "X-Mock-Fault",
+                                                                   "invalid_fault")

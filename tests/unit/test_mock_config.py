@@ -19,7 +19,7 @@ GOOD: dict[str, Any] = {
     "tps_jitter": 0.3, "output_tokens": {"median": 128, "spread": 0.6}, "hit_overhead_s": 0.002,
 }
 KNOWN_FIELDS = ("ttft_base_s, ttft_jitter_s, prefill_s_per_token, tokens_per_s, tps_jitter, "
-                "output_tokens, hit_overhead_s, max_output_tokens, encoding")
+                "output_tokens, hit_overhead_s, max_output_tokens, encoding, faults, load")
 
 
 def write(tmp_path: Path, doc: Any) -> Path:
@@ -89,6 +89,19 @@ def test_defaults_fill_optional_fields(tmp_path: Path) -> None:
          "tokenizer (must be one of o200k_base, cl100k_base)."),
         ("gpt-4o", "max_output_tokens", 0,
          "models.gpt-4o.max_output_tokens: 0 is not valid (must be an integer >= 1)."),
+        ("gpt-4o", "faults", {"502": 0.1},
+         "models.gpt-4o.faults: '502' is not a fault; known: 500, 503, 429, stall_first, "
+         "stall_mid, disconnect, malformed (e.g. 503, stall_first=2, disconnect=3)."),
+        ("gpt-4o", "faults", {"503": 0.7, "429": 0.5},
+         "models.gpt-4o.faults: the probabilities sum to 1.2 (must be <= 1: one fault per "
+         "request)."),
+        ("gpt-4o", "faults", {"stall_first": 0.1},
+         "models.gpt-4o.faults: 'stall_first': stall_first needs an argument (stall_first=N, N a "
+         "number of seconds > 0)."),
+        ("gpt-4o", "load", {"max_batch": 0},
+         "models.gpt-4o.load: max_batch: 0 is not valid (must be an integer >= 1)."),
+        ("gpt-4o", "load", {"load_factor": 2.0},
+         "models.gpt-4o.load: load_factor and queue_limit need max_batch."),
     ],
 )
 def test_bad_profile_values_are_named(tmp_path: Path, name: str, field: str, value: Any,

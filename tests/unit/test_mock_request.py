@@ -9,7 +9,12 @@ import pytest
 
 from mock_server.config import DEFAULT_PROFILES_PATH, load_profiles
 from mock_server.openai_errors import ApiError
-from mock_server.request import ChatRequest, parse_chat_request
+from mock_server.request import (
+    ChatRequest,
+    normalize_text,
+    parse_chat_request,
+)
+from mock_server.request_more import parse_completion_request, parse_engine_request
 from suite.records import request_key
 
 PROFILES = load_profiles(DEFAULT_PROFILES_PATH)
@@ -83,7 +88,7 @@ def test_stream_flags() -> None:
     assert (parse().stream, parse().include_usage) == (False, False)
 
 
-KNOWN = "gpt-4o, gpt-4o-mini, gpt-5-mini, llama-3.1-8b, instant"
+KNOWN = "gpt-4o, gpt-4o-mini, gpt-5-mini, llama-3.1-8b, claude-sonnet, llama-3-70b-vllm, instant"
 
 
 @pytest.mark.parametrize(
@@ -156,3 +161,65 @@ def test_bad_requests_are_openai_errors(body: Any, status: int, param: str | Non
         assert e["message"] == message
     else:
         assert e["message"].startswith("the request body is not valid JSON (")
+
+
+def test_normalize_mode_keys_ignore_case_whitespace_and_punctuation() -> None:
+    def key(text: str, normalize: bool) -> str:
+        body = {**BASE, "messages": [{"role": "user", "content": text}]}
+        return parse_chat_request(orjson.dumps(body), PROFILES, normalize).key
+
+    assert key("What is  a cache?", True) == key("what is a cache", True)
+    assert key("What is  a cache?", False) != key("what is a cache", False)
+    assert key("what is a cache", True) != key("what is the cache", True)
+    assert normalize_text("  Hello,\tWORLD!!  ") == "hello world"
+    req = parse_chat_request(orjson.dumps(BASE), PROFILES, True)
+    assert req.messages == MESSAGES  # only the key is lenient: the prompt itself is untouched
+
+
+def test_completion_request_has_its_own_key_and_defaults() -> None:
+    body = {"model": "gpt-4o", "prompt": "Hi there"}
+    req = parse_completion_request(orjson.dumps(body), PROFILES)
+    assert (req.prompt, req.max_tokens, req.messages) == ("Hi there", 16,
+                                                          [{"role": "user", "content": "Hi there"}])
+    chat = parse_chat_request(orjson.dumps({"model": "gpt-4o", "max_tokens": 16, "messages":
+                                            req.messages}), PROFILES)
+    assert req.key != chat.key
+    listed = parse_completion_request(orjson.dumps({**body, "prompt": ["Hi there"]}), PROFILES)
+    assert listed.key == req.key
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "code"),
+    [({"model": "gpt-4o"}, "prompt", "missing_required_parameter"),
+     ({"model": "gpt-4o", "prompt": ""}, "prompt", "empty_string"),
+     ({"model": "gpt-4o", "prompt": ["a", "b"]}, "prompt", "invalid_type"),
+     ({"model": "gpt-4o", "prompt": "x", "max_tokens": 0}, "max_tokens", "invalid_value")],
+)
+def test_bad_completion_requests(body: dict[str, Any], param: str, code: str) -> None:
+    with pytest.raises(ApiError) as err:
+        parse_completion_request(orjson.dumps(body), PROFILES)
+    assert (err.value.status, err.value.param, err.value.code) == (400, param, code)
+
+
+def test_engine_request_maps_to_one_chat_turn() -> None:
+    body = {"message": "Hello", "session_id": "s-1", "user_level": "expert"}
+    req = parse_engine_request(orjson.dumps(body), PROFILES, "gpt-4o-mini")
+    assert (req.model, req.session_id, req.stream) == ("gpt-4o-mini", "s-1", False)
+    assert req.messages == [{"role": "system", "content": "User level: expert"},
+                            {"role": "user", "content": "Hello"}]
+    other = parse_engine_request(orjson.dumps({**body, "session_id": "s-2"}), PROFILES, "gpt-4o-mini")
+    assert other.key == req.key  # the session does not change the answer
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "code"),
+    [({"session_id": "s"}, "message", "missing_required_parameter"),
+     ({"message": "  ", "session_id": "s"}, "message", "empty_string"),
+     ({"message": "hi"}, "session_id", "missing_required_parameter"),
+     ({"message": "hi", "session_id": 3}, "session_id", "invalid_type"),
+     ({"message": "hi", "session_id": "s", "user_level": 2}, "user_level", "invalid_type")],
+)
+def test_bad_engine_requests(body: dict[str, Any], param: str, code: str) -> None:
+    with pytest.raises(ApiError) as err:
+        parse_engine_request(orjson.dumps(body), PROFILES, "gpt-4o")
+    assert (err.value.status, err.value.param, err.value.code) == (400, param, code)

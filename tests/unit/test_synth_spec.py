@@ -63,9 +63,10 @@ BAD_SPECS = [
     (lambda s: s["intents"][1].__setitem__("weight", -1),
      "x.yaml: intents[1].weight: -1 is not a valid weight (must be a number > 0)."),
     (lambda s: s.__setitem__("repeat_ration", 0.3),
-     "x.yaml: unknown key 'repeat_ration'; did you mean 'repeat_ratio'? (known: arrival, description, "
-     "domain, intents, locale, max_tokens, models, n, repeat_ratio, seed, slots, stream, system_prompt, "
-     "temperature, version)."),
+     "x.yaml: unknown key 'repeat_ration'; did you mean 'repeat_ratio'? (known: arrival, cache_model, "
+     "catalog_size, description, domain, few_shot, input_tokens, intents, locale, locales, max_tokens, "
+     "models, n, near_duplicate_ratio, popularity, repeat_ratio, reply_tokens, reuse_distance, scope, seed, "
+     "shared_prefix, slots, stream, system_prompt, temperature, turns, users, version)."),
     (lambda s: s["intents"][0].__setitem__("weigth", 1),
      "x.yaml: intents[0]: unknown key 'weigth'; did you mean 'weight'? (known: name, templates, weight)."),
     (lambda s: s.__setitem__("repeat_ratio", 1.5),
@@ -92,8 +93,59 @@ BAD_SPECS = [
      "x.yaml: max_tokens.max: 100 is not a valid max (must be >= min 300)."),
     (lambda s: s.__setitem__("temperature", 3),
      "x.yaml: temperature: 3 is not a valid temperature (must be a number from 0 to 2)."),
+    (lambda s: s.__setitem__("arrival", {"process": "poison", "rate": 1}),
+     "x.yaml: arrival.process: unknown arrival process 'poison'; did you mean 'poisson'? "
+     "(known: closed, constant, diurnal, gamma, poisson, ramp, step)."),
     (lambda s: s.__setitem__("arrival", {"process": "poisson"}),
-     "x.yaml: arrival.process: unknown arrival process 'poisson' (known: closed, constant)."),
+     "x.yaml: arrival: missing required key 'rate' (requests per second, a number > 0)."),
+    (lambda s: s.__setitem__("arrival", {"process": "gamma", "rate": 5, "burstyness": 0.5}),
+     "x.yaml: arrival: unknown key 'burstyness'; did you mean 'burstiness'? (known: burstiness, process, "
+     "rate)."),
+    (lambda s: s.__setitem__("arrival", {"process": "diurnal", "rate": 5, "amplitude": 2}),
+     "x.yaml: arrival.amplitude: 2 is not a valid amplitude (must be a number from 0 to 1)."),
+    (lambda s: s.__setitem__("arrival", {"process": "ramp", "rate": 1, "end_rate": 9}),
+     "x.yaml: arrival: missing required key 'duration' (ramp length in seconds, > 0)."),
+    (lambda s: s.__setitem__("popularity", "zipf"),
+     "x.yaml: popularity: 'zipf' has no valid Zipf exponent (use zipf:S with 0 < S <= 5, e.g. zipf:1.1)."),
+    (lambda s: s.__setitem__("popularity", "pareto:1"),
+     "x.yaml: popularity: 'pareto:1' is not a valid popularity (use uniform or zipf:S, e.g. zipf:1.1)."),
+    (lambda s: s.__setitem__("reuse_distance", {"requets": 10}),
+     "x.yaml: reuse_distance: unknown reuse_distance unit 'requets'; did you mean 'requests'? "
+     "(known: requests, seconds) (give exactly one, e.g. {requests: 500} or {seconds: 60})."),
+    (lambda s: s.__setitem__("reuse_distance", {"requests": 0}),
+     "x.yaml: reuse_distance.requests: 0 is not a valid window in requests (must be an integer >= 1)."),
+    (lambda s: s.__setitem__("reuse_distance", {"seconds": 60}),
+     "x.yaml: reuse_distance: a window in seconds needs timestamps, but arrival is closed (use "
+     "{requests: N}, or an open-loop arrival such as {process: poisson, rate: 5})."),
+    (lambda s: s.__setitem__("scope", "tenant"),
+     "x.yaml: scope: unknown scope 'tenant' (known: across, user)."),
+    (lambda s: s.update(repeat_ratio=0.6, near_duplicate_ratio=0.4),
+     "x.yaml: near_duplicate_ratio: 0.4 plus repeat_ratio 0.6 is 1 (the two must add up to less than 1, "
+     "leaving room for fresh requests)."),
+    (lambda s: s.__setitem__("shared_prefix", 1.5),
+     "x.yaml: shared_prefix: 1.5 is not a valid shared-prefix share (must be a number >= 0 and <= 1)."),
+    (lambda s: s.__setitem__("few_shot", [{"user": "Hi", "asistant": "Hello"}]),
+     "x.yaml: few_shot[0]: unknown key 'asistant'; did you mean 'assistant'? (known: assistant, user)."),
+    (lambda s: s.__setitem__("cache_model", {"capacity": [0]}),
+     "x.yaml: cache_model.capacity[0]: 0 is not a valid cache capacity (must be an integer >= 1)."),
+    (lambda s: s.__setitem__("cache_model", {"ttl": [60]}),
+     "x.yaml: cache_model.ttl: a TTL needs timestamps, but arrival is closed (use an open-loop arrival "
+     "such as {process: poisson, rate: 5}, or drop ttl)."),
+    (lambda s: s.__setitem__("input_tokens", {"median": 500, "p90": 400}),
+     "x.yaml: input_tokens.p90: 400 is not a valid p90 (must be > median 500)."),
+    (lambda s: s.__setitem__("input_tokens", {"median": 500, "p90": 900, "context": ["log"]}),
+     "x.yaml: input_tokens.context[0]: unknown context kind 'log'; did you mean 'logs'? "
+     "(known: document, logs, table)."),
+    (lambda s: s.__setitem__("locales", {"en_US": 1, "it_TI": 1}),
+     "x.yaml: locales.it_TI: unknown locale 'it_TI'; did you mean 'it_IT'? "
+     "(Faker's locales are listed in faker.config.AVAILABLE_LOCALES)."),
+    (lambda s: s["intents"][0].__setitem__("templates_it_IX", ["Dov'è {invoice_id}?"]),
+     "x.yaml: intents[0].templates_it_IX: unknown locale 'it_IX'; did you mean 'it_IT'? "
+     "(Faker's locales are listed in faker.config.AVAILABLE_LOCALES)."),
+    (lambda s: s.__setitem__("turns", {"choices": [1, 0]}),
+     "x.yaml: turns.choices[1]: 0 is not a valid number of turns per session (must be an integer >= 1)."),
+    (lambda s: s.__setitem__("catalog_size", 0),
+     "x.yaml: catalog_size: 0 is not a valid catalog size (must be an integer >= 1)."),
     (lambda s: s.__setitem__("arrival", {"process": "constant", "rate": 0}),
      "x.yaml: arrival.rate: 0 is not a valid rate (must be a number > 0)."),
     (lambda s: s.__setitem__("n", True),

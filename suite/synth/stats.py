@@ -1,0 +1,111 @@
+"""Statistics of a corpus, from its requests alone (the manifest's "achieved" side and ``corpus stats``).
+
+Pure functions over ``CorpusRequest`` lists; nothing here knows the spec.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from suite.records import CorpusRequest
+
+MIN_FIT_COUNT = 5  # ranks whose count is below this are Poisson noise, left out of the slope fit
+MIN_FIT_POINTS = 3
+
+
+def user_of(request: CorpusRequest) -> str:
+    """The user a request belongs to: the ``uNNNN`` head of its session id (``u0003-s000012``)."""
+    return request.session.split("-", 1)[0]
+
+
+def repeat_counts(requests: Sequence[CorpusRequest]) -> list[int]:
+    """How often each original is repeated exactly, most repeated first (the popularity curve)."""
+    counts = Counter(r.repeat_of for r in requests if r.repeat_of is not None)
+    return sorted(counts.values(), reverse=True)
+
+
+def zipf_slope(counts: Sequence[int]) -> float | None:
+    """−slope of log(count) against log(rank) over the ranks with count >= 5 (None: too few points)."""
+    head = [c for c in counts if c >= MIN_FIT_COUNT]
+    if len(head) < MIN_FIT_POINTS:
+        return None
+    ranks = np.arange(1, len(head) + 1, dtype=float)
+    slope = np.polyfit(np.log(ranks), np.log(np.asarray(head, dtype=float)), 1)[0]
+    return round(float(-slope), 4)
+
+
+def reuse_distances(requests: Sequence[CorpusRequest], unit: str = "requests") -> list[float]:
+    """For each exact repeat: how far back the previous occurrence of its key is (requests or seconds)."""
+    last: dict[str, int] = {}
+    out: list[float] = []
+    for i, r in enumerate(requests):
+        prev = last.get(r.key)
+        if prev is not None and r.repeat_of is not None:
+            before = requests[prev]
+            if unit == "requests":
+                out.append(float(i - prev))
+            else:
+                out.append(round(float(r.t or 0.0) - float(before.t or 0.0), 6))
+        last[r.key] = i
+    return out
+
+
+def distribution(values: Sequence[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    arr = np.asarray(values, dtype=float)
+    return {"p50": float(np.percentile(arr, 50)), "p90": float(np.percentile(arr, 90)),
+            "max": float(arr.max())}
+
+
+def same_user_share(requests: Sequence[CorpusRequest]) -> float | None:
+    """Share of exact repeats whose original was sent by the same user."""
+    by_id = {r.id: r for r in requests}
+    repeats = [r for r in requests if r.repeat_of is not None]
+    if not repeats:
+        return None
+    return sum(user_of(r) == user_of(by_id[r.repeat_of]) for r in repeats if r.repeat_of) / len(repeats)
+
+
+def arrival_rate(requests: Sequence[CorpusRequest]) -> float | None:
+    """Achieved mean rate in requests/s ((n − 1) / time span); None for closed-loop corpora."""
+    times = [r.t for r in requests if r.t is not None]
+    if len(times) < 2 or times[-1] == times[0]:
+        return None
+    return round((len(times) - 1) / (max(times) - min(times)), 6)
+
+
+def gap_cv(requests: Sequence[CorpusRequest]) -> float | None:
+    """Coefficient of variation of inter-arrival gaps (1 for Poisson, < 1 smoother, > 1 burstier)."""
+    times = np.asarray([r.t for r in requests if r.t is not None], dtype=float)
+    if len(times) < 3:
+        return None
+    gaps = np.diff(np.sort(times))
+    return round(float(gaps.std() / gaps.mean()), 4) if gaps.mean() > 0 else None
+
+
+def summary(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
+    """The headline numbers of a corpus (what ``llmsuite corpus stats`` prints)."""
+    n = len(requests)
+    counts = repeat_counts(requests)
+    tokens = np.asarray([r.prompt_tokens for r in requests], dtype=float)
+    return {
+        "requests": n,
+        "unique_keys": len({r.key for r in requests}),
+        "repeat_ratio": sum(r.repeat_of is not None for r in requests) / n,
+        "near_duplicate_ratio": sum(r.variant_of is not None for r in requests) / n,
+        "theoretical_hit_ratio": (n - len({r.key for r in requests})) / n,
+        "repeated_originals": len(counts),
+        "zipf_slope": zipf_slope(counts),
+        "reuse_distance_requests": distribution(reuse_distances(requests)),
+        "same_user_share": same_user_share(requests),
+        "prompt_tokens": {f"p{q}": float(np.percentile(tokens, q)) for q in (50, 90, 99)},
+        "models": dict(sorted(Counter(r.model for r in requests).items())),
+        "intents": dict(sorted(Counter(r.intent for r in requests).items())),
+        "arrival_rate": arrival_rate(requests),
+        "gap_cv": gap_cv(requests),
+    }
