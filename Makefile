@@ -31,6 +31,10 @@ test: install
 unit: install
 	$(BIN)/python -m pytest tests/unit -q
 
+integration: install
+	@scripts/ensure-redis.sh --required
+	$(BIN)/python -m pytest tests/integration -q
+
 bench: install redis
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \
 		|| echo "note: wrk unavailable; bench_mock_server falls back to its aiohttp load generator"
