@@ -168,8 +168,14 @@ class Factory:
         return pick(self.streams.locale, self.locale_names, self.locale_cum)
 
     def session(self, user: int, fields: dict[str, Any]) -> Session:
-        """The user's open session, or a new one when the last has used all its turns."""
+        """The user's open session, or a new one when the last has used all its turns (scope
+        ``session``: when the planner opened a new one, whose id ``fields`` carries)."""
         current = self.sessions.get(user)
+        if self.spec.scope == "session":
+            if current is None or current.id != fields["session"]:
+                current = Session(fields["session"], 0, self.params(), self.prefix(), [])
+                self.sessions[user] = current
+            return current
         if current is None or current.done >= current.turns:
             turns = int(self.spec.turns.sample(self.streams.history))
             current = Session(fields["session"], turns, self.params(), self.prefix(), [])
@@ -182,7 +188,8 @@ class Factory:
         session = self.session(user, fields)
         fields = {**fields, "session": session.id, "turn": session.done}
         row, draft = self.write_fresh(index, fields, session.params, [*session.prefix, *session.history])
-        reply = reply_text(int(self.spec.reply_tokens.sample(self.streams.history)), self.streams.history)
+        reply = reply_text(int(self.spec.reply_tokens.sample(self.streams.history)), self.streams.history,
+                           session.params[0])
         session.history += [dict(row["messages"][-1]), {"role": "assistant", "content": reply}]
         session.done += 1
         return row, draft
@@ -301,13 +308,16 @@ def assemble(spec: ScenarioSpec, streams: Streams, factory: Factory,
     out: list[Row] = []
     drafts: list[Draft] = []
     for i, slot in enumerate(slots):
-        fields = {"id": f"r{i + 1:06d}", "t": offsets[i], "session": f"u{slot.user + 1:04d}-s{i + 1:06d}",
-                  "turn": 0}
+        session = i if slot.session is None else slot.session
+        fields = {"id": f"r{i + 1:06d}", "t": offsets[i],
+                  "session": f"u{slot.user + 1:04d}-s{session + 1:06d}", "turn": 0}
         if slot.kind == FRESH:
             request, draft = factory.fresh(i, fields, slot.user)
         else:
             assert slot.source is not None  # the planner names an original for every non-fresh slot
             original, draft = out[slot.source], drafts[slot.source]
+            if slot.session is not None:  # scope session: a re-sent or rephrased turn of the session
+                fields["turn"] = original["turn"]
             request = (repeat_of(original, fields) if slot.kind == REPEAT
                        else factory.variant(i, fields, original, draft))
         out.append(request)

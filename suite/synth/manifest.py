@@ -79,7 +79,8 @@ def repetition(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, A
         "popularity": popularity(spec, requests),
         "reuse_distance": reuse(spec, requests),
         "scope": {"requested": spec.scope, "users": spec.users,
-                  "achieved_same_user_share": stats.same_user_share(requests)},
+                  "achieved_same_user_share": stats.same_user_share(requests),
+                  "achieved_same_session_share": stats.same_session_share(requests)},
         "shared_prefix": {"requested": spec.shared_prefix,
                           "achieved": sum(r.messages[0]["content"] == spec.system_prompt
                                           for r in requests) / n},

@@ -16,6 +16,15 @@ Rules the plan keeps:
 - Reuse distance: an original is eligible while the *last* occurrence of its key is at most the
   window back (requests, or seconds of the arrival offsets); a repeat refreshes it.
 - Scope ``user``: only originals of the same user are eligible; ``across``: any user's.
+- Scope ``session``: only originals of the user's *open session* are eligible, and every slot names
+  its session (``Slot.session``: the position of the session's first request). A session is one
+  user's conversation: it opens at a fresh request of the user when their previous session has had
+  all its fresh turns (``turns`` drawn per session from the spec's turns distribution) and takes
+  that many fresh requests; the repeats and near-duplicates that come while it is open join it
+  (re-sent and rephrased turns of the same conversation). With single-turn traffic (turns = 1) each
+  fresh request opens a session, so a session is that question plus the retries and rephrasings
+  that follow it before the user asks something new: session-scoped repeats then repeat the
+  user's latest question (popularity has a single candidate and shows no Zipf slope).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from suite.synth.params import ValueSpec
 from suite.synth.repetition import Popularity, ReuseWindow
 
 FRESH, REPEAT, VARIANT = "fresh", "repeat", "variant"
@@ -42,15 +52,18 @@ class PlanConfig:
     reuse_distance: ReuseWindow | None = None
     scope: str = "across"
     users: int = 1
+    turns: ValueSpec | None = None  # fresh turns per session (scope session; None: 1)
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One planned request: its kind, the index of its fresh original (or None) and its user."""
+    """One planned request: its kind, the index of its fresh original (or None), its user and, with
+    scope ``session``, its session (the position of the session's first request; else None)."""
 
     kind: str
     source: int | None
     user: int
+    session: int | None = None
 
 
 class WeightedPool:
@@ -101,16 +114,38 @@ class Eligible:
     def __init__(self, cfg: PlanConfig, users: Sequence[int], clock: Sequence[float]) -> None:
         self.cfg = cfg
         self.clock = clock
-        sizes = [0] * (cfg.users if cfg.scope == "user" else 1)
-        for u in users:
-            sizes[self.pool_of(u)] += 1
+        self.by_session = cfg.scope == "session"
+        self.current: dict[int, int] = {}  # scope session: user -> pool of their open session
+        self.starts: list[int] = []  # scope session: pool -> position of the session's first request
+        self.turns_left: dict[int, int] = {}  # scope session: user -> fresh turns its session still takes
+        sizes = [] if self.by_session else [0] * (cfg.users if cfg.scope == "user" else 1)
+        if not self.by_session:
+            for u in users:
+                sizes[self.pool_of(u)] += 1
         self.pools = [WeightedPool(s) for s in sizes]
         self.where: dict[int, tuple[int, int]] = {}  # original -> (pool, slot)
         self.last: dict[int, int] = {}  # original -> position of the last occurrence of its key
         self.queue: deque[tuple[int, int]] = deque()  # (position, original), in position order
 
     def pool_of(self, user: int) -> int:
+        if self.by_session:
+            return self.current.get(user, -1)
         return user if self.cfg.scope == "user" else 0
+
+    def fresh_turn(self, position: int, user: int, rng: random.Random) -> None:
+        """Scope session: the user's fresh request at ``position`` is a turn of their open session,
+        or opens a new one when the open one has had all its turns."""
+        if self.turns_left.get(user, 0) <= 0:
+            turns = max(1, int(self.cfg.turns.sample(rng))) if self.cfg.turns is not None else 1
+            self.pools.append(WeightedPool(turns))
+            self.starts.append(position)
+            self.current[user] = len(self.pools) - 1
+            self.turns_left[user] = turns
+        self.turns_left[user] -= 1
+
+    def session_of(self, user: int) -> int | None:
+        """Scope session: the first position of the user's open session (None: other scopes)."""
+        return self.starts[self.current[user]] if self.by_session else None
 
     def add(self, original: int, user: int, weight: int) -> None:
         pool = self.pool_of(user)
@@ -134,7 +169,11 @@ class Eligible:
                 self.pools[pool].remove(slot)
 
     def pool_for(self, user: int) -> WeightedPool:
-        return self.pools[self.pool_of(user)]
+        pool = self.pool_of(user)
+        return self.pools[pool] if pool >= 0 else NO_POOL
+
+
+NO_POOL = WeightedPool(0)  # a user without an open session (scope session) has nothing to repeat
 
 
 def assign_users(n: int, users: int, rng: random.Random) -> list[int]:
@@ -161,16 +200,18 @@ def plan(cfg: PlanConfig, rng: random.Random, clock: Sequence[float] | None = No
         pool = eligible.pool_for(user)
         kind = _kind(left, cfg.n - i, rng) if pool.total else FRESH
         if kind == FRESH:
+            if eligible.by_session:
+                eligible.fresh_turn(i, user, rng)
             if n_fresh < size:
                 eligible.add(i, user, cfg.popularity.weight(n_fresh + 1))
             n_fresh += 1
-            out.append(Slot(FRESH, None, user))
+            out.append(Slot(FRESH, None, user, eligible.session_of(user)))
             continue
         left[kind] -= 1
         source = pool.draw(rng)
         if kind == REPEAT:
             eligible.touch(source, i)
-        out.append(Slot(kind, source, user))
+        out.append(Slot(kind, source, user, eligible.session_of(user)))
     return out
 
 

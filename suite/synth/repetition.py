@@ -4,7 +4,9 @@
 - ``catalog_size``: how many distinct originals repeats may pick from (default: every fresh request).
 - ``reuse_distance``: ``{requests: N}`` or ``{seconds: S}`` — a repeat reaches back at most this far
   to the previous occurrence of its key (so TTLs and eviction can be exercised); null = unbounded.
-- ``scope``: ``across`` (a repeat may come from any user) or ``user`` (only from the same user).
+- ``scope``: ``across`` (a repeat may come from any user), ``user`` (only from the same user) or
+  ``session`` (only from the user's open conversation session; see ``planner`` for what a session
+  is with single- and multi-turn traffic).
 - ``cache_model``: ``{capacity: [..], ttl: [..]}`` — extra theoretical hit ratios the manifest reports.
 """
 
@@ -18,6 +20,7 @@ from suite.synth.validate import Where, check_keys, integer, is_number, mapping,
 SCOPES: dict[str, str] = {
     "across": "a repeat may repeat any earlier request, of any user or tenant",
     "user": "a repeat only repeats an earlier request of the same user",
+    "session": "a repeat only repeats an earlier request of the same conversation session",
 }
 WINDOW_UNITS: dict[str, str] = {"requests": "an integer >= 1", "seconds": "a number > 0"}
 WEIGHT_SCALE = 1 << 40  # integer weights keep the sampler's sums exact (no float drift)

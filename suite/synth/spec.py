@@ -146,7 +146,7 @@ class ScenarioSpec:
         return PlanConfig(n=self.n, repeat_ratio=self.repeat_ratio,
                           near_duplicate_ratio=self.near_duplicate_ratio, popularity=self.popularity,
                           catalog_size=self.catalog_size, reuse_distance=self.reuse_distance,
-                          scope=self.scope, users=self.users)
+                          scope=self.scope, users=self.users, turns=self.turns)
 
     def repetition_dict(self) -> dict[str, Any]:
         return {

@@ -71,6 +71,15 @@ def same_user_share(requests: Sequence[CorpusRequest]) -> float | None:
     return sum(user_of(r) == user_of(by_id[r.repeat_of]) for r in repeats if r.repeat_of) / len(repeats)
 
 
+def same_session_share(requests: Sequence[CorpusRequest]) -> float | None:
+    """Share of exact repeats whose original belongs to the same conversation session."""
+    by_id = {r.id: r for r in requests}
+    repeats = [r for r in requests if r.repeat_of is not None]
+    if not repeats:
+        return None
+    return sum(r.session == by_id[r.repeat_of].session for r in repeats if r.repeat_of) / len(repeats)
+
+
 def arrival_rate(requests: Sequence[CorpusRequest]) -> float | None:
     """Achieved mean rate in requests/s ((n − 1) / time span); None for closed-loop corpora."""
     times = [r.t for r in requests if r.t is not None]
@@ -103,6 +112,7 @@ def summary(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
         "zipf_slope": zipf_slope(counts),
         "reuse_distance_requests": distribution(reuse_distances(requests)),
         "same_user_share": same_user_share(requests),
+        "same_session_share": same_session_share(requests),
         "prompt_tokens": {f"p{q}": float(np.percentile(tokens, q)) for q in (50, 90, 99)},
         "models": dict(sorted(Counter(r.model for r in requests).items())),
         "intents": dict(sorted(Counter(r.intent for r in requests).items())),

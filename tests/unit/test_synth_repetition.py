@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from suite.errors import SpecError
 from suite.synth import build_corpus, build_manifest, parse_spec, write_corpus
 from suite.synth.build import build_with_drafts
 from suite.synth.cachesim import lru_hit_ratio, ttl_hit_ratio, unbounded_hit_ratio
+from suite.synth.params import ValueSpec
 from suite.synth.paraphrase import normalize
 from suite.synth.planner import FRESH, REPEAT, VARIANT, PlanConfig, plan
 from suite.synth.repetition import Popularity, ReuseWindow
@@ -195,3 +197,70 @@ def test_multi_turn_sessions_grow_their_history() -> None:
             assert len(after.messages) == len(before.messages) + 2
             assert after.messages[-2]["role"] == "assistant"
             assert after.prompt_tokens > before.prompt_tokens + 40
+
+
+@pytest.mark.parametrize("turns", [None, ValueSpec("constant", (1,)), ValueSpec("choices", (2, 4))])
+def test_session_scope_keeps_repeats_within_the_session(turns: ValueSpec | None) -> None:
+    cfg = PlanConfig(n=3000, repeat_ratio=0.3, near_duplicate_ratio=0.1, scope="session", users=20,
+                     turns=turns)
+    slots = plan(cfg, random.Random(4))
+    assert (kinds(slots)[REPEAT], kinds(slots)[VARIANT]) == (900, 300)
+    for i, x in enumerate(slots):
+        assert x.session is not None and x.session <= i and slots[x.session].user == x.user
+        if x.source is not None:  # every repeat's (and near-duplicate's) original is of its session
+            assert slots[x.source].session == x.session and slots[x.source].user == x.user
+    if turns is None or turns.values == (1,):  # single-turn: a session is one question and its retries
+        assert all(x.source == x.session for x in slots if x.source is not None)
+    else:  # each session takes its drawn number of fresh turns (the last of a user's may be cut short)
+        fresh = Counter(x.session for x in slots if x.kind == FRESH)
+        assert sum(c not in (2, 4) for c in fresh.values()) <= 20
+
+
+def test_other_scopes_plan_no_sessions() -> None:
+    slots = plan(PlanConfig(n=500, repeat_ratio=0.3, scope="user", users=5), random.Random(1))
+    assert all(x.session is None for x in slots)
+
+
+@pytest.mark.parametrize("turns", [1, {"choices": [3]}])
+def test_session_scope_corpus_repeats_within_the_session(turns: object) -> None:
+    raw = {**BASE, "repeat_ratio": 0.3, "near_duplicate_ratio": 0.1, "scope": "session", "users": 8,
+           "turns": turns, "reply_tokens": 20}
+    spec = replace(parse_spec(raw, "ss.yaml"), n=400)
+    requests = build_corpus(spec, 3)
+    by_id = {r.id: r for r in requests}
+    repeats = [r for r in requests if r.repeat_of is not None]
+    assert len(repeats) == 120
+    for r in requests:
+        original = by_id.get(r.repeat_of or r.variant_of or "")
+        if original is not None:
+            assert (r.session, r.turn) == (original.session, original.turn)
+        if r.repeat_of is not None:
+            assert r.messages == original.messages and r.key == original.key
+    m = build_manifest(spec, 3, requests)
+    assert m["scope"]["requested"] == "session" and m["scope"]["achieved_same_session_share"] == 1.0
+    assert m["scope"]["achieved_same_user_share"] == 1.0
+    across = build_corpus(replace(spec, scope="across"), 3)
+    assert build_manifest(spec, 3, across)["scope"]["achieved_same_session_share"] == 0.0
+    again = build_corpus(spec, 3)
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in requests]  # deterministic per seed
+
+
+def test_session_scope_multi_turn_sessions_keep_growing_history() -> None:
+    raw = {**BASE, "repeat_ratio": 0.2, "scope": "session", "users": 4, "turns": {"choices": [3]},
+           "reply_tokens": 20}
+    requests = build_corpus(replace(parse_spec(raw, "sm.yaml"), n=120), 5)
+    sessions: dict[str, list] = {}
+    for r in requests:
+        if r.repeat_of is None:
+            sessions.setdefault(r.session, []).append(r)
+    assert sum(len(t) != 3 for t in sessions.values()) <= 4
+    for turns in sessions.values():
+        assert [r.turn for r in turns] == list(range(len(turns)))
+        for before, after in zip(turns, turns[1:], strict=False):
+            assert after.messages[:len(before.messages)] == before.messages
+
+
+def test_session_scope_is_a_spec_and_cli_choice() -> None:
+    assert parse_spec({**BASE, "scope": "session"}, "s.yaml").scope == "session"
+    with pytest.raises(SpecError, match=r"unknown scope 'sesion'; did you mean 'session'\?"):
+        parse_spec({**BASE, "scope": "sesion"}, "s.yaml")

@@ -118,7 +118,7 @@ BAD_SPECS = [
      "x.yaml: reuse_distance: a window in seconds needs timestamps, but arrival is closed (use "
      "{requests: N}, or an open-loop arrival such as {process: poisson, rate: 5})."),
     (lambda s: s.__setitem__("scope", "tenant"),
-     "x.yaml: scope: unknown scope 'tenant' (known: across, user)."),
+     "x.yaml: scope: unknown scope 'tenant' (known: across, session, user)."),
     (lambda s: s.update(repeat_ratio=0.6, near_duplicate_ratio=0.4),
      "x.yaml: near_duplicate_ratio: 0.4 plus repeat_ratio 0.6 is 1 (the two must add up to less than 1, "
      "leaving room for fresh requests)."),
