@@ -96,7 +96,7 @@ def cli() -> None:
 @click.option("--near-duplicate-ratio", type=float, help="Fraction of paraphrased near-duplicates, 0..1.")
 @click.option("--reuse-distance", help="How far back repeats reach: N requests (500) or seconds (60s).")
 @click.option("--scope", type=click.Choice(["across", "user", "session"]),
-              help="Repeats across users or within a user.")
+              help="Repeats across users, within a user, or within a conversation session.")
 @click.option("--users", type=int, help="Number of simulated users/tenants.")
 @click.option("--shared-prefix", type=float, help="Share of requests starting with the shared prefix, 0..1.")
 @click.option("--arrival", help="closed, constant:RATE, poisson:RATE, gamma:RATE:BURSTINESS, "
