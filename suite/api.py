@@ -226,17 +226,20 @@ def synthesize_import(source: Path, fmt: str, out: Path, *, scenario: str | Path
     from suite import synth
     from suite.synth.imported import build_imported
     from suite.synth.importer import read_prompts
+    from suite.synth.spec import read_yaml
     from suite.synth.write import write_corpus_then_manifest
 
     imported = read_prompts(source, fmt, column, skip_bad)
     given = {"seed": seed, "repeat_ratio": repeat_ratio, "models": models}
     merged = {k: v for k, v in given.items() if v is not None} | (overrides or {})
-    spec = synth.load_spec(resolve_scenario(scenario), overrides=merged)
+    path = resolve_scenario(scenario)
+    # the file is read once, validated twice (n depends on it); None = an option not given
+    raw = {**read_yaml(path), **{k: v for k, v in merged.items() if v is not None}}
+    spec = synth.parse_spec(raw, str(path))
     fresh_share = 1 - spec.repeat_ratio - spec.near_duplicate_ratio
     distinct = len({tuple((m["role"], m["content"]) for m in p) for p in imported.prompts})
     count = n if n is not None else max(1, round(distinct / fresh_share))
-    spec = synth.load_spec(resolve_scenario(scenario), overrides={**merged, "n": count,
-                                                                  "domain": "imported"})
+    spec = synth.parse_spec({**raw, "n": count, "domain": "imported"}, str(path))
     requests, duplicates = build_imported(spec, imported.prompts, str(source), spec.seed, progress)
     report = {**imported.report(), "duplicates_skipped": duplicates}
     extra = {"import": report, "intent_mix": {"requested": None, "achieved": {"imported": 1.0}}}
