@@ -13,6 +13,11 @@ SuiteError                 base: carries a message that names the input, the bad
 
 from __future__ import annotations
 
+# Exit codes that are verdicts, not errors: a finished run whose SLO check failed, or a run
+# stopped early by an abort rule (run.json says why). CI gates on them.
+EXIT_SLO_FAILED = 7
+EXIT_RUN_ABORTED = 8
+
 
 class SuiteError(Exception):
     """Base of every error the suite raises on purpose; ``str(err)`` is the user-facing message."""

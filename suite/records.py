@@ -76,6 +76,13 @@ class RequestRecord:
     response_id: str | None = None
     repeat: bool | None = None
     stream: bool | None = None
+    # tiktoken count of the received text, when it was counted beside ``usage`` (a sample of
+    # requests, so the analyzer can report the usage-vs-tiktoken discrepancy); else None.
+    completion_tokens_tiktoken: int | None = None
+    # number of content chunks received (streaming), None when not streamed.
+    chunks: int | None = None
+    # sent inside the warm-up window: kept in the log, excluded from statistics.
+    warmup: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
