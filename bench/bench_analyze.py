@@ -1,30 +1,72 @@
-"""How fast is analysis? load + summarize a synthetic 200k-record request log, against pandas.read_json.
+"""How fast is analysis? load + full summary of a synthetic request log (default 1,000,000 records),
+beside a bare pyarrow read + per-model quantiles of the same file in the same run.
 
 The log is made up in-process (seeded; two models, streaming, cache hits on repeats, 2 % failures,
-16 inter-token gaps per request) and written to a temporary run directory; nothing is timed until
-it is on disk. The reference is ``pandas.read_json(lines=True)`` on the same file in the same run —
-it only parses, so the ratio is conservative. Not a test: nothing here asserts a speed.
+16 inter-token gaps per request unless --gaps says otherwise, a tiktoken count on 1 in 10 records,
+1 % warm-up records) and written as two shards into a temporary run directory; nothing is timed
+until it is on disk. Each
+measured step runs in its own fresh Python process, so its peak RSS (``resource.getrusage``,
+``ru_maxrss``) is its own. Not a test: nothing here asserts a speed.
+
+    .venv/bin/python bench/bench_analyze.py            # 1M records: full, reference, with charts
+    .venv/bin/python bench/bench_analyze.py --n 200000 # quick mode for development
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import orjson
-import pandas as pd
-
-from suite.analyze.load import load_run
-from suite.analyze.pipeline import write_reports
-from suite.analyze.summary import summarize
 
 MODELS = ("gpt-4o", "gpt-5-mini")
 
+CHILD = {
+    "reference": """
+import pyarrow.json as pj, pyarrow as pa, pyarrow.compute as pc, numpy as np
+tables = [pj.read_json(p) for p in FILES]
+t = pa.concat_tables(tables)
+models = t.column("model").to_numpy(zero_copy_only=False)
+for name in np.unique(models):
+    sel = t.filter(pc.equal(t.column("model"), name))
+    for col in ("ttft", "e2e"):
+        arr = sel.column(col).to_numpy()
+        np.percentile(arr[np.isfinite(arr)], [50, 90, 95, 99])
+""",
+    "analyze": """
+from suite.analyze.load import load_run
+from suite.analyze.summary import summarize
+from suite.analyze.slo import load_slo
+summarize(load_run(RUN_DIR), load_slo("multi-tenant"))
+""",
+    "analyze+charts": """
+from suite.analyze.pipeline import analyze_and_write
+from suite.analyze.slo import load_slo
+analyze_and_write(RUN_DIR, load_slo("multi-tenant"))
+""",
+}
 
-def synthetic_records(n: int, seed: int) -> list[dict]:
+WRAPPER = """
+import resource, time, json, sys
+RUN_DIR = {run_dir!r}
+FILES = {files!r}
+t0 = time.perf_counter()
+_use0 = resource.getrusage(resource.RUSAGE_SELF)
+CPU0 = _use0.ru_utime + _use0.ru_stime
+{body}
+elapsed = time.perf_counter() - t0
+use = resource.getrusage(resource.RUSAGE_SELF)
+cpu = use.ru_utime + use.ru_stime - CPU0
+print(json.dumps({{"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": use.ru_maxrss / 1024}}))
+"""
+
+
+def synthetic_lines(n: int, seed: int, n_gaps: int = 16) -> list[bytes]:
     """n request-log records with realistic shapes (not realistic values: only speed is measured)."""
     rng = np.random.default_rng(seed)
     model = rng.integers(0, 2, n)
@@ -33,58 +75,84 @@ def synthetic_records(n: int, seed: int) -> list[dict]:
     ttft = np.where(repeat, 0.004, rng.lognormal(np.log(0.3 + 0.25 * model), 0.2))
     tokens = rng.integers(20, 400, n)
     e2e = ttft + np.where(repeat, 0.002, 0.012 * tokens)
-    gaps = np.round(rng.exponential(0.012, (n, 16)), 6)
-    return [record(i, MODELS[model[i]], bool(repeat[i]), bool(ok[i]), float(ttft[i]), float(e2e[i]),
-                   int(tokens[i]), gaps[i].tolist()) for i in range(n)]
+    gaps = np.round(rng.exponential(0.012, (n, n_gaps)), 6).tolist()
+    tik = rng.random(n) < 0.1
+    return [orjson.dumps(record(i, MODELS[model[i]], bool(repeat[i]), bool(ok[i]), float(ttft[i]),
+                                float(e2e[i]), int(tokens[i]), gaps[i], bool(tik[i]))) + b"\n"
+            for i in range(n)]
 
 
 def record(i: int, model: str, repeat: bool, ok: bool, ttft: float, e2e: float, tokens: int,
-           itl: list[float]) -> dict:
+           itl: list[float], tik: bool) -> dict:
     return {
         "id": f"r{i:07d}", "model": model, "target": "http://127.0.0.1:8000", "worker": f"w{i % 4}",
         "user": i % 200, "t_start": 1.7e9 + i * 0.005, "scheduled": None, "ttft": ttft if ok else None,
         "e2e": e2e, "itl": itl if ok else None, "prompt_tokens": 215,
         "completion_tokens": tokens if ok else None,
+        "completion_tokens_tiktoken": tokens + 1 if tik else None,
         "tokens_source": "usage", "status": 200 if ok else 503, "ok": ok,
         "error": None if ok else {"kind": "http_5xx", "message": "503 overloaded"},
         "cache": ("hit" if repeat else "miss") if ok else None, "cached_tokens": None,
-        "response_id": f"chatcmpl-{i}", "repeat": repeat, "stream": True,
+        "response_id": f"chatcmpl-{i}", "repeat": repeat, "stream": True, "warmup": i % 100 == 0,
     }
 
 
-def best_of(fn, repeats: int) -> tuple[float, object]:
-    best, result = float("inf"), None
+def measure(kind: str, run_dir: Path, files: list[Path], repeats: int) -> dict[str, float]:
+    """Best time of ``repeats`` fresh processes, with that process's peak RSS."""
+    code = WRAPPER.format(run_dir=str(run_dir), files=[str(f) for f in files], body=CHILD[kind])
+    best: dict[str, float] | None = None
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        if best is None or got["seconds"] < best["seconds"]:
+            best = got
+    assert best is not None
+    return best
+
+
+def write_shards(n: int, n_gaps: int, paths: list[str]) -> None:
+    lines = synthetic_lines(n, 1, n_gaps)
+    half = len(lines) // 2
+    Path(paths[0]).write_bytes(b"".join(lines[:half]))
+    Path(paths[1]).write_bytes(b"".join(lines[half:]))
 
 
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--write":
+        write_shards(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:6])
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-n", type=int, default=200_000, help="records in the synthetic log (default 200000)")
-    ap.add_argument("--repeats", type=int, default=2, help="timed repetitions, best reported")
+    ap.add_argument("--n", "-n", type=int, default=1_000_000, help="records in the log (default 1000000)")
+    ap.add_argument("--repeats", type=int, default=2, help="timed repetitions (fresh processes), best kept")
+    ap.add_argument("--no-charts", action="store_true", help="skip the run with charts and report.html")
+    ap.add_argument("--gaps", type=int, default=16, help="inter-token gaps per record (default 16)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
-        path = run_dir / "requests.jsonl"
-        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in synthetic_records(args.n, 1)))
-        size_mb = path.stat().st_size / 1e6
-        load_s, run = best_of(lambda: load_run(run_dir), args.repeats)
-        summ_s, summary = best_of(lambda: summarize(run), args.repeats)
-        ref_s, _ = best_of(lambda: pd.read_json(path, lines=True), args.repeats)
-        write_s, _ = best_of(lambda: write_reports(run_dir, summary, run.requests), 1)
-    total = load_s + summ_s
-    print(f"log: {args.n} records, {size_mb:.0f} MB; best of {args.repeats}")
-    print(f"load (orjson -> typed columns)   : {load_s:6.2f} s  {args.n / load_s:10.0f} records/s")
-    print(f"summarize (all metrics)          : {summ_s:6.2f} s  {args.n / summ_s:10.0f} records/s")
-    print(f"load + summarize                 : {total:6.2f} s  {args.n / total:10.0f} records/s")
-    print(f"pandas.read_json(lines=True) ref : {ref_s:6.2f} s  {args.n / ref_s:10.0f} records/s (parse only)")
-    print(f"ratio read_json / load           : {ref_s / load_s:6.2f}")
-    print(f"ratio read_json / load+summarize : {ref_s / total:6.2f}")
-    print(f"write_reports (json, csv, 2 PNG, html): {write_s:6.2f} s")
+        files = [run_dir / "requests.w0.jsonl", run_dir / "requests.w1.jsonl"]
+        # made in a child: Linux carries a parent's peak RSS into a forked child's ru_maxrss, so
+        # this process must stay small for the measured children's figures to be their own
+        subprocess.run([sys.executable, __file__, "--write", str(args.n), str(args.gaps), *map(str, files)],
+                       check=True)
+        size_mb = sum(f.stat().st_size for f in files) / 1e6
+        print(f"log: {args.n} records ({args.gaps} gaps each) in 2 shards, {size_mb:.0f} MB; "
+              f"best of {args.repeats} fresh processes")
+        ref = measure("reference", run_dir, files, args.repeats)
+        full = measure("analyze", run_dir, files, args.repeats)
+        report("bare pyarrow read + per-model quantiles", ref, args.n)
+        report("load + full analysis (no charts)", full, args.n)
+        print(f"ratio full / reference: time {full['seconds'] / ref['seconds']:.2f}x, CPU "
+              f"{full['cpu_seconds'] / ref['cpu_seconds']:.2f}x, peak RSS "
+              f"{full['peak_rss_mb'] / ref['peak_rss_mb']:.2f}x")
+        if not args.no_charts:
+            charts = measure("analyze+charts", run_dir, files, 1)
+            report("load + analysis + charts + report.html", charts, args.n)
     return 0
+
+
+def report(label: str, got: dict[str, float], n: int) -> None:
+    print(f"{label:42s}: {got['seconds']:6.2f} s  (CPU {got['cpu_seconds']:6.2f} s)  "
+          f"{n / got['seconds']:9.0f} records/s  peak RSS {got['peak_rss_mb']:6.0f} MB")
 
 
 if __name__ == "__main__":

@@ -9,18 +9,13 @@ per-request CPU cost: parsing, the cache lookup, planning (MISS: every prompt un
 (HIT: one prompt repeated), metrics and JSON/SSE writing.
 Target: mock >= 0.5x the bare server. Figures are printed, not asserted (this is not a test).
 
-``--only fidelity|streams|hitpath`` (or ``--all``) runs the other benchmarks of issue 4:
+``--only fidelity|streams|hitpath`` runs one of the timing benchmarks of bench_mock_timing.py
+(server-side timing fidelity, 1,000 open streams, cache-hit path); ``--all`` runs capacity, then
+all of them. ``--profile`` runs the mock's MISS path in-process under cProfile instead (where the
+CPU goes per request; no sockets, no load generator).
 
-a. Timing fidelity — profile ``fixed`` (TTFT 200 ms, 20 ms per token, 64 tokens, no jitter, no
-   cache) at 1, 64 and 512 concurrent streams, spread (Poisson) arrivals and all at once. TTFT and
-   ITL are stamped by the load generator (its own process on CPU 1, the server on CPU 0) when
-   each content event is read, so the errors shown are client-observed: server error plus the
-   client's own reading delay — an upper bound on the server-side error.
-b. 1,000 open streams — profile ``slow`` (TTFT 0.5 s, 10 tokens/s, 30 tokens: ~3.4 s each), all
-   opened at once; errors counted, the server's peak RSS sampled from /proc.
-c. Cache-hit path — the mock on a private Redis, ``instant`` profile (hit_overhead_s 0):
-   sequential non-streaming HITs over one keep-alive connection vs a raw redis-py GET of the same
-   stored value, same run, same client core; the difference of the p50s is the target (<= 1 ms).
+Named ``bench_mock_server.py``, not ``mock_server.py``: run as a script, bench/ is first on
+sys.path, so a bench/mock_server.py would shadow the ``mock_server`` package.
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import re
 import shutil
 import statistics
@@ -38,18 +32,14 @@ import tempfile
 import time
 from http.client import HTTPConnection
 from pathlib import Path
-from typing import Any
 
 import orjson
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from suite.services import (  # noqa: E402
     free_port,
-    start_mock_server,
-    start_redis,
     stop_pid,
     wait_for_port,
 )
@@ -213,216 +203,19 @@ def measure(start: tuple[subprocess.Popen[bytes], str], path: str, body: bytes |
     return rps, bad, us
 
 
-FIXED = {"ttft_base_s": 0.2, "ttft_jitter_s": 0.0, "tokens_per_s": 50.0,
-         "output_tokens": {"median": 64, "spread": 0.0}, "encoding": "o200k_base"}
-SLOW = {**FIXED, "ttft_base_s": 0.5, "tokens_per_s": 10.0,
-        "output_tokens": {"median": 30, "spread": 0.0}}
-CONTENT = b'"delta":{"content":'
-
-
-def pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {cpu})
-
-
-def start_pinned_mock(args: list[str], log: Path) -> Any:
-    server = start_mock_server(args, log)
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(server.proc.pid, {int(SERVER_CPU)})
-    return server
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-# ---- the load generator (runs in its own process: ``--client JSON``) ---------------------------
-
-async def one_stream(session: Any, url: str, body: bytes, delay: float) -> tuple[float, list[float],
-                                                                                    int]:
-    """(ttft, itl gaps, status) of one streamed request sent after ``delay`` seconds."""
-    await asyncio.sleep(delay)
-    t0 = time.perf_counter()
-    stamps: list[float] = []
-    async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
-        async for data in resp.content.iter_any():
-            now = time.perf_counter()
-            stamps.extend([now] * data.count(CONTENT))
-        status = resp.status
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
-    return (stamps[0] - t0 if stamps else float("nan")), gaps, status
-
-
-async def client_main(url: str, n_streams: int, total: int, mode: str, mean_s: float,
-                      model: str) -> list[Any]:
-    import aiohttp
-
-    rng = random.Random(1)
-    if mode == "burst":
-        delays = [0.0] * total
-    else:  # Poisson arrivals at the rate that keeps n_streams open on average
-        rate, t, delays = n_streams / mean_s, 0.0, []
-        for _ in range(total):
-            t += rng.expovariate(rate)
-            delays.append(t)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
-                                     timeout=timeout) as session:
-        tasks = []
-        for i, delay in enumerate(delays):
-            body = orjson.dumps({"model": model, "max_tokens": 64, "stream": True,
-                                 "messages": [{"role": "user", "content": f"q{i}"}]})
-            tasks.append(one_stream(session, url, body, delay))
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-    return [r if not isinstance(r, BaseException) else repr(r) for r in results]
-
-
-def run_stream_client(url: str, n_streams: int, total: int, mode: str, mean_s: float,
-               model: str = "fixed") -> list[Any]:
-    arg = orjson.dumps([url, n_streams, total, mode, mean_s, model]).decode()
-    out = subprocess.run([sys.executable, __file__, "--stream-client", arg], cwd=REPO,
-                         stdout=subprocess.PIPE, check=True).stdout
-    return list(orjson.loads(out))
-
-
-# ---- 1. timing fidelity ---------------------------------------------------------------------------
-
-def fidelity(profiles: Path, log_dir: Path, quick: bool) -> None:
-    server = start_pinned_mock(["--profiles", str(profiles), "--cache", "none"],
-                               log_dir / "fidelity.log")
-    url = server.url + "/v1/chat/completions"
-    mean_s = 0.2 + 63 * 0.02
-    print("timing fidelity (configured TTFT 200 ms, ITL 20 ms, 64 tokens); errors in ms, "
-          "client-observed:")
-    try:
-        for n in (1, 64, 512):
-            for mode in ("poisson", "burst"):
-                total = n if mode == "burst" else max(30, n * (2 if quick else 3))
-                results = run_stream_client(url, n, total, mode, mean_s)
-                report_fidelity(n, mode, results)
-    finally:
-        server.stop()
-
-
-def report_fidelity(n: int, mode: str, results: list[Any]) -> None:
-    ok = [r for r in results if isinstance(r, list) and r[2] == 200 and r[0] == r[0]]
-    ttft_err = [(r[0] - 0.2) * 1000 for r in ok]
-    itl_err = [abs(g - 0.02) * 1000 for r in ok for g in r[1]]
-    errors = len(results) - len(ok)
-    print(f"  {n:>3} streams, {mode:<7} ({len(results):>4} req, {errors} errors): TTFT err "
-          f"p50 {pct(ttft_err, 50):6.2f} p99 {pct(ttft_err, 99):7.2f} | |ITL err| p50 "
-          f"{pct(itl_err, 50):5.2f} p99 {pct(itl_err, 99):6.2f}")
-
-
-# ---- 2. 1,000 open streams -------------------------------------------------------------------
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def open_streams(profiles: Path, log_dir: Path, n: int = 1000) -> None:
-    server = start_pinned_mock(["--profiles", str(profiles), "--cache", "none"],
-                               log_dir / "streams.log")
-    idle = rss_mb(server.proc.pid)
-    arg = orjson.dumps([server.url + "/v1/chat/completions", n, n, "burst", 3.4, "slow"]).decode()
-    out = log_dir / "streams.json"  # a file, not a pipe: a full pipe would block the client
-    with out.open("wb") as sink:
-        client = subprocess.Popen([sys.executable, __file__, "--stream-client", arg], cwd=REPO,
-                                  stdout=sink)
-        peak = idle
-        t0 = time.perf_counter()
-        while client.poll() is None:
-            peak = max(peak, rss_mb(server.proc.pid))
-            time.sleep(0.05)
-        wall = time.perf_counter() - t0
-    results = orjson.loads(out.read_bytes())
-    server.stop()
-    ok = [r for r in results if isinstance(r, list) and r[2] == 200 and len(r[1]) == 29]
-    print(f"{n} streams opened at once (slow: 0.5 s + 30 tokens at 10/s): {len(ok)} complete, "
-          f"{n - len(ok)} errors, wall {wall:.1f}s; server RSS idle {idle:.0f} MB, peak "
-          f"{peak:.0f} MB")
-
-
-# ---- 3. cache-hit path vs raw redis GET --------------------------------------------------------
-
-def hit_path(log_dir: Path, n: int) -> None:
-    import redis
-
-    from mock_server.cache import KEY_PREFIX
-
-    pin(int(CLIENT_CPU))
-    store = start_redis()
-    server = start_pinned_mock(["--cache", store.url], log_dir / "hitpath.log")
-    try:
-        body = orjson.dumps({"model": "instant", "max_tokens": 16,
-                             "messages": [{"role": "user", "content": "hit path"}]})
-        conn = HTTPConnection(server.url.split("//")[1].split(":")[0],
-                              int(server.url.rsplit(":", 1)[1]))
-        hits, key = [], ""
-        for i in range(n + 1):
-            t0 = time.perf_counter()
-            conn.request("POST", "/v1/chat/completions", body=body,
-                         headers={"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            resp.read()
-            if i:
-                hits.append(time.perf_counter() - t0)
-                assert resp.getheader("X-Cache") == "HIT"
-            key = resp.getheader("X-Cache-Key") or key
-        conn.close()
-        client = redis.Redis.from_url(store.url)
-        value = client.get(KEY_PREFIX + key)
-        gets = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            client.get(KEY_PREFIX + key)
-            gets.append(time.perf_counter() - t0)
-    finally:
-        server.stop()
-        store.stop()
-    h50, g50 = statistics.median(hits) * 1e3, statistics.median(gets) * 1e3
-    print(f"cache-hit path ({n} sequential non-streaming HITs, entry {len(value or b'')} B): "
-          f"HIT p50 {h50:.3f} ms p99 {pct(hits, 99) * 1e3:.3f} ms; raw redis-py GET p50 "
-          f"{g50:.3f} ms p99 {pct(gets, 99) * 1e3:.3f} ms; HIT - GET at p50 = {h50 - g50:.3f} ms "
-          "(target <= 1 ms; includes the HTTP exchange)")
-
-
-def timing_benchmarks(only: str | None, quick: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        profiles = Path(tmp) / "models.yaml"
-        profiles.write_text(yaml.safe_dump({"models": {"fixed": FIXED, "slow": SLOW}}))
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f}; python "
-              f"{sys.version.split()[0]}")
-        if only in (None, "fidelity"):
-            fidelity(profiles, Path(tmp), quick)
-        if only in (None, "streams"):
-            open_streams(profiles, Path(tmp))
-        if only in (None, "hitpath"):
-            hit_path(Path(tmp), 500 if quick else 2000)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", choices=["capacity", "fidelity", "streams", "hitpath"])
     p.add_argument("--all", action="store_true", help="capacity, then fidelity, streams, hitpath")
     p.add_argument("--quick", action="store_true", help="fewer requests per timing case")
-    p.add_argument("--stream-client", help=argparse.SUPPRESS)  # internal: streaming load generator
     p.add_argument("--duration", type=float, default=4.0)
     p.add_argument("--repeat", type=int, default=3, help="rounds; cases interleave, medians shown")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--client", help=argparse.SUPPRESS)  # internal: be the fallback load generator
     a = p.parse_args()
-    if a.stream_client:
-        pin(int(CLIENT_CPU))
-        url, n, total, mode, mean_s, model = orjson.loads(a.stream_client)
-        print(orjson.dumps(asyncio.run(client_main(url, n, total, mode, mean_s, model))).decode())
-        return 0
     if a.only not in (None, "capacity"):
+        from bench_mock_timing import timing_benchmarks
+
         timing_benchmarks(a.only, a.quick)
         return 0
     if a.client:
@@ -458,6 +251,8 @@ def main() -> int:
     capture_dir.cleanup()
     same_bytes_ratios(runs)
     if a.all:
+        from bench_mock_timing import timing_benchmarks
+
         timing_benchmarks(None, a.quick)
     return 0
 

@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cache-capacity", type=int, default=10_000, help="memory cache entries")
     p.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
     p.add_argument("--access-log", action="store_true")
+    p.add_argument("--timing-log", metavar="PATH",
+                   help="append one JSONL line of server-side timing per answered request")
     p.add_argument("--log-level", default="warning",
                    choices=["debug", "info", "warning", "error"])
     return p.parse_args(argv)
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         config = build_config(args)
         serve(config, args.host, args.port, args.cache, cache_ttl_s=args.cache_ttl,
               cache_capacity=args.cache_capacity, access_log=args.access_log,
-              workers=args.workers)
+              workers=args.workers, timing_log=args.timing_log)
     except SuiteError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code

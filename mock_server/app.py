@@ -31,7 +31,9 @@ from mock_server.engine import Engine
 from mock_server.metrics import CONTENT_TYPE, Metrics
 from mock_server.openai_errors import ApiError, from_http_status
 from mock_server.responses import new_request_id
+from mock_server.sessions import Sessions
 from mock_server.state import STATE, AppState, Clock, Sleep
+from mock_server.timing_log import TimingLog
 from suite.errors import CacheBackendError
 
 MAX_REQUEST_ID = 200
@@ -167,8 +169,10 @@ ROUTES = {path: method for path, method, _ in ROUTE_TABLE}
 
 def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.perf_counter,
                sleep: Sleep = asyncio.sleep, metrics: Metrics | None = None,
-               log: logging.Logger | None = None) -> web.Application:
-    """The mock server as an aiohttp Application; the caller owns running it (serve.py, tests)."""
+               log: logging.Logger | None = None,
+               timing_log: TimingLog | None = None) -> web.Application:
+    """The mock server as an aiohttp Application; the caller owns running it (serve.py, tests).
+    A ``timing_log`` is flushed every second while serving and closed on cleanup."""
     log = log or logging.getLogger("mock_server")
     registry = metrics or Metrics()
     middlewares = [auth_middleware(config.api_key)] if config.api_key else []
@@ -176,10 +180,13 @@ def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.
     engine = Engine(config, cache, registry, log, clock)
     registry.batches = engine.batches
     app[STATE] = AppState(config=config, cache=cache, engine=engine, metrics=registry, clock=clock,
-                          sleep=sleep, log=log, started=int(time.time()))
+                          sleep=sleep, log=log, started=int(time.time()), sessions=Sessions(),
+                          timing_log=timing_log)
     for path, method, handler in ROUTE_TABLE:
         app.router.add_route(method, path, handler)
     app.router.add_route("*", "/{tail:.*}", no_such_route)
     app.on_response_prepare.append(stamp_request_id)
     app.on_cleanup.append(close_cache)
+    if timing_log is not None:
+        app.cleanup_ctx.append(timing_log.flusher)
     return app

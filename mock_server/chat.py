@@ -8,52 +8,47 @@ finish_reason chunk, the usage chunk when ``stream_options.include_usage``, then
 A generated answer is written to the cache after its last token, before the final bytes, so a
 repeat sent after the response ended is a HIT, and a concurrent twin is a MISS as in a real cache.
 An answer with no delay at all (an ``instant`` profile, a hit with hit_overhead_s 0) is sent as one
-body instead of a chunked stream: same bytes, one write.
+body instead of a chunked stream: same bytes, one write (send.py).
+
+``/api/chat`` keeps each session's conversation (sessions.py): the prompt grows turn by turn, the
+cache key stays the question's; ``"stream": true`` answers ``data: {"response": piece,
+"session_id": id}`` events, then ``data: [DONE]``.
+
+Timing: ``t0`` (the handler's first clock read) is the receipt. Every answered request's server
+stamps go to ``/metrics`` and, with ``--timing-log``, to one JSONL line (timing_log.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from aiohttp import web
 
 from mock_server.config import MockConfig
-from mock_server.engine import FAULT_HEADER, HIT, OFF, Answer
-from mock_server.faults import ERROR_KINDS, Fault, fault_bodies
+from mock_server.engine import FAULT_HEADER, HIT, Answer
+from mock_server.faults import ERROR_KINDS, Fault
 from mock_server.openai_errors import ApiError
 from mock_server.plan import Completion
-from mock_server.request import (
-    ChatRequest,
-    parse_chat_request,
-)
+from mock_server.request import ChatRequest, parse_chat_request
 from mock_server.request_more import parse_completion_request, parse_engine_request
 from mock_server.responses import (
-    DONE,
     ChunkEvents,
+    EngineEvents,
     TextEvents,
     completion_body,
     engine_body,
     new_response_id,
     text_completion_body,
 )
+from mock_server.send import Events, Sent, answer_complete, stream_at_once, stream_paced
 from mock_server.state import STATE, AppState
-from mock_server.streaming import due_times, write_paced
+from mock_server.timing_log import timing_record
+from suite.tokens import count_chat_tokens
 
-CLIENT_CLOSED = 499  # nginx's convention: the client went away before the answer was complete
-CUT = "cut"  # status label of an answer the server cut on purpose (fault disconnect)
-SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-JSON_HEADERS = {"Content-Type": "application/json"}
-
-
-class Events(Protocol):
-    def role(self) -> bytes: ...
-    def content(self, text: str) -> bytes: ...
-    def contents(self, chunks: tuple[str, ...]) -> bytes: ...
-    def finish(self, reason: str) -> bytes: ...
-    def usage(self, completion: Completion) -> bytes: ...
+MAX_REQUEST_ID = 200
 
 
 @dataclass(frozen=True)
@@ -63,8 +58,9 @@ class Endpoint:
     path: str
     id_prefix: str
     parse: Callable[[bytes, MockConfig], ChatRequest]
-    events: Callable[[str, int, str], Events]
+    events: Callable[[str, int, ChatRequest], Events]
     body: Callable[[str, int, ChatRequest, Completion, bool], bytes]
+    sessions: bool = False  # keeps a conversation per session_id (POST /api/chat)
 
 
 def _engine_model(config: MockConfig) -> str:
@@ -73,30 +69,26 @@ def _engine_model(config: MockConfig) -> str:
 
 CHAT = Endpoint(
     "/v1/chat/completions", "chatcmpl",
-    lambda raw, cfg: parse_chat_request(raw, cfg.profiles, cfg.normalize), ChunkEvents,
+    lambda raw, cfg: parse_chat_request(raw, cfg.profiles, cfg.normalize),
+    lambda rid, created, chat: ChunkEvents(rid, created, chat.model),
     lambda rid, created, chat, c, cached: completion_body(rid, created, chat.model, c, cached))
 COMPLETIONS = Endpoint(
     "/v1/completions", "cmpl",
-    lambda raw, cfg: parse_completion_request(raw, cfg.profiles, cfg.normalize), TextEvents,
+    lambda raw, cfg: parse_completion_request(raw, cfg.profiles, cfg.normalize),
+    lambda rid, created, chat: TextEvents(rid, created, chat.model),
     lambda rid, created, chat, c, cached: text_completion_body(rid, created, chat.model, c, cached))
 ENGINE_CHAT = Endpoint(
     "/api/chat", "resp",
     lambda raw, cfg: parse_engine_request(raw, cfg.profiles, _engine_model(cfg), cfg.normalize),
-    ChunkEvents,
+    lambda rid, created, chat: EngineEvents(chat.session_id or ""),
     lambda rid, created, chat, c, cached: engine_body(rid, created, chat.model, c, cached,
-                                                      chat.session_id or ""))
+                                                      chat.session_id or ""),
+    sessions=True)
 
 
 def error_response(err: ApiError) -> web.Response:
     return web.Response(status=err.status, body=err.body(), content_type="application/json",
                         headers=err.headers or None)
-
-
-def chat_headers(chat: ChatRequest, answer: Answer) -> dict[str, str]:
-    headers = {"X-Cache-Key": chat.key, **answer.headers}
-    if answer.cache != OFF:
-        headers["X-Cache"] = answer.cache.upper()
-    return headers
 
 
 async def read_chat(request: web.Request, st: AppState, ep: Endpoint) -> ChatRequest:
@@ -105,19 +97,12 @@ async def read_chat(request: web.Request, st: AppState, ep: Endpoint) -> ChatReq
     except web.HTTPRequestEntityTooLarge as exc:
         raise ApiError(413, f"request body too large: {exc.text}; send at most "
                        f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
-    return ep.parse(body, st.config)
-
-
-def stream_bodies(events: Events, chunks: tuple[str, ...]) -> list[bytes]:
-    """One SSE event per token; the role chunk rides with the first (alone if no tokens)."""
-    bodies = [events.content(c) for c in chunks] or [b""]
-    bodies[0] = events.role() + bodies[0]
-    return bodies
-
-
-def stream_tail(events: Events, chat: ChatRequest, completion: Completion) -> bytes:
-    usage = events.usage(completion) if chat.include_usage else b""
-    return events.finish(completion.finish_reason) + usage + DONE
+    chat = ep.parse(body, st.config)
+    if ep.sessions and chat.session_id is not None:
+        messages = st.sessions.conversation(chat.session_id, chat.messages)
+        if len(messages) != len(chat.messages):
+            chat = dataclasses.replace(chat, messages=messages)
+    return chat
 
 
 def fault_error(fault: Fault) -> ApiError:
@@ -129,78 +114,33 @@ def fault_error(fault: Fault) -> ApiError:
                     f"(injected fault {fault.kind}).", code="injected_fault", type_="server_error")
 
 
-async def stream_at_once(st: AppState, ep: Endpoint, chat: ChatRequest, answer: Answer,
-                         t0: float) -> web.Response:
-    """A zero-delay answer (cache hit, instant profile): the whole SSE stream as one body — one
-    write, no chunked framing; clients read it exactly like a paced stream."""
-    events = ep.events(new_response_id(ep.id_prefix), int(time.time()), chat.model)
-    await st.engine.store(chat, answer)
-    body = (events.role() + events.contents(answer.completion.chunks)
-            + stream_tail(events, chat, answer.completion))
-    st.metrics.first_token(chat.model, answer.cache, st.clock() - t0)
-    return web.Response(body=body, headers={**SSE_HEADERS, **chat_headers(chat, answer)})
-
-
-def cut(request: web.Request) -> None:
-    """Drop the connection now (fault disconnect): the client sees a truncated answer."""
-    if request.transport is not None:
-        request.transport.abort()
-
-
-def pacing_start(st: AppState, answer: Answer, ready: float) -> float:
-    """Where the plan's delays count from (see engine.py): a hit after its lookup (now), a
-    batched miss at admission, any other miss at ``ready`` (receipt, or the end of a stall)."""
+def ttft_target(answer: Answer, t0: float, ready: float) -> float:
+    """The TTFT the server aims at, from receipt: the planned TTFT plus what the model adds on
+    purpose (an injected first-byte stall, the wait for a batch slot); a hit's is its overhead
+    (the real lookup time is not part of the target)."""
     if answer.cache == HIT:
-        return st.clock()
-    return answer.admitted if answer.admitted is not None else ready
+        return answer.timing.ttft_s
+    start = answer.admitted if answer.admitted is not None else ready
+    return start - t0 + answer.timing.ttft_s
 
 
-async def stream_paced(request: web.Request, st: AppState, ep: Endpoint, chat: ChatRequest,
-                       answer: Answer, t0: float, ready: float) -> tuple[web.StreamResponse,
-                                                                          int | str]:
-    """Stream token by token; returns (response, status label): 200, 499 when the client went
-    away, ``cut`` when a disconnect fault cut it."""
-    resp = web.StreamResponse(headers={**SSE_HEADERS, **chat_headers(chat, answer)})
-    events = ep.events(new_response_id(ep.id_prefix), int(time.time()), chat.model)
-    planned = stream_bodies(events, answer.completion.chunks)
-    bodies, cut_after = fault_bodies(planned, answer.fault)
-    try:
-        await resp.prepare(request)
-        due = due_times(pacing_start(st, answer, ready), answer.timing, len(bodies))
-        first = await write_paced(resp, bodies, due, st.clock, st.sleep)
-        if bodies:
-            st.metrics.first_token(chat.model, answer.cache, first - t0)
-        if cut_after:
-            cut(request)
-            return resp, CUT
-        await st.engine.store(chat, answer)
-        await resp.write(stream_tail(events, chat, answer.completion))
-    except ConnectionResetError:
-        return resp, CLIENT_CLOSED
-    return resp, 200
-
-
-async def answer_complete(request: web.Request, st: AppState, ep: Endpoint, chat: ChatRequest,
-                          answer: Answer, ready: float) -> tuple[web.Response, int | str]:
-    wait = 0.0  # a zero-delay answer never reads the clock (capacity path)
-    if answer.timing.e2e_s > 0:
-        wait = pacing_start(st, answer, ready) + answer.timing.e2e_s - st.clock()
-    if wait > 0:
-        await st.sleep(wait)
-    if answer.fault is not None and answer.fault.kind == "disconnect":
-        cut(request)
-        return web.Response(status=204), CUT  # never reaches the client: the socket is gone
-    await st.engine.store(chat, answer)
-    body = ep.body(new_response_id(ep.id_prefix), int(time.time()), chat, answer.completion,
-                   answer.cache == HIT)
-    return web.Response(body=body, headers={**JSON_HEADERS, **chat_headers(chat, answer)}), 200
-
-
-def record(st: AppState, chat: ChatRequest, answer: Answer, status: int | str, t0: float) -> None:
-    st.metrics.answered(chat.model, status, answer.cache)
-    if status == 200:
-        st.metrics.served(chat.model, answer.cache, st.clock() - t0,
-                          answer.completion.prompt_tokens, len(answer.completion.tokens))
+def record(request: web.Request, st: AppState, chat: ChatRequest, answer: Answer, sent: Sent,
+           t0: float, ready: float) -> None:
+    st.metrics.answered(chat.model, sent.status, answer.cache)
+    if sent.status != 200:
+        return
+    t_end = st.clock() if sent.t_end is None else sent.t_end
+    completion = answer.completion
+    if sent.stamps:
+        st.metrics.first_token(chat.model, answer.cache, sent.stamps[0] - t0)
+    st.metrics.served(chat.model, answer.cache, t_end - t0, completion.prompt_tokens,
+                      len(completion.tokens))
+    if st.timing_log is not None:
+        rid = request.headers.get("X-Request-Id")
+        st.timing_log.add(timing_record(
+            rid[:MAX_REQUEST_ID] if rid else None, chat.model, answer.cache,
+            time.time() - (st.clock() - t0), sent.stamps if chat.stream else None, t_end, t0,
+            ttft_target(answer, t0, ready), len(completion.tokens)))
 
 
 def at_once(answer: Answer) -> bool:
@@ -210,15 +150,20 @@ def at_once(answer: Answer) -> bool:
 
 async def respond(request: web.Request, st: AppState, ep: Endpoint, chat: ChatRequest,
                   answer: Answer, t0: float, ready: float) -> web.StreamResponse:
-    resp: web.StreamResponse
+    rid, created, hit = new_response_id(ep.id_prefix), int(time.time()), answer.cache == HIT
+    measure = st.timing_log is not None
     if not chat.stream:
-        resp, status = await answer_complete(request, st, ep, chat, answer, ready)
+        body = ep.body(rid, created, chat, answer.completion, hit)
+        sent = await answer_complete(request, st, chat, answer, ready, body, measure)
     elif at_once(answer):
-        resp, status = await stream_at_once(st, ep, chat, answer, t0), 200
+        sent = await stream_at_once(request, st, ep.events(rid, created, chat), chat, answer,
+                                    measure)
     else:
-        resp, status = await stream_paced(request, st, ep, chat, answer, t0, ready)
-    record(st, chat, answer, status, t0)
-    return resp
+        sent = await stream_paced(request, st, ep.events(rid, created, chat), chat, answer, ready)
+    record(request, st, chat, answer, sent, t0, ready)
+    if ep.sessions and sent.status == 200 and chat.session_id is not None:
+        st.sessions.remember(chat.session_id, chat.messages[-1], answer.completion.text)
+    return sent.resp
 
 
 async def start_fault(st: AppState, chat: ChatRequest, fault: Fault | None) -> ApiError | None:
@@ -231,6 +176,16 @@ async def start_fault(st: AppState, chat: ChatRequest, fault: Fault | None) -> A
     if fault.kind == "stall_first":
         await st.sleep(fault.arg)
     return None
+
+
+def truthful_prompt(st: AppState, ep: Endpoint, chat: ChatRequest, answer: Answer) -> Answer:
+    """A session's hit reports this conversation's prompt size, not the one it was cached with."""
+    if not (ep.sessions and answer.cache == HIT):
+        return answer
+    n = count_chat_tokens(chat.messages, st.config.profiles[chat.model].token_model)
+    if n == answer.completion.prompt_tokens:
+        return answer
+    return answer._replace(completion=dataclasses.replace(answer.completion, prompt_tokens=n))
 
 
 async def handle(request: web.Request, st: AppState, ep: Endpoint,
@@ -252,7 +207,8 @@ async def handle(request: web.Request, st: AppState, ep: Endpoint,
         st.metrics.answered(chat.model, refused.status, "-")
         return error_response(refused)
     try:
-        return await respond(request, st, ep, chat, answer, t0, ready)
+        return await respond(request, st, ep, chat, truthful_prompt(st, ep, chat, answer), t0,
+                             ready)
     finally:
         st.engine.release(answer)
 

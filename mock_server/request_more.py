@@ -80,17 +80,21 @@ def _text_field(obj: dict[str, Any], name: str, required: bool) -> str | None:
 
 def parse_engine_request(body: bytes, profiles: Mapping[str, Profile], model: str,
                          normalize: bool = False) -> ChatRequest:
-    """``POST /api/chat {"message", "session_id", "user_level"?}``: one user turn for ``model``
-    (the server's engine model); ``user_level`` becomes a system message, so it is in the key;
-    ``session_id`` is echoed and is not (one question, one cached answer, whoever asks)."""
+    """``POST /api/chat {"message", "session_id", "user_level"?, "stream"?}``: one user turn for
+    ``model`` (the server's engine model); ``user_level`` becomes a system message, so it is in
+    the key; ``session_id`` is echoed and is not (one question, one cached answer, whoever asks;
+    the session's history is added to the prompt by the route, see sessions.py)."""
     obj = _decode(body)
     message = _text_field(obj, "message", True)
     session_id = _text_field(obj, "session_id", True)
     level = _text_field(obj, "user_level", False)
+    stream = obj.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise invalid("stream", f"stream must be a boolean, got {_kind(stream)}.", "invalid_type")
     profile = profiles[model]
     messages = ([{"role": "system", "content": f"User level: {level}"}] if level else [])
     messages.append({"role": "user", "content": str(message)})
     key = cache_key({"model": model, "messages": _key_messages(messages, normalize),
                      "max_tokens": profile.max_output_tokens, "temperature": 1.0})
-    return ChatRequest(model, messages, profile.max_output_tokens, 1.0, (), False, False, key,
-                       session_id=session_id)
+    return ChatRequest(model, messages, profile.max_output_tokens, 1.0, (), bool(stream), False,
+                       key, session_id=session_id)

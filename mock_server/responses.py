@@ -32,15 +32,16 @@ def new_request_id() -> str:
     return f"mock-{_PROCESS_TAG}-{next(_serial):x}"
 
 
-def usage(completion: Completion) -> dict[str, Any]:
-    """Truthful usage: no prompt-prefix caching is modelled, so cached_tokens is always 0 — a
-    response-cache hit is reported by X-Cache and ``"cached": true``, not here."""
+def usage(completion: Completion, cached: bool) -> dict[str, Any]:
+    """Truthful usage. A response-cache hit processed none of the prompt, so all of it counts
+    as cached (cached_tokens = prompt_tokens); a generated answer has 0 (no prompt-prefix
+    caching is modelled)."""
     n = len(completion.tokens)
     return {
         "prompt_tokens": completion.prompt_tokens,
         "completion_tokens": n,
         "total_tokens": completion.prompt_tokens + n,
-        "prompt_tokens_details": {"cached_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": completion.prompt_tokens if cached else 0},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
 
@@ -60,7 +61,7 @@ def completion_body(rid: str, created: int, model: str, completion: Completion,
             "logprobs": None,
             "finish_reason": completion.finish_reason,
         }],
-        "usage": usage(completion),
+        "usage": usage(completion, cached),
         "cached": cached,
     })
 
@@ -97,9 +98,10 @@ class ChunkEvents:
     def finish(self, reason: str) -> bytes:
         return self._choice(b"{}", orjson.dumps(reason))
 
-    def usage(self, completion: Completion) -> bytes:
+    def usage(self, completion: Completion, cached: bool) -> bytes:
         """Final chunk for ``stream_options.include_usage``: empty choices plus usage."""
-        return self._prefix + b"[]," + orjson.dumps({"usage": usage(completion)})[1:] + b"\n\n"
+        return (self._prefix + b"[]," + orjson.dumps({"usage": usage(completion, cached)})[1:]
+                + b"\n\n")
 
 
 def text_completion_body(rid: str, created: int, model: str, completion: Completion,
@@ -113,7 +115,7 @@ def text_completion_body(rid: str, created: int, model: str, completion: Complet
         "system_fingerprint": None,
         "choices": [{"text": completion.text, "index": 0, "logprobs": None,
                      "finish_reason": completion.finish_reason}],
-        "usage": usage(completion),
+        "usage": usage(completion, cached),
         "cached": cached,
     })
 
@@ -141,8 +143,9 @@ class TextEvents:
         return (self._open + b'"","index":0,"logprobs":null,"finish_reason":' + orjson.dumps(reason)
                 + b"}]}\n\n")
 
-    def usage(self, completion: Completion) -> bytes:
-        return self._prefix + b"[]," + orjson.dumps({"usage": usage(completion)})[1:] + b"\n\n"
+    def usage(self, completion: Completion, cached: bool) -> bytes:
+        return (self._prefix + b"[]," + orjson.dumps({"usage": usage(completion, cached)})[1:]
+                + b"\n\n")
 
 
 def engine_body(rid: str, created: int, model: str, completion: Completion, cached: bool,
@@ -156,5 +159,30 @@ def engine_body(rid: str, created: int, model: str, completion: Completion, cach
         "response_id": rid,
         "created": created,
         "finish_reason": completion.finish_reason,
-        "usage": usage(completion),
+        "usage": usage(completion, cached),
     })
+
+
+class EngineEvents:
+    """SSE events of a streamed ``POST /api/chat`` answer: ``data: {"response": piece,
+    "session_id": id}`` per token, then ``data: [DONE]`` (no role, finish or usage events).
+    Drivers read the ``response`` field of each event, so this shape is a contract."""
+
+    def __init__(self, session_id: str) -> None:
+        self._open = b'data: {"response":'
+        self._close = b',"session_id":' + orjson.dumps(session_id) + b"}\n\n"
+
+    def role(self) -> bytes:
+        return b""
+
+    def content(self, text: str) -> bytes:
+        return self._open + orjson.dumps(text) + self._close
+
+    def contents(self, chunks: tuple[str, ...]) -> bytes:
+        return b"".join(self.content(c) for c in chunks)
+
+    def finish(self, reason: str) -> bytes:
+        return b""
+
+    def usage(self, completion: Completion, cached: bool) -> bytes:
+        return b""

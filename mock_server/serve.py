@@ -11,7 +11,9 @@ worker that answered the scrape). Generated content stays identical: it depends 
 The CLI (``llmsuite mock``) and ``python -m mock_server`` both end here. Readiness is one line on
 stdout, ``mock_server listening on http://HOST:PORT`` (flushed), printed only once the socket is
 bound, so a parent that started us with ``--port 0`` reads the real port from it. SIGTERM/SIGINT
-stop the server gracefully (in-flight answers get ``SHUTDOWN_TIMEOUT_S``) and ``serve`` returns.
+stop the server gracefully (in-flight answers get ``SHUTDOWN_TIMEOUT_S``) and ``serve`` returns;
+a ``timing_log`` (``--timing-log PATH``) is flushed then. Workers append to the same file, a batch
+of whole lines per write (timing_log.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from mock_server.cache import MemoryCache, NullCache, RedisCache, ResponseCache
 from mock_server.config import MockConfig
 from mock_server.plan import warm_tokenizers
 from mock_server.state import STATE
+from mock_server.timing_log import TimingLog
 from suite.errors import SpecError, TargetError
 
 READY_PREFIX = "mock_server listening on "
@@ -76,12 +79,12 @@ async def serve_async(config: MockConfig, host: str, port: int, cache_url: str,
                       stop: asyncio.Event, *, cache_ttl_s: float = 3600.0,
                       cache_capacity: int = 10_000, access_log: bool = False,
                       on_ready: Callable[[str], None] = print_ready,
-                      sock: socket.socket | None = None) -> None:
+                      sock: socket.socket | None = None, timing_log: str | None = None) -> None:
     """Serve until ``stop`` is set; for callers that own the event loop (tests, the bench).
     With ``sock`` (a pre-forked worker) serve on that listening socket instead of host:port."""
     cache = build_cache(cache_url, ttl_s=cache_ttl_s, capacity=cache_capacity)
     warm_tokenizers(config.profiles.values())
-    app = create_app(config, cache)
+    app = create_app(config, cache, timing_log=None if timing_log is None else TimingLog(timing_log))
     await app[STATE].engine.probe(cache_url)
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log
                            else None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
@@ -123,11 +126,14 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
 
 def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 0, cache_url: str = "memory",
           *, cache_ttl_s: float = 3600.0, cache_capacity: int = 10_000, access_log: bool = False,
-          on_ready: Callable[[str], None] = print_ready, workers: int = 1) -> None:
+          on_ready: Callable[[str], None] = print_ready, workers: int = 1,
+          timing_log: str | None = None) -> None:
     """Serve until SIGTERM/SIGINT, then return normally. Raises SuiteError on bad setup."""
     build_cache(cache_url, ttl_s=cache_ttl_s, capacity=cache_capacity)  # bad URL: fail here
+    if timing_log is not None:
+        TimingLog(timing_log).close()  # an unwritable path fails here, before any worker starts
     options: dict[str, Any] = {"cache_ttl_s": cache_ttl_s, "cache_capacity": cache_capacity,
-                               "access_log": access_log}
+                               "access_log": access_log, "timing_log": timing_log}
     if workers > 1:
         serve_workers(config, host, port, cache_url, workers, on_ready, options)
         return

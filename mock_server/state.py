@@ -12,6 +12,8 @@ from mock_server.cache import ResponseCache
 from mock_server.config import MockConfig
 from mock_server.engine import Engine
 from mock_server.metrics import Metrics
+from mock_server.sessions import Sessions
+from mock_server.timing_log import TimingLog
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -27,6 +29,8 @@ class AppState:
     sleep: Sleep
     log: logging.Logger
     started: int  # epoch seconds, the "created" of /v1/models entries
+    sessions: Sessions  # POST /api/chat conversations
+    timing_log: TimingLog | None = None  # --timing-log: one JSONL line per answered request
 
 
 STATE = web.AppKey("mock_state", AppState)

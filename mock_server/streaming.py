@@ -26,9 +26,10 @@ def due_times(start: float, timing: Timing, n: int) -> list[float]:
 
 async def write_paced(out: Writer, bodies: list[bytes], due: list[float],
                       clock: Callable[[], float],
-                      sleep: Callable[[float], Awaitable[None]]) -> float:
-    """Write ``bodies[i]`` no earlier than ``due[i]``; return the clock at the first write."""
-    first: float | None = None
+                      sleep: Callable[[float], Awaitable[None]]) -> list[float]:
+    """Write ``bodies[i]`` no earlier than ``due[i]``; return, per body, the clock right after
+    the write that carried it (bodies coalesced into one write share its stamp)."""
+    stamps: list[float] = []
     i, n = 0, len(bodies)
     while i < n:
         wait = due[i] - clock()
@@ -39,7 +40,7 @@ async def write_paced(out: Writer, bodies: list[bytes], due: list[float],
         while j < n and due[j] <= now:
             j += 1
         await out.write(bodies[i] if j == i + 1 else b"".join(bodies[i:j]))
-        if first is None:
-            first = clock()
+        now = clock()
+        stamps += [now] * (j - i)
         i = j
-    return clock() if first is None else first
+    return stamps

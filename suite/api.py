@@ -8,8 +8,9 @@ exceptions; rendering and exit codes belong to the CLI. Stages are imported lazi
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,21 +71,61 @@ class Analysis:
     files: list[Path]
 
 
-def analyze(run_dir: Path) -> Analysis:
-    """Request log → summary.json, CSVs, charts and report.html in the run folder."""
+def analyze(run_dir: Path, slo: str | Path | None = None, files: list[Path] | None = None,
+            checks: list[str] | None = None) -> Analysis:
+    """Request log shards (or ``files``) → summary.json, CSVs, charts and report.html in the run
+    folder; with ``slo`` (a profile name or a YAML file) and/or ``checks`` (``"ttft.p95 < 500ms"``),
+    goodput and a verdict in the summary (``summary["slo"]["passed"]``)."""
     from suite import analyze as stage
+    from suite.analyze.slo import load_slo, with_checks
 
-    summary, files = stage.analyze_and_write(run_dir)
-    return Analysis(run_dir, summary, list(files))
+    spec = with_checks(load_slo(slo) if slo is not None else None, checks or [])
+    summary, written = stage.analyze_and_write(run_dir, spec, files)
+    return Analysis(run_dir, summary, list(written))
 
 
-def run(corpus: Path, target: str, out_root: Path, *, users: int, spawn_rate: float, duration_s: float,
-        run_id: str | None = None, api_key: str | None = None, progress: Progress | None = None) -> Any:
-    """Replay a corpus against a target with Locust (closed loop); returns the driver's RunResult."""
+def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, spawn_rate: float = 10.0,
+        duration_s: float | None = None, run_id: str | None = None, api_key: str | None = None,
+        progress: Progress | None = None, load: Any = None, topology: Any = None,
+        options: Mapping[str, Any] | None = None, monitor_interval: float | None = None,
+        notify: Callable[[str], None] | None = None, **run_load_kwargs: Any) -> Any:
+    """Replay a corpus against a target with Locust; returns the driver's RunResult.
+
+    ``monitor_interval``: scrape ``<target>/metrics`` every N s into ``target_metrics.jsonl``
+    (None = 2 s when the target has /metrics, else off; 0 = off); ``notify`` hears which.
+
+    ``load`` (suite.driver.loadopts.LoadOptions): closed/open loop, preset, warm-up, abort rules,
+    exporters; ``topology`` (suite.driver.command.Topology): processes, master/worker, web UI;
+    ``options``: further DriverConfig fields by name (e.g. ``{"request": RequestOptions(...)}``);
+    other keywords go to ``run_load`` (e.g. ``stop_timeout_s``, ``max_wall_s``). Without
+    ``users`` / ``duration_s``: the preset's, else 10 users for at most 60 s.
+    """
+    from dataclasses import replace
+
+    from suite.driver.loadopts import LoadOptions
     from suite.driver.runner import run_load
+    from suite.driver.shapes import get_preset
 
-    return run_load(corpus, target, out_root, users, spawn_rate, duration_s, api_key=api_key,
-                    progress=progress, run_id=run_id)
+    load = load or LoadOptions()
+    if load.preset:
+        preset = get_preset(load.preset)
+        load = replace(load, preset_users=users)
+        users = users or preset.peak_users
+        duration_s = duration_s or preset.duration_s
+    from suite.monitor import monitor_target
+
+    scratch = Path(out_root) / f".target_metrics.{os.getpid()}.jsonl"
+    try:
+        with monitor_target(target, monitor_interval, scratch) as monitoring:
+            if notify:
+                notify(monitoring.note)
+            result = run_load(corpus, target, out_root, users or 10, spawn_rate, duration_s or 60.0,
+                              api_key=api_key, progress=progress, run_id=run_id, load=load,
+                              topology=topology, options=options, **run_load_kwargs)
+        monitoring.save_to(result.run_dir)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return result
 
 
 # --- the demo: every stage, end to end, on loopback ---------------------------------------------
@@ -221,7 +262,8 @@ def synthesize_import(source: Path, fmt: str, out: Path, *, scenario: str | Path
                       models: dict[str, float] | None = None, overrides: dict[str, Any] | None = None,
                       progress: Progress | None = None) -> SynthResult:
     """Imported prompts (ShareGPT / JSONL / CSV) → corpus JSONL + manifest. The scenario supplies the
-    model mix, request parameters, repetition and arrival controls; the prompts replace its templates.
+    model mix, request parameters, repetition and arrival controls; the prompts replace its templates
+    (a multi-turn ShareGPT conversation becomes a session, one request per human turn).
     Without ``n``, the corpus has as many fresh requests as there are distinct prompts."""
     from suite import synth
     from suite.synth.imported import build_imported
@@ -240,7 +282,7 @@ def synthesize_import(source: Path, fmt: str, out: Path, *, scenario: str | Path
     distinct = len({tuple((m["role"], m["content"]) for m in p) for p in imported.prompts})
     count = n if n is not None else max(1, round(distinct / fresh_share))
     spec = synth.parse_spec({**raw, "n": count, "domain": "imported"}, str(path))
-    requests, duplicates = build_imported(spec, imported.prompts, str(source), spec.seed, progress)
+    requests, duplicates = build_imported(spec, imported.conversations, str(source), spec.seed, progress)
     report = {**imported.report(), "duplicates_skipped": duplicates}
     extra = {"import": report, "intent_mix": {"requested": None, "achieved": {"imported": 1.0}}}
     corpus, mpath, manifest = write_corpus_then_manifest(

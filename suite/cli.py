@@ -140,9 +140,16 @@ def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str 
         console.print(f"near-duplicates: requested {near['requested']:.3f}, achieved "
                       f"{near['achieved']:.3f}; popularity {pop['requested']} over a catalog of "
                       f"{pop['catalog_size']}", soft_wrap=True)
+        out_len = m.get("expected_output_tokens") or {}
+        if out_len.get("achieved"):
+            got = out_len["achieved"]
+            console.print(f"expected output tokens: requested {out_len['requested']}, achieved median "
+                          f"{got['p50']:g}, p90 {got['p90']:g} ({got['at_max_tokens_share']:.1%} at "
+                          "max_tokens)", soft_wrap=True)
         if "import" in m:
             imp = m["import"]
-            console.print(f"imported {imp['prompts']} prompts from {imp['file']} ({imp['format']}); "
+            console.print(f"imported {imp['prompts']} prompts ({imp['conversations']} conversations) from "
+                          f"{imp['file']} ({imp['format']}); "
                           f"{imp['skipped_bad']} bad entries skipped, {imp['duplicates_skipped']} duplicates "
                           "skipped", soft_wrap=True)
 
@@ -166,8 +173,11 @@ def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str 
 @click.option("--engine-model", default=None, help="Model behind POST /api/chat (default: first profile).")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Processes sharing the port; each keeps its own memory cache and metrics.")
+@click.option("--timing-log", type=click.Path(path_type=Path), default=None,
+              help="Append one JSONL line of server-side timing per answered request.")
 def mock(host: str, port: int, profiles: Path, cache_url: str, seed: int, cache_ttl: float,
-         cache_mode: str, api_key: str | None, engine_model: str | None, workers: int) -> None:
+         cache_mode: str, api_key: str | None, engine_model: str | None, workers: int,
+         timing_log: Path | None) -> None:
     """Serve the bundled OpenAI-compatible mock LLM server until Ctrl-C."""
     from mock_server.__main__ import API_KEY_ENV
     from mock_server.__main__ import main as mock_main
@@ -177,6 +187,8 @@ def mock(host: str, port: int, profiles: Path, cache_url: str, seed: int, cache_
             "--workers", str(workers)]
     if engine_model:
         args += ["--engine-model", engine_model]
+    if timing_log is not None:
+        args += ["--timing-log", str(timing_log)]
     if api_key:
         os.environ[API_KEY_ENV] = api_key  # through the environment: never in an argv or a log
     sys.exit(mock_main(args))
@@ -187,10 +199,6 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False),
                      required=True, help="Corpus JSONL to replay."),
         click.option("--target", "-t", required=True, help="Base URL, e.g. http://127.0.0.1:8000"),
-        click.option("--users", "-u", type=int, default=10, show_default=True),
-        click.option("--spawn-rate", "-r", type=float, default=10.0, show_default=True),
-        click.option("--duration", "-d", type=float, default=60.0, show_default=True,
-                     help="Upper bound in seconds; the run ends earlier when the corpus is exhausted."),
         click.option("--run-id", help="Folder name under --out (default: UTC timestamp)."),
         click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True),
     ]
@@ -200,31 +208,25 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @cli.command()
-@_run_options
-@click.option("--no-analyze", is_flag=True, help="Only write the request log.")
-def run(corpus: Path, target: str, users: int, spawn_rate: float, duration: float, run_id: str | None,
-        out: Path, no_analyze: bool) -> None:
-    """Replay a corpus against a target with Locust, then analyze (driver + analyze)."""
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--slo", default=None, help="SLO profile (single-tenant, multi-tenant, enterprise, "
+              "high-frequency) or a YAML file of checks; exit code 7 when it fails.")
+@click.option("--check", "checks", multiple=True, help="An extra SLO check, e.g. 'ttft.p95 < 500ms' "
+              "(repeatable; alone, it makes a custom SLO).")
+@click.option("--log", "logs", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Request-log file(s) to read instead of the folder's requests*.jsonl shards.")
+def analyze(run_dir: Path, slo: str | None, checks: tuple[str, ...], logs: tuple[Path, ...]) -> None:
+    """Analyze a run folder (every requests*.jsonl shard) into summary.json, CSVs, charts and
+    report.html; with --slo, goodput and a pass/fail verdict."""
+    from suite.errors import EXIT_SLO_FAILED
 
-    def go() -> None:
-        bar = RunProgress("run")
-        try:
-            result = api.run(corpus, target, out, users=users, spawn_rate=spawn_rate, duration_s=duration,
-                             run_id=run_id, api_key=os.environ.get("OPENAI_API_KEY"), progress=bar)
-        finally:
-            bar.stop()
-        console.print(f"{result.records} records for {result.sent} requests sent -> {result.requests_path}")
-        if not no_analyze:
-            _print_summary(api.analyze(result.run_dir))
+    def go() -> int:
+        analysis = api.analyze(run_dir, slo=slo, files=list(logs) or None, checks=list(checks))
+        _print_summary(analysis)
+        verdict = analysis.summary["slo"]
+        return EXIT_SLO_FAILED if verdict.get("passed") is False else 0
 
     _run_command(go)
-
-
-@cli.command()
-@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
-def analyze(run_dir: Path) -> None:
-    """Analyze a run folder (requests.jsonl) into summary.json, CSVs, charts and report.html."""
-    _run_command(lambda: _print_summary(api.analyze(run_dir)))
 
 
 @cli.command()
@@ -316,6 +318,15 @@ def _show_stat(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k} {_show_stat(v)}" for k, v in value.items())
     return str(value)
+
+
+from suite.cli_compare import register as _register_compare  # noqa: E402  (compare, sweep, swap)
+
+_register_compare(cli)
+
+from suite.cli_run import register as _register_run  # noqa: E402  (run: load options, processes, web)
+
+_register_run(cli)
 
 
 def main() -> None:

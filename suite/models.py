@@ -7,7 +7,15 @@ is announced, never silent.
 
 from __future__ import annotations
 
+import re
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from suite.errors import ModelError
 
 # (prefix, encoding) — checked in order, longest/most specific prefixes first.
 ENCODING_BY_PREFIX: tuple[tuple[str, str], ...] = (
@@ -48,3 +56,65 @@ def encoding_for_model(model: str) -> str:
 
 def is_known_model(model: str) -> bool:
     return any(model.startswith(p) for p, _ in ENCODING_BY_PREFIX)
+
+
+# --- prices: a dated, editable table (corpora/prices.yaml), read by the analyzer -------------------
+
+PRICES_FILE = Path(__file__).resolve().parent.parent / "corpora" / "prices.yaml"
+_DATED_SUFFIX = re.compile(r"^-\d")  # "gpt-4o-2024-08-06" is a snapshot of gpt-4o; "o3-mini" is not o3
+
+
+@dataclass(frozen=True)
+class Price:
+    input_per_1m: float
+    output_per_1m: float
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    prices: dict[str, Price]
+    as_of: str
+    source: str
+    path: str
+
+    def lookup(self, model: str) -> tuple[str, Price] | None:
+        """Exact name, else the longest catalog name it is a dated snapshot of; None when unpriced."""
+        if model in self.prices:
+            return model, self.prices[model]
+        names = sorted((n for n in self.prices
+                        if model.startswith(n) and _DATED_SUFFIX.match(model[len(n):])),
+                       key=len, reverse=True)
+        return (names[0], self.prices[names[0]]) if names else None
+
+
+def _price(raw: Any, where: str) -> Price:
+    if not isinstance(raw, dict):
+        raise ModelError(f"{where}: expected {{input_per_1m: X, output_per_1m: Y}} (USD per 1M tokens).")
+    values = []
+    for key in ("input_per_1m", "output_per_1m"):
+        v = raw.get(key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+            raise ModelError(f"{where}.{key}: {v!r} is not a price (a number >= 0, USD per 1M tokens).")
+        values.append(float(v))
+    return Price(*values)
+
+
+def load_price_table(path: str | Path | None = None) -> PriceTable:
+    """Read the price table; a malformed one is a ModelError naming the entry and the fix."""
+    path = Path(path) if path is not None else PRICES_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"price table {path} does not exist. Restore corpora/prices.yaml or pass "
+                         "another file.") from None
+    except yaml.YAMLError as exc:
+        raise ModelError(f"{path}: not valid YAML ({exc}).") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("models"), dict):
+        raise ModelError(f"{path}: expected a mapping with "
+                         "'models: {name: {input_per_1m, output_per_1m}}'.")
+    for key in ("as_of", "source"):
+        if not raw.get(key):
+            raise ModelError(f"{path}: '{key}' is missing; a price table must say when and where its "
+                             "prices were read.")
+    prices = {str(n): _price(v, f"{path}: models.{n}") for n, v in raw["models"].items()}
+    return PriceTable(prices, str(raw["as_of"]), str(raw["source"]), str(path))

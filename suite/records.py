@@ -42,13 +42,15 @@ class CorpusRequest:
     key: str
     repeat_of: str | None = None
     variant_of: str | None = None
+    # completion tokens the scenario expects (drawn, capped by max_tokens); None: the spec set none.
+    expected_output_tokens: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 _CORPUS_FIELDS = frozenset(f.name for f in fields(CorpusRequest))
-_CORPUS_REQUIRED = _CORPUS_FIELDS - {"repeat_of", "variant_of"}
+_CORPUS_REQUIRED = _CORPUS_FIELDS - {"repeat_of", "variant_of", "expected_output_tokens"}
 
 
 @dataclass

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
-from suite.analyze.metrics import column, flags  # noqa: E402
+from suite.analyze.metrics import column, equals, flags  # noqa: E402
 from suite.analyze.stats import finite  # noqa: E402
 
 Series = Mapping[str, np.ndarray]
@@ -27,7 +27,7 @@ Series = Mapping[str, np.ndarray]
 def latency_series(frame: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
     """Per model: TTFT (successful streaming requests) and E2E (successful requests), in seconds."""
     out: dict[str, dict[str, np.ndarray]] = {}
-    for model, group in frame.groupby("model", sort=True):
+    for model, group in sorted(frame.groupby("model", observed=True), key=lambda mg: str(mg[0])):
         ok = group["ok"].to_numpy()
         streamed = ok & flags(group, "stream")
         out[str(model)] = {"ttft": finite(column(group, "ttft")[streamed]),
@@ -38,10 +38,10 @@ def latency_series(frame: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
 def cache_series(frame: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
     """Per model: E2E of successful hits and of successful misses, in seconds."""
     out: dict[str, dict[str, np.ndarray]] = {}
-    for model, group in frame.groupby("model", sort=True):
-        ok, cache = group["ok"].to_numpy(), column(group, "cache")
-        e2e = column(group, "e2e")
-        out[str(model)] = {outcome: finite(e2e[ok & (cache == outcome)]) for outcome in ("hit", "miss")}
+    for model, group in sorted(frame.groupby("model", observed=True), key=lambda mg: str(mg[0])):
+        ok, e2e = group["ok"].to_numpy(), column(group, "e2e")
+        out[str(model)] = {outcome: finite(e2e[ok & equals(group, "cache", outcome)])
+                           for outcome in ("hit", "miss")}
     return out
 
 
@@ -49,9 +49,13 @@ def has_hits_and_misses(series: Mapping[str, Series]) -> bool:
     return any(s["hit"].size for s in series.values()) and any(s["miss"].size for s in series.values())
 
 
+CDF_POINTS = 4000  # a step drawn through this many order statistics is indistinguishable from all n
+
+
 def _cdf(ax: Axes, values: np.ndarray, label: str, **style: object) -> None:
     ordered = np.sort(values)
-    ax.step(ordered * 1000, np.arange(1, ordered.size + 1) / ordered.size, where="post", label=label, **style)
+    idx = np.unique(np.linspace(0, ordered.size - 1, min(ordered.size, CDF_POINTS)).astype(np.int64))
+    ax.step(ordered[idx] * 1000, (idx + 1) / ordered.size, where="post", label=label, **style)
 
 
 def _finish(ax: Axes, title: str) -> None:
@@ -99,4 +103,57 @@ def plot_cache_latency(series: Mapping[str, Series], path: Path) -> Path:
     _finish(ax, "End-to-end latency: cache hits vs misses (CDF)")
     if ax.has_data():
         ax.set_xscale("log")
+    return _save(fig, path)
+
+
+def plot_ttft_histogram(series: Mapping[str, Series], path: Path) -> Path:
+    """TTFT histogram per model (shared log-spaced bins, so models compare bar for bar)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    values = [v["ttft"] for v in series.values() if v["ttft"].size]
+    positive = np.concatenate(values)[np.concatenate(values) > 0] if values else np.empty(0)
+    if positive.size:
+        lo, hi = positive.min() * 1000, positive.max() * 1000
+        bins = np.geomspace(lo, hi * 1.0001, 40) if hi > lo else 10
+        for model, v in series.items():
+            if v["ttft"].size:
+                ax.hist(v["ttft"] * 1000, bins=bins, histtype="step", linewidth=1.5,
+                        label=f"{model} (n={v['ttft'].size})")
+        if hi > lo:
+            ax.set_xscale("log")
+        ax.legend(loc="best", fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "not measured in this run (no streaming requests)", ha="center", va="center",
+                transform=ax.transAxes)
+    ax.set_title("Time to first token (histogram)")
+    ax.set_xlabel("TTFT (ms)")
+    ax.set_ylabel("requests")
+    ax.grid(True, alpha=0.3)
+    return _save(fig, path)
+
+
+def speedup_bars(cache: Mapping[str, object]) -> list[tuple[str, str, float, float, float]]:
+    """(model, metric label, value, lo, hi) for every speedup with a CI in a summary's cache section."""
+    out = []
+    models = dict(cache.get("models", {}))  # type: ignore[call-overload]
+    for model, block in models.items():
+        for key, label in (("e2e_p50", "E2E p50"), ("e2e_p95", "E2E p95"),
+                           ("ttft_p50", "TTFT p50"), ("ttft_p95", "TTFT p95")):
+            node = block["speedup"][key]
+            if node["value"] is not None:
+                out.append((model, label, node["value"], node["ci"][0], node["ci"][1]))
+    return out
+
+
+def plot_speedup_ci(bars: list[tuple[str, str, float, float, float]], path: Path) -> Path:
+    """Cache speedup (miss / hit) per model and metric, with bootstrap 95 % CIs as error bars."""
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    labels = [f"{model}\n{metric}" for model, metric, *_ in bars]
+    values = np.array([b[2] for b in bars])
+    err = np.array([[b[2] - b[3] for b in bars], [b[4] - b[2] for b in bars]])
+    ax.bar(range(len(bars)), values, yerr=err, capsize=4, color=[f"C{i // 4}" for i in range(len(bars))])
+    ax.set_xticks(range(len(bars)), labels, fontsize="small")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_ylabel("speedup (miss / hit), ×")
+    ax.set_title("Cache speedup per hit, with 95 % bootstrap CIs")
+    ax.grid(True, axis="y", alpha=0.3)
     return _save(fig, path)

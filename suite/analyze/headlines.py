@@ -38,7 +38,8 @@ def cache_sentence(cache: dict[str, Any]) -> str:
     """Per-hit speedup, observed hit ratio against the corpus's repeats, and the end-to-end bound."""
     h, repeats = cache["hit_ratio"]["value"], cache["corpus_repeat_ratio"]["value"]
     if h is None:
-        return f"cache gains cannot be measured in this run: {cache['hit_ratio']['why']}"
+        return repeat_sentence(cache.get("by_repeat", {})) or \
+            f"cache gains cannot be measured in this run: {cache['hit_ratio']['why']}"
     versus = f" vs {percent(repeats)} repeats in the corpus" if repeats is not None else ""
     ratio_text = f"observed hit ratio {percent(h)}{versus}"
     speed = cache["speedup"]["e2e_p50"]["value"]
@@ -47,8 +48,21 @@ def cache_sentence(cache: dict[str, Any]) -> str:
     hit, miss = cache["hit"]["e2e"]["p50"], cache["miss"]["e2e"]["p50"]
     bound = cache["gain_bound"]["value"]
     bound_text = f"; at this hit ratio the end-to-end gain is at most {times(bound)}" if bound else ""
+    ci = cache["speedup"]["e2e_p50"].get("ci")
+    ci_text = f", 95 % CI {times(ci[0])}–{times(ci[1])}" if ci else ""
     return (f"cache hits answered {times(speed)} faster than misses (median E2E {seconds(hit)} vs "
-            f"{seconds(miss)}); {ratio_text}{bound_text}")
+            f"{seconds(miss)}{ci_text}); {ratio_text}{bound_text}")
+
+
+def repeat_sentence(by_repeat: dict[str, Any]) -> str | None:
+    """For a target without a cache signal: repeats against first-seen requests (corpus truth)."""
+    node = by_repeat.get("speedup", {}).get("e2e_p50", {})
+    if node.get("value") is None or "ci" not in node:
+        return None
+    rep, first = by_repeat["repeat"]["e2e"]["p50"], by_repeat["first_seen"]["e2e"]["p50"]
+    return (f"the target reports no cache signal; repeated requests answered {times(node['value'])} faster "
+            f"than first-seen ones (median E2E {seconds(rep)} vs {seconds(first)}, 95 % CI "
+            f"{times(node['ci'][0])}–{times(node['ci'][1])})")
 
 
 def error_sentence(totals: dict[str, Any]) -> str:
@@ -59,7 +73,39 @@ def error_sentence(totals: dict[str, Any]) -> str:
             f"most often {top['kind']} ({top['count']})")
 
 
+def cost_sentence(tokens: dict[str, Any]) -> str | None:
+    """Dollars at the dated prices, and what the cache kept; nothing when no model is priced."""
+    cost = tokens.get("cost", {})
+    total = cost.get("total", {}).get("value")
+    if total is None:
+        return None
+    saved = cost["saved_by_cache_hits"]["value"]
+    saved_text = f"; cache hits saved ${saved:,.4f}" if saved is not None else ""
+    return f"the run's tokens cost ${total:,.4f} at {cost['as_of']} list prices{saved_text}"
+
+
+def slo_sentence(slo: dict[str, Any]) -> str | None:
+    """The verdict and, on failure, the first failed check in words."""
+    if "checks" not in slo:
+        return None
+    if slo["passed"]:
+        return f"the run meets SLO {slo['profile']} ({len(slo['checks'])} checks passed)"
+    failed = [c for c in slo["checks"] if not c["passed"]]
+    first = failed[0]
+    name = f"{first['metric']} {first['stat']}" if first["stat"] else first["metric"]
+    return (f"the run FAILS SLO {slo['profile']}: {len(failed)} of {len(slo['checks'])} checks failed, "
+            f"first {name} ({first['scope']}): {first['why']}")
+
+
+def aborted_sentence(run: dict[str, Any]) -> str | None:
+    aborted = run.get("aborted")
+    if not aborted:
+        return None
+    return f"the run was ABORTED early ({aborted.get('reason')}); every figure covers only what ran"
+
+
 def headlines(summary: dict[str, Any]) -> list[str]:
-    sentences = [model_sentence(summary["models"]), cache_sentence(summary["cache"]),
-                 error_sentence(summary["totals"])]
+    sentences = [aborted_sentence(summary["run"]), model_sentence(summary["models"]),
+                 cache_sentence(summary["cache"]), error_sentence(summary["totals"]),
+                 cost_sentence(summary.get("tokens", {})), slo_sentence(summary.get("slo", {}))]
     return [s for s in sentences if s]

@@ -1,16 +1,13 @@
-"""Read a run directory: ``requests.jsonl`` into a columnar DataFrame, ``run.json`` into ``RunMeta``.
+"""Read a run: every ``requests*.jsonl`` shard (or the files given), ``run.json`` and the corpus manifest.
 
-The log is parsed line by line with orjson (garbage collector paused) and turned into typed columns
-directly, which is several times faster than ``pandas.read_json(lines=True)``. A field that
-was not recorded stays missing (NaN / None / <NA>) — nothing is filled in.
+Records flagged ``warmup: true`` stay in the log but are left out of every statistic; how many were
+left out is reported. A field that was not recorded stays missing (NaN / None / <NA>) — nothing is
+filled in.
 """
 
 from __future__ import annotations
 
-import gc
-import operator
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -18,143 +15,72 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow.compute as pc
 
+from suite.analyze.logread import Gaps, check_required, frame_of, gaps_of, read_shards
 from suite.errors import AnalysisError
-from suite.records import RunMeta
+from suite.records import RunMeta, manifest_path
 
 REQUESTS_FILE = "requests.jsonl"
+SHARD_GLOB = "requests*.jsonl"
 RUN_META_FILE = "run.json"
-FLOAT_FIELDS = ("t_start", "scheduled", "ttft", "e2e", "prompt_tokens", "completion_tokens",
-                "cached_tokens", "status", "user")
-TEXT_FIELDS = ("id", "model", "target", "worker", "tokens_source", "cache", "response_id")
-FLAG_FIELDS = ("repeat", "stream")
-REQUIRED_FIELDS = ("id", "model", "t_start")
-ALL_FIELDS = (*FLOAT_FIELDS, *TEXT_FIELDS, *FLAG_FIELDS, "ok", "itl", "error")
 
 
 @dataclass
 class LoadedRun:
-    """A run as the analyzer sees it: one row per request, plus the driver's metadata if any."""
+    """A run as the analyzer sees it: one row per measured request (warm-up excluded), its gaps,
+    and the driver's metadata and corpus manifest when they exist."""
 
     run_dir: Path
     requests: pd.DataFrame
     meta: RunMeta | None
     meta_why: str | None = None
+    gaps: Gaps | None = None
+    files: tuple[Path, ...] = ()
+    warmup_excluded: int = 0
+    manifest: dict[str, Any] | None = None
+    manifest_why: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.gaps is None:  # a frame built by hand (tests, callers) without gaps has none
+            n = len(self.requests)
+            self.gaps = Gaps(np.empty(0), np.zeros(n + 1, dtype=np.int64))
 
 
 def requests_path(run_dir: Path) -> Path:
     return Path(run_dir) / REQUESTS_FILE
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building many small containers: with it on, parsing 200k records
-    spends most of its time in repeated full collections (3.5 s instead of 0.8 s)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def log_files(run_dir: Path) -> list[Path]:
+    """``requests.jsonl`` and per-worker shards ``requests.<worker>.jsonl``, in name order."""
+    found = sorted(p for p in Path(run_dir).glob(SHARD_GLOB) if p.is_file())
+    return found or [requests_path(run_dir)]
 
 
-def _raw_lines(path: Path) -> list[bytes]:
-    try:
-        return path.read_bytes().split(b"\n")
-    except FileNotFoundError:
-        raise AnalysisError(f"{path}: no request log here. Run a load test first (llmsuite run ...) "
-                            "or point at a run directory that contains requests.jsonl.") from None
-    except OSError as exc:
-        raise AnalysisError(f"{path}: cannot read the request log ({exc.strerror}).") from None
-
-
-def _parse_line(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise AnalysisError(f"{path}:{lineno}: not valid JSON ({exc}). Fix or remove the line.") from None
-    if not isinstance(obj, dict):
-        raise AnalysisError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}.")
-    return obj
-
-
-def parse_records(path: Path) -> list[dict[str, Any]]:
-    """Every line of the log as a dict; an empty log or a bad line is an AnalysisError."""
-    lines = _raw_lines(path)
-    with gc_paused():
-        rows = [_parse_line(path, n, line) for n, line in enumerate(lines, start=1) if line.strip()]
-    if not rows:
-        raise AnalysisError(f"{path}: the request log is empty (no request was recorded). Check that "
+def load_requests(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int]:
+    """All shards as one frame (warm-up rows dropped), their gaps, and the count of warm-up rows."""
+    table = read_shards(paths)
+    where = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent} ({len(paths)} shards)"
+    if table.num_rows == 0:
+        raise AnalysisError(f"{where}: the request log is empty (no request was recorded). Check that "
                             "the run sent traffic (target reachable, corpus not empty) and run it again.")
-    return rows
+    check_required(where, table)
+    warm = pc.fill_null(table.column("warmup"), False)
+    excluded = int(pc.sum(warm).as_py() or 0)
+    if excluded:
+        table = table.filter(pc.invert(warm))
+        if table.num_rows == 0:
+            raise AnalysisError(f"{where}: all {excluded} records are warm-up records; nothing is left to "
+                                "analyze. Run longer than the warm-up window.")
+    return frame_of(table), gaps_of(table), excluded
 
 
-def _check_required(path: Path, columns: dict[str, Any]) -> None:
-    """Every record has id, model and t_start (checked on the built columns: one pass each)."""
-    for name in REQUIRED_FIELDS:
-        absent = pd.isna(columns[name])
-        if absent.any():
-            i = int(np.flatnonzero(absent)[0])
-            missing = [n for n in REQUIRED_FIELDS if pd.isna(columns[n][i])]
-            raise AnalysisError(
-                f"{path}: record {i + 1} (id {columns['id'][i]!r}) lacks {', '.join(missing)}; every record "
-                "needs id, model and t_start. Was it written by llmsuite's driver?")
-
-
-def _floats(path: Path, name: str, values: Sequence[Any]) -> np.ndarray:
+def _read_json(path: Path, what: str) -> Any:
     try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        bad = next(v for v in values if v is not None and not isinstance(v, int | float))
-        raise AnalysisError(f"{path}: field {name!r} holds {bad!r}; it must be a number or null.") from None
-
-
-def _flags(path: Path, name: str, values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
-    try:
-        return pd.array(values, dtype="boolean")
-    except (TypeError, ValueError):
-        bad = next(v for v in values if v is not None and not isinstance(v, bool))
-        raise AnalysisError(f"{path}: field {name!r} holds {bad!r}; it must be true, false or null.") \
-            from None
-
-
-def _error_parts(errors: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    kinds = [e.get("kind") if isinstance(e, dict) else None for e in errors]
-    messages = [e.get("message") if isinstance(e, dict) else None for e in errors]
-    return kinds, messages
-
-
-def transpose(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, Sequence[Any]]:
-    """All fields in one pass over the records: they are large dicts scattered in memory, so a pass
-    per column costs about twice as much. Records lacking a field take the slower ``get`` path."""
-    try:
-        table = list(map(operator.itemgetter(*names), rows))
-    except KeyError:
-        table = [tuple(row.get(name) for name in names) for row in rows]
-    return dict(zip(names, zip(*table, strict=True), strict=True))
-
-
-def records_frame(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Typed columns: floats (NaN = not measured), text (None), nullable flags, lists for ``itl``."""
-    raw = transpose(rows, ALL_FIELDS)
-    columns: dict[str, Any] = {name: _floats(path, name, raw[name]) for name in FLOAT_FIELDS}
-    columns.update({name: np.array(raw[name], dtype=object) for name in TEXT_FIELDS})
-    # Targets report cache status in their own case (X-Cache: HIT); the contract's values are lower case.
-    cache = [v.lower() if isinstance(v, str) else None for v in raw["cache"]]
-    columns["cache"] = np.array(cache, dtype=object)
-    columns.update({name: _flags(path, name, raw[name]) for name in FLAG_FIELDS})
-    columns["ok"] = np.array([v is True for v in raw["ok"]], dtype=bool)
-    columns["itl"] = pd.Series(raw["itl"], dtype=object)
-    columns["error_kind"], columns["error_message"] = _error_parts(raw["error"])
-    _check_required(path, columns)
-    return pd.DataFrame(columns)
-
-
-def load_requests(path: Path) -> pd.DataFrame:
-    rows = parse_records(path)
-    with gc_paused():
-        return records_frame(path, rows)
+        return orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise AnalysisError(f"{path}: not valid JSON ({exc}). Restore it or delete it to analyze "
+                            f"without the {what}.") from None
 
 
 def load_meta(run_dir: Path) -> tuple[RunMeta | None, str | None]:
@@ -162,11 +88,7 @@ def load_meta(run_dir: Path) -> tuple[RunMeta | None, str | None]:
     path = Path(run_dir) / RUN_META_FILE
     if not path.exists():
         return None, f"no {RUN_META_FILE} in {run_dir} (run metadata comes from the driver)"
-    try:
-        obj = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise AnalysisError(f"{path}: not valid JSON ({exc}). Restore it or delete it to analyze "
-                            "the request log alone.") from None
+    obj = _read_json(path, "run metadata")
     known = {f.name for f in fields(RunMeta)}
     try:
         return RunMeta(**{k: v for k, v in obj.items() if k in known}), None
@@ -174,12 +96,28 @@ def load_meta(run_dir: Path) -> tuple[RunMeta | None, str | None]:
         raise AnalysisError(f"{path}: not a run metadata file ({exc}).") from None
 
 
-def load_run(run_dir: str | Path) -> LoadedRun:
-    """Load ``<run_dir>/requests.jsonl`` (required) and ``<run_dir>/run.json`` (optional)."""
+def load_manifest(run_dir: Path, meta: RunMeta | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The corpus manifest named by run.json (beside the corpus), or (None, why)."""
+    if meta is None or not meta.corpus:
+        return None, "no run.json naming the corpus, so no corpus manifest"
+    corpus = Path(meta.corpus)
+    candidates = [manifest_path(corpus)]
+    if not corpus.is_absolute():
+        candidates.append(manifest_path(Path(run_dir) / corpus.name))
+    for path in candidates:
+        if path.exists():
+            return _read_json(path, "corpus manifest"), None
+    return None, f"no manifest beside the corpus ({candidates[0]} not found)"
+
+
+def load_run(run_dir: str | Path, files: Sequence[str | Path] | None = None) -> LoadedRun:
+    """Load the run's log shards (or ``files``), ``run.json`` and the corpus manifest if present."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise AnalysisError(f"{run_dir}: not a run directory. Pass the folder a run wrote, "
                             "e.g. reports/<run>/, which holds requests.jsonl.")
-    frame = load_requests(requests_path(run_dir))
+    paths = [Path(f) for f in files] if files else log_files(run_dir)
+    frame, gaps, excluded = load_requests(paths)
     meta, why = load_meta(run_dir)
-    return LoadedRun(run_dir, frame, meta, why)
+    manifest, manifest_why = load_manifest(run_dir, meta)
+    return LoadedRun(run_dir, frame, meta, why, gaps, tuple(paths), excluded, manifest, manifest_why)

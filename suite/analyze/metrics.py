@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suite.analyze.stats import LATENCY_PERCENTILES, finite, percentiles
+from suite.analyze.stats import LATENCY_PERCENTILES, describe, finite
 
 
 def value(number: float | None, why: str, unit: str | None = None) -> dict[str, Any]:
@@ -24,11 +24,12 @@ def value(number: float | None, why: str, unit: str | None = None) -> dict[str, 
 
 
 def dist(values: Any, why: str, unit: str = "s") -> dict[str, Any]:
-    """A distribution: sample size and p50/p95/p99 of every finite value, or ``n: 0`` and why."""
+    """A distribution: sample size, mean, p50/p90/p95/p99 and max of every finite value, or ``n: 0``
+    with every statistic null and the reason."""
     arr = finite(values)
-    points = percentiles(arr)
+    points = describe(arr)
     if points is None:
-        empty = {f"p{q}": None for q in LATENCY_PERCENTILES}
+        empty = {name: None for name in ("mean", *(f"p{q}" for q in LATENCY_PERCENTILES), "max")}
         return {"n": 0, **empty, "unit": unit, "why": why}
     return {"n": int(arr.size), **points, "unit": unit}
 
@@ -36,6 +37,17 @@ def dist(values: Any, why: str, unit: str = "s") -> dict[str, Any]:
 def flags(frame: pd.DataFrame, name: str) -> np.ndarray:
     """A nullable boolean column as a plain mask (unknown counts as False)."""
     return frame[name].to_numpy(dtype=bool, na_value=False)
+
+
+def equals(frame: pd.DataFrame, name: str, wanted: str) -> np.ndarray:
+    """Mask of rows whose text column equals ``wanted`` (on category codes: no strings per row)."""
+    col = frame[name]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        categories = list(col.cat.categories)
+        if wanted not in categories:
+            return np.zeros(len(col), dtype=bool)
+        return col.cat.codes.to_numpy() == categories.index(wanted)
+    return col.to_numpy(dtype=object) == wanted
 
 
 def column(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +19,65 @@ from suite.analyze.charts import (
     latency_series,
     plot_cache_latency,
     plot_latency_cdf,
+    plot_speedup_ci,
+    plot_ttft_histogram,
+    speedup_bars,
 )
-from suite.analyze.load import load_run
+from suite.analyze.charts_time import plot_target_metrics, plot_throughput
+from suite.analyze.facts import COMPAT_COLUMNS, OPEN_LOOP_COLUMNS, SPREAD_COLUMNS
+from suite.analyze.load import LoadedRun, load_run
 from suite.analyze.report import render_html
+from suite.analyze.requests_csv import write_requests_csv
 from suite.analyze.rows import csv_rows
+from suite.analyze.slo import SloSpec
+from suite.analyze.slowest import slowest_section
 from suite.analyze.summary import summarize
+from suite.analyze.targetmetrics import TargetSeries, load_series, target_section
 
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.html"
-LATENCY_CHART = "latency_cdf.png"
-CACHE_CHART = "cache_latency.png"
 MODELS_CSV = "per_model.csv"
-LATENCY_TITLE = "Latency CDF per model (TTFT, E2E)"
-CACHE_TITLE = "End-to-end latency of cache hits vs misses"
+REQUESTS_CSV = "requests.csv"
+CHARTS = {  # file name -> caption
+    "latency_cdf.png": "Latency CDF per model (TTFT, E2E)",
+    "ttft_histogram.png": "TTFT histogram per model",
+    "throughput.png": "Throughput over time",
+    "cache_latency.png": "End-to-end latency of cache hits vs misses",
+    "cache_speedup.png": "Cache speedup per model with 95 % bootstrap CIs",
+    "target_metrics.png": "Target's /metrics during the run",
+}
 
 
-def analyze_run(run_dir: str | Path) -> dict[str, Any]:
-    """The summary dict of ``<run_dir>/requests.jsonl`` (+ ``run.json`` when present)."""
-    return summarize(load_run(run_dir))
+def summarize_run(run: LoadedRun, slo: SloSpec | None = None) -> tuple[dict[str, Any], TargetSeries | None]:
+    """The summary with the target's monitored series (when the run has them) folded in."""
+    summary = summarize(run, slo)
+    series = load_series(run.run_dir)
+    summary["target_metrics"] = target_section(series)
+    summary["slowest"] = slowest_section(run.requests, corpus_path(run))
+    return summary, series
 
 
-def analyze_and_write(run_dir: str | Path) -> tuple[dict[str, Any], list[Path]]:
+def corpus_path(run: LoadedRun) -> Path | None:
+    """The corpus run.json names (as written, else beside the run), or None."""
+    if run.meta is None or not run.meta.corpus:
+        return None
+    given = Path(run.meta.corpus)
+    beside = run.run_dir / given.name
+    return given if given.exists() or not beside.exists() else beside
+
+
+def analyze_run(run_dir: str | Path, slo: SloSpec | None = None,
+                files: Sequence[str | Path] | None = None) -> dict[str, Any]:
+    """The summary dict of the run's log shards (+ ``run.json`` and manifest when present)."""
+    return summarize_run(load_run(run_dir, files), slo)[0]
+
+
+def analyze_and_write(run_dir: str | Path, slo: SloSpec | None = None,
+                      files: Sequence[str | Path] | None = None) -> tuple[dict[str, Any], list[Path]]:
     """Load once, summarize, write every output; returns the summary and the files written."""
-    run = load_run(run_dir)
-    summary = summarize(run)
-    return summary, write_reports(run.run_dir, summary, run.requests)
+    run = load_run(run_dir, files)
+    summary, series = summarize_run(run, slo)
+    return summary, write_reports(run.run_dir, summary, run.requests, series)
 
 
 def write_summary_json(path: Path, summary: dict[str, Any]) -> Path:
@@ -52,7 +87,7 @@ def write_summary_json(path: Path, summary: dict[str, Any]) -> Path:
 
 def write_models_csv(path: Path, summary: dict[str, Any]) -> Path:
     """One row per model plus the whole run; an unmeasured value is an empty cell, never 0."""
-    header, rows = csv_rows(summary)
+    header, rows = csv_rows(summary, SPREAD_COLUMNS + COMPAT_COLUMNS + OPEN_LOOP_COLUMNS)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
@@ -60,21 +95,33 @@ def write_models_csv(path: Path, summary: dict[str, Any]) -> Path:
     return path
 
 
-def write_charts(run_dir: Path, frame: pd.DataFrame) -> dict[str, Path]:
-    """The latency CDF always; the hit-vs-miss chart only when both hits and misses exist."""
-    charts = {LATENCY_TITLE: plot_latency_cdf(latency_series(frame), run_dir / LATENCY_CHART)}
-    series = cache_series(frame)
-    if has_hits_and_misses(series):
-        charts[CACHE_TITLE] = plot_cache_latency(series, run_dir / CACHE_CHART)
-    return charts
+def write_charts(run_dir: Path, frame: pd.DataFrame, summary: dict[str, Any],
+                 series: TargetSeries | None = None) -> dict[str, Path]:
+    """Latency CDF, TTFT histogram and throughput always; cache and target charts when there is data."""
+    latency = latency_series(frame)
+    paths = [plot_latency_cdf(latency, run_dir / "latency_cdf.png"),
+             plot_ttft_histogram(latency, run_dir / "ttft_histogram.png")]
+    if "timeline" in summary:
+        paths.append(plot_throughput(summary["timeline"], run_dir / "throughput.png"))
+    hits_misses = cache_series(frame)
+    if has_hits_and_misses(hits_misses):
+        paths.append(plot_cache_latency(hits_misses, run_dir / "cache_latency.png"))
+    bars = speedup_bars(summary["cache"])
+    if bars:
+        paths.append(plot_speedup_ci(bars, run_dir / "cache_speedup.png"))
+    if series is not None and series.values:
+        paths.append(plot_target_metrics(series, run_dir / "target_metrics.png"))
+    return {CHARTS[p.name]: p for p in paths}
 
 
-def write_reports(run_dir: str | Path, summary: dict[str, Any], df: pd.DataFrame) -> list[Path]:
-    """Write summary.json, per_model.csv, the PNG charts and report.html into ``run_dir``."""
+def write_reports(run_dir: str | Path, summary: dict[str, Any], df: pd.DataFrame,
+                  series: TargetSeries | None = None) -> list[Path]:
+    """Write summary.json, per_model.csv, requests.csv, the PNG charts and report.html."""
     run_dir = Path(run_dir)
-    charts = write_charts(run_dir, df)
+    charts = write_charts(run_dir, df, summary, series)
     report = run_dir / REPORT_FILE
     images = {caption: path.read_bytes() for caption, path in charts.items()}
     report.write_text(render_html(summary, images), encoding="utf-8")
     summary_path = write_summary_json(run_dir / SUMMARY_FILE, summary)
-    return [summary_path, write_models_csv(run_dir / MODELS_CSV, summary), *charts.values(), report]
+    tables = [write_models_csv(run_dir / MODELS_CSV, summary), write_requests_csv(run_dir / REQUESTS_CSV, df)]
+    return [summary_path, *tables, *charts.values(), report]

@@ -98,9 +98,13 @@ def cells(columns: tuple[Column, ...], block: dict[str, Any]) -> list[str]:
     return out
 
 
-def csv_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Header and raw-valued rows (every model and cache column) for ``per_model.csv``."""
-    model_columns, cache_columns = LATENCY_COLUMNS + RATE_COLUMNS, CACHE_COLUMNS + CACHE_DETAIL_COLUMNS
+def csv_rows(summary: dict[str, Any], extra: tuple[Column, ...] = ()) -> tuple[list[str], list[list[Any]]]:
+    """Header and raw-valued rows (every model and cache column, then ``extra`` model columns whose
+    CSV name is not already taken) for ``per_model.csv``."""
+    base = LATENCY_COLUMNS + RATE_COLUMNS
+    taken = {c.csv for c in base}
+    model_columns = base + tuple(c for c in extra if c.csv not in taken)
+    cache_columns = CACHE_COLUMNS + CACHE_DETAIL_COLUMNS
     header = ["model", *(c.csv for c in model_columns), *(c.csv for c in cache_columns)]
     caches = dict(cache_blocks(summary))
     rows = []

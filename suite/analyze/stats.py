@@ -15,22 +15,38 @@ from typing import Any
 import numpy as np
 
 PERCENTILE_METHOD = "linear"
-LATENCY_PERCENTILES = (50, 95, 99)
+LATENCY_PERCENTILES = (50, 90, 95, 99)
 
 
 def finite(values: Any) -> np.ndarray:
     """The finite values of ``values`` as float64 (NaN marks "not measured" and is dropped)."""
     arr = np.asarray(values, dtype=np.float64)
-    return arr[np.isfinite(arr)]
+    keep = np.isfinite(arr)
+    return arr if keep.all() else arr[keep]  # no copy of an already clean array (millions of gaps)
 
 
 def percentiles(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[str, float] | None:
-    """``{"p50": ..., "p95": ..., "p99": ...}`` over the finite values, or None if there are none."""
+    """``{"p50": ..., "p90": ..., "p95": ..., "p99": ...}`` over the finite values, or None if none."""
     arr = finite(values)
     if arr.size == 0:
         return None
-    points = np.percentile(arr, qs, method=PERCENTILE_METHOD)
+    points = sorted_percentiles(np.sort(arr), qs)
     return {f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)}
+
+
+def sorted_percentiles(ordered: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """numpy.percentile's ``linear`` method, bit for bit, on an already sorted array. Sorting once
+    (SIMD) beats numpy's multi-point partition several times over on millions of ITL gaps."""
+    n = ordered.size
+    q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
+    virtual = (n - 1) * q
+    prev = np.floor(virtual)
+    gamma = virtual - prev
+    lo = np.clip(prev.astype(np.intp), 0, n - 1)
+    hi = np.clip(lo + 1, 0, n - 1)
+    a, b = ordered[lo], ordered[hi]
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -58,6 +74,17 @@ def tpot(e2e: Any, ttft: Any, completion_tokens: Any) -> np.ndarray:
     e2e, ttft, tokens = (np.asarray(a, dtype=np.float64) for a in (e2e, ttft, completion_tokens))
     usable = np.isfinite(e2e) & np.isfinite(ttft) & np.isfinite(tokens) & (tokens > 1)
     return (e2e[usable] - ttft[usable]) / (tokens[usable] - 1)
+
+
+def describe(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[str, float] | None:
+    """Mean, the percentiles and max of the finite values (one sort for all of them), or None."""
+    arr = finite(values)
+    if arr.size == 0:
+        return None
+    ordered = np.sort(arr)
+    points = sorted_percentiles(ordered, qs)
+    return {"mean": float(arr.mean()), **{f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)},
+            "max": float(ordered[-1])}
 
 
 def pooled_gaps(itl_lists: Iterable[Any]) -> np.ndarray:

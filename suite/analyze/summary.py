@@ -1,8 +1,10 @@
-"""``summarize(run) -> dict``: the machine interface of a run (summary.json), from per-request rows.
+"""``summarize(run, slo=None) -> dict``: the machine interface of a run (summary.json), from
+per-request rows.
 
 Every number is computed here from the request records; reports and terminal tables only render
-this dict. Layout: schema, generator, run, totals, overall, models, cache, headlines, missing,
-definitions.
+this dict. Layout (schema ``llmsuite.summary/2``, documented in README "summary.json"): schema,
+generator, run, totals, overall, models, cache, tokens, timeline, goodput, slo, target_metrics,
+headlines, missing, definitions.
 """
 
 from __future__ import annotations
@@ -14,15 +16,22 @@ import numpy as np
 import pandas as pd
 
 import suite
+from suite.analyze.accounting import accounting_section
 from suite.analyze.cache import cache_section
 from suite.analyze.definitions import DEFINITIONS
+from suite.analyze.groups import add_derived, group_block
 from suite.analyze.headlines import headlines
 from suite.analyze.load import LoadedRun
-from suite.analyze.metrics import collect_missing, column, dist, flags, value
-from suite.analyze.stats import pooled_gaps, ratio, tpot, window
+from suite.analyze.metrics import collect_missing, column
+from suite.analyze.slo import SloSpec, evaluate_slo, good_mask, goodput_block
+from suite.analyze.stats import window
+from suite.analyze.timeline import timeline_section
+from suite.errors import ModelError
+from suite.models import PriceTable, load_price_table
 
-SUMMARY_SCHEMA = "llmsuite.summary/1"
-NO_WINDOW = "the measured window has zero length (a single request without a measured e2e)"
+SUMMARY_SCHEMA = "llmsuite.summary/2"
+UNSLICED = ("id", "response_id", "error_message", "target", "worker", "user")
+NO_SLO = "no SLO given (analyze with --slo PROFILE|FILE)"
 
 
 def _version(name: str) -> str:
@@ -32,69 +41,10 @@ def _version(name: str) -> str:
         return "unknown"
 
 
-def ttft_why(frame: pd.DataFrame) -> str:
-    stream = flags(frame, "stream")
-    if not stream.any():
-        return "no streaming requests (TTFT is measured on streaming replies only)"
-    if not (stream & frame["ok"].to_numpy()).any():
-        return "no successful streaming requests"
-    return "no TTFT recorded on successful streaming requests"
-
-
-def latency_block(frame: pd.DataFrame) -> dict[str, Any]:
-    """TTFT, E2E, TPOT and ITL distributions over the successful requests of one group."""
-    ok = frame["ok"].to_numpy()
-    streamed = ok & flags(frame, "stream")
-    e2e, ttft = column(frame, "e2e"), column(frame, "ttft")
-    per_token = tpot(e2e[streamed], ttft[streamed], column(frame, "completion_tokens")[streamed])
-    return {
-        "ttft": dist(ttft[streamed], ttft_why(frame)),
-        "e2e": dist(e2e[ok], "no successful requests"),
-        "tpot": dist(per_token, "no successful streaming request with more than one completion token"),
-        "itl": dist(pooled_gaps(column(frame, "itl")[ok]),
-                    "no inter-token gaps recorded (non-streaming or single-chunk replies)"),
-    }
-
-
-def throughput_block(frame: pd.DataFrame, seconds: float) -> dict[str, Any]:
-    """Output tokens/s and requests/s over the run's measured window."""
-    ok = frame["ok"].to_numpy()
-    tokens = column(frame, "completion_tokens")[ok]
-    counted = tokens[np.isfinite(tokens)]
-    out: dict[str, Any] = {
-        "output_tokens": int(counted.sum()),
-        "ok_without_token_count": int(ok.sum() - counted.size),
-        "output_tokens_per_s": value(ratio(counted.sum(), seconds) if counted.size else None,
-                                     NO_WINDOW if counted.size else "no completion token counts recorded",
-                                     "tokens/s"),
-        "requests_per_s": value(ratio(len(frame), seconds), NO_WINDOW, "requests/s"),
-        "ok_requests_per_s": value(ratio(int(ok.sum()), seconds), NO_WINDOW, "requests/s"),
-    }
-    if out["ok_without_token_count"]:
-        out["note"] = (f"{out['ok_without_token_count']} successful requests reported no completion_tokens "
-                       "and are not counted in output_tokens")
-    return out
-
-
-def group_block(frame: pd.DataFrame, seconds: float) -> dict[str, Any]:
-    """Everything measured for one model (or for all requests together)."""
-    ok = int(frame["ok"].sum())
-    lateness = column(frame, "t_start") - column(frame, "scheduled")
-    return {
-        "requests": len(frame),
-        "ok": ok,
-        "failed": len(frame) - ok,
-        "error_ratio": (len(frame) - ok) / len(frame),
-        **latency_block(frame),
-        **throughput_block(frame, seconds),
-        "lateness": dist(lateness, "closed-loop run (no scheduled send times)"),
-    }
-
-
 def errors_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Failed requests grouped by error kind, most frequent first, with one example message."""
     failed = frame[~frame["ok"].to_numpy()]
-    kinds = failed["error_kind"].fillna("(no error recorded)")
+    kinds = failed["error_kind"].astype(object).fillna("(no error recorded)")
     rows = []
     for kind, group in failed.groupby(kinds, sort=False):
         messages = group["error_message"].dropna()
@@ -120,32 +70,71 @@ def run_section(run: LoadedRun, start: float, end: float) -> dict[str, Any]:
     """What was run: from run.json when present, plus what the records themselves show."""
     frame = run.requests
     seen = {
-        "run_dir": str(run.run_dir), "records": len(frame),
+        "run_dir": str(run.run_dir), "records": len(frame) + run.warmup_excluded,
+        "files": [str(p) for p in run.files], "warmup_excluded": run.warmup_excluded,
         "targets": sorted(str(t) for t in frame["target"].dropna().unique()),
-        "workers": int(frame["worker"].nunique()), "users_seen": int(pd.Series(frame["user"]).nunique()),
+        "workers": int(frame["worker"].nunique()), "users_seen": int(frame["user"].nunique()),
+        "open_loop": bool(np.isfinite(column(frame, "scheduled")).any()),
         "window": {"start": start, "end": end, "seconds": end - start},
     }
     if run.meta is None:
         return {**seen, "meta": {"why": run.meta_why}}
-    return {**seen, "meta": run.meta.to_dict()}
+    aborted = (run.meta.extra or {}).get("aborted")
+    return {**seen, "meta": run.meta.to_dict(), **({"aborted": aborted} if aborted else {})}
 
 
-def summarize(run: LoadedRun) -> dict[str, Any]:
+def split_models(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each model's rows, sliced once and shared by every section. Slices are copies, so only the
+    columns the sections read are sliced (ids and messages stay in the whole-run frame)."""
+    used = frame.drop(columns=[c for c in UNSLICED if c in frame.columns])
+    return dict(sorted((str(m), g) for m, g in used.groupby("model", observed=True)))
+
+
+def goodput_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], slo: SloSpec | None,
+                    seconds: float) -> dict[str, Any]:
+    """Requests/s meeting the SLO's per-request limits, overall and per model."""
+    if slo is None:
+        return {"why": NO_SLO}
+    values = {name: column(frame, name) for name in slo.request_limits}
+    good = good_mask(frame["ok"].to_numpy(), values, slo.request_limits)
+    block = goodput_block(slo, good, seconds)
+    block["models"] = {m: goodput_block(slo, good[g.index.to_numpy()], seconds) for m, g in parts.items()}
+    return block
+
+
+def _prices() -> tuple[PriceTable | None, str | None]:
+    try:
+        return load_price_table(), None
+    except ModelError as exc:
+        return None, str(exc)
+
+
+def summarize(run: LoadedRun, slo: SloSpec | None = None,
+              prices: PriceTable | None = None) -> dict[str, Any]:
     """The summary dict of a loaded run (see module docstring for its layout)."""
-    frame = run.requests
+    frame = add_derived(run.requests, run.gaps)
+    n_rows = len(frame)
     start, end = window(column(frame, "t_start"), column(frame, "e2e"))
     seconds = end - start
+    table, table_why = (prices, None) if prices is not None else _prices()
+    parts = split_models(frame)
     summary: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
-        "generator": {"name": "suite.analyze", "version": suite.__version__,
-                      "numpy": _version("numpy"), "pandas": _version("pandas")},
+        "generator": {"name": "suite.analyze", "version": suite.__version__, "numpy": _version("numpy"),
+                      "pandas": _version("pandas"), "pyarrow": _version("pyarrow")},
         "run": run_section(run, start, end),
         "totals": totals_section(frame),
-        "overall": group_block(frame, seconds),
-        "models": {str(m): group_block(g, seconds) for m, g in frame.groupby("model", sort=True)},
-        "cache": cache_section(frame),
+        "overall": group_block(frame, run.gaps, n_rows, seconds),
+        "models": {m: group_block(g, run.gaps, n_rows, seconds) for m, g in parts.items()},
+        "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why),
+        "tokens": accounting_section(frame, parts, table, table_why),
+        "timeline": timeline_section(frame, start, end),
+        "goodput": goodput_section(frame, parts, slo, seconds),
     }
+    summary["slo"] = evaluate_slo(summary, slo) if slo is not None else {"why": NO_SLO}
     summary["headlines"] = headlines(summary)
-    summary["missing"] = collect_missing({k: summary[k] for k in ("run", "overall", "models", "cache")})
+    scanned = ("run", "overall", "models", "cache", "tokens")
+    summary["missing"] = collect_missing({k: summary[k] for k in scanned})
     summary["definitions"] = dict(DEFINITIONS)
     return summary
+

@@ -14,6 +14,7 @@ from rich.console import Group, NewLine, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from suite.analyze.facts import COST_HEADERS, SLO_HEADERS, cost_rows, run_notes, slo_line, slo_rows
 from suite.analyze.rows import (
     CACHE_COLUMNS,
     ERROR_COLUMNS,
@@ -54,7 +55,9 @@ def headline_text(summary: dict[str, Any]) -> Text:
 
 def render_summary_table(summary: dict[str, Any]) -> RenderableType:
     """Headlines, run facts, per-model latency, cache and errors tables, as one rich ``Group``."""
+    notes = [Text(n, style="bold red") for n in run_notes(summary["run"])]
     parts: list[RenderableType] = [
+        *notes,
         headline_text(summary),
         _table("Run", ["field", "value"], run_rows(summary["run"]), left=2),
         _columns("Latency", LATENCY_COLUMNS, model_blocks(summary)),
@@ -62,6 +65,13 @@ def render_summary_table(summary: dict[str, Any]) -> RenderableType:
         _table("Cache", ["fact", "value"], cache_facts(summary["cache"])),
         _columns("Cache hits vs misses (E2E)", CACHE_COLUMNS, cache_blocks(summary)),
     ]
+    cost = summary.get("tokens", {}).get("cost", {})
+    if cost.get("models"):
+        parts.append(_table("Cost", COST_HEADERS, cost_rows(cost)))
+    slo = summary.get("slo", {})
+    if "checks" in slo:
+        parts.append(_table(f"SLO {slo['profile']}", SLO_HEADERS, slo_rows(slo), left=2))
+        parts.append(Text(slo_line(slo), style="bold green" if slo["passed"] else "bold red"))
     if summary["totals"]["errors"]:
         rows = [cells(ERROR_COLUMNS, row) for row in summary["totals"]["errors"]]
         parts.append(_table("Errors", [c.header for c in ERROR_COLUMNS], rows, left=len(ERROR_COLUMNS)))

@@ -8,9 +8,12 @@ names are defined once. The API key travels only here — it is never written to
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from suite.driver.loadopts import LoadOptions
+from suite.driver.requestopts import RequestOptions
+from suite.driver.targets import default_path
 from suite.errors import SpecError
 
 ENV_CORPUS = "LLMSUITE_CORPUS"
@@ -22,6 +25,8 @@ ENV_API_KEY = "LLMSUITE_API_KEY"
 ENV_TIMEOUT = "LLMSUITE_TIMEOUT_S"
 ENV_DURATION = "LLMSUITE_DURATION_S"
 ENV_SPAWN_RATE = "LLMSUITE_SPAWN_RATE"
+ENV_LOAD = "LLMSUITE_LOAD"  # LoadOptions as JSON (suite.driver.loadopts)
+ENV_REQUEST = "LLMSUITE_REQUEST"  # RequestOptions as JSON (may hold credential headers: env only)
 
 DEFAULT_TARGET_PATH = "/v1/chat/completions"
 DEFAULT_TIMEOUT_S = 120.0
@@ -40,6 +45,8 @@ class DriverConfig:
     timeout_s: float = DEFAULT_TIMEOUT_S
     duration_s: float | None = None
     spawn_rate: float | None = None
+    load: LoadOptions = field(default_factory=LoadOptions)
+    request: RequestOptions = field(default_factory=RequestOptions)
 
     def to_env(self) -> dict[str, str]:
         env = {ENV_CORPUS: str(self.corpus), ENV_OUT: str(self.out), ENV_RUN_META: str(self.run_meta),
@@ -51,6 +58,10 @@ class DriverConfig:
             env[ENV_DURATION] = repr(self.duration_s)
         if self.spawn_rate is not None:
             env[ENV_SPAWN_RATE] = repr(self.spawn_rate)
+        if self.load != LoadOptions():
+            env[ENV_LOAD] = self.load.to_json()
+        if self.request != RequestOptions():
+            env[ENV_REQUEST] = self.request.to_json()
         return env
 
     @classmethod
@@ -60,7 +71,8 @@ class DriverConfig:
             raise SpecError(f"the driver's locustfile needs {' and '.join(missing)} in its "
                             f"environment; start runs with `llmsuite run` or suite.driver.run_load.")
         out = Path(env[ENV_OUT])
-        path = env.get(ENV_TARGET_PATH) or DEFAULT_TARGET_PATH
+        request = RequestOptions.from_json(env[ENV_REQUEST]) if env.get(ENV_REQUEST) else RequestOptions()
+        path = env.get(ENV_TARGET_PATH) or request.path or default_path(request.kind)
         if not path.startswith("/"):
             raise SpecError(f"{ENV_TARGET_PATH}={path!r} must start with '/', "
                             f"e.g. {DEFAULT_TARGET_PATH}")
@@ -71,6 +83,8 @@ class DriverConfig:
             api_key=env.get(ENV_API_KEY) or None,
             timeout_s=_float(env, ENV_TIMEOUT, DEFAULT_TIMEOUT_S),
             duration_s=_float(env, ENV_DURATION, None), spawn_rate=_float(env, ENV_SPAWN_RATE, None),
+            load=LoadOptions.from_json(env[ENV_LOAD]) if env.get(ENV_LOAD) else LoadOptions(),
+            request=request,
         )
 
 

@@ -1,8 +1,12 @@
-"""Check that a target answers HTTP before starting Locust, and say how to fix it when it does not.
+"""Check that a target answers before starting Locust, and say how to fix it when it does not.
 
-Any HTTP answer counts as reachable (a real engine may have no ``/health`` and answer 404); only a
-connection that cannot be made — refused, timed out, unresolvable — is a TargetError. Proxies from
-the environment are ignored: the load goes straight to the target, so the check must too.
+First ``GET /health``: a 2xx there is enough. A target without one (a real engine may answer 404)
+is asked a 1-token request of the run's own kind, path, headers and key (``Probe``): that one must
+succeed, so a wrong key, path or body template fails in a second with a message saying which
+(``probe_problem``), not after a whole run of errors. Without a probe, ``/v1/models`` is tried and
+any HTTP answer counts as reachable. A connection that cannot be made — refused, timed out,
+unresolvable — is always a TargetError. Proxies from the environment are ignored: the load goes
+straight to the target, so the check must too.
 """
 
 from __future__ import annotations
@@ -10,11 +14,18 @@ from __future__ import annotations
 import socket
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
+from suite.driver.measure import error_message
+from suite.driver.redact import Redactor, secret_values
+from suite.driver.requestopts import RequestOptions
+from suite.driver.targets import build_target
 from suite.errors import TargetError
+from suite.records import CorpusRequest
 
 HEALTH_PATHS = ("/health", "/v1/models")
+PROBE_MESSAGE = "llmsuite health check: answer with one word."
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -47,6 +58,59 @@ def unreachable_message(url: str, why: str, target: str) -> str:
     return f"cannot reach target {url} ({why}). {hint(target)}"
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A 1-token request shaped like the run's own (kind, path, headers, key)."""
+
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    kind: str
+    secrets: list[str] = field(default_factory=list)
+
+
+def health_probe(opts: RequestOptions, path: str, api_key: str | None,
+                 sample: CorpusRequest) -> Probe:
+    """The probe for a run: ``sample`` (a corpus request: its model and session) asking one token,
+    not streamed, with a message of its own — never a corpus prompt, which a caching target would
+    then answer as a hit during the run."""
+    target = build_target(replace(opts.target_options(), path=path))
+    req = replace(sample, id="llmsuite-health-probe", max_tokens=1, stream=False,
+                  messages=[{"role": "user", "content": PROBE_MESSAGE}])
+    headers = {**opts.base_headers(api_key), "Accept": "application/json"}
+    if opts.request_id_header:
+        headers[opts.request_id_header] = req.id
+    return Probe(path, target.body(req), headers, opts.kind, secret_values(opts.headers, api_key))
+
+
+def probe_problem(url: str, status: int, body: bytes, kind: str) -> str | None:
+    """Why a probe's answer means the run cannot work, or None (2xx, or 429: alive, throttled)."""
+    if 200 <= status < 300 or status == 429:
+        return None
+    why = f"HTTP {status}: {error_message(body)}"
+    if status in (401, 403):
+        return (f"target {url} refused the credentials of a 1-token test request ({why}). Check "
+                f"--api-key / LLMSUITE_API_KEY and --header.")
+    if status in (404, 405):
+        return (f"target {url} has no such endpoint ({why}). Check --target-path and --target-kind "
+                f"(this run is {kind!r}).")
+    if status < 500:
+        return (f"target {url} rejected a 1-token test request ({why}). Check --target-kind "
+                f"{kind!r} and, for an engine, --engine-template.")
+    return f"target {url} is unhealthy: a 1-token test request answered {why}."
+
+
+def post_probe(url: str, probe: Probe, timeout: float) -> tuple[int, bytes]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, data=probe.body, headers=probe.headers, method="POST")
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            return int(resp.status), resp.read(4096)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return int(exc.code), exc.read(4096)
+
+
 def probe(url: str, timeout: float) -> int:
     """GET ``url`` without proxies; return the HTTP status (errors statuses included)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -58,17 +122,28 @@ def probe(url: str, timeout: float) -> int:
         return int(exc.code)
 
 
-def check_target(target: str, timeout: float = 5.0) -> int:
-    """Raise TargetError unless ``target`` answers HTTP; return the status of the first probe
-    that answered 2xx (or of the last one that answered at all)."""
+def check_target(target: str, timeout: float = 5.0, probe: Probe | None = None) -> int:
+    """Raise TargetError unless ``target`` is healthy (see the module docstring); return the
+    status of the check that passed."""
     target = target.rstrip("/")
-    status = 0
-    for path in HEALTH_PATHS:
-        url = target + path
-        try:
-            status = probe(url, timeout)
-        except (OSError, urllib.error.URLError, ValueError) as exc:
-            raise TargetError(unreachable_message(url, reason(exc), target)) from None
-        if 200 <= status < 300:
-            return status
+    status = _get(target + HEALTH_PATHS[0], timeout, target)
+    if 200 <= status < 300:
+        return status
+    if probe is None:
+        return _get(target + HEALTH_PATHS[1], timeout, target)
+    url = target + probe.path
+    try:
+        status, body = post_probe(url, probe, timeout)
+    except (OSError, urllib.error.URLError, ValueError) as exc:
+        raise TargetError(unreachable_message(url, reason(exc), target)) from None
+    problem = probe_problem(url, status, body, probe.kind)
+    if problem:
+        raise TargetError(Redactor(probe.secrets).text(problem))
     return status
+
+
+def _get(url: str, timeout: float, target: str) -> int:
+    try:
+        return probe(url, timeout)
+    except (OSError, urllib.error.URLError, ValueError) as exc:
+        raise TargetError(unreachable_message(url, reason(exc), target)) from None

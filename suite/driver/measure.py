@@ -4,26 +4,30 @@ Pure functions: no sockets, no Locust. All times are ``time.perf_counter()`` val
 
 Definitions (DESIGN.md "Metric definitions"):
 
-- TTFT = send → first event whose ``choices[0].delta.content`` is non-empty;
+- TTFT = send → first event whose content (``choices[0].delta.content`` for a chat; the target
+  kind says where, suite.driver.targets) is non-empty;
 - ITL  = every gap between successive content events (a list, not an average);
 - E2E  = send → end of the response (last byte read);
 - token counts come from the target's ``usage`` when it sends one (``tokens_source="usage"``),
   else the received text is counted with the model's tiktoken encoding (``"tiktoken"``) and the
   prompt count is the corpus's own tiktoken count.
 
-Success is not the status code alone: a 200 stream that ends without ``[DONE]``, carries an
-``error`` event or chunk, has undecodable JSON, or brings no content at all is a failure.
+Success is not the status code alone: a 200 stream that ends early (no ``[DONE]`` nor finish
+reason), carries an ``error`` event or chunk, has undecodable JSON, or brings no content at all is
+a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from suite.driver.cachedetect import header_word
 from suite.driver.sse import DONE, SSEEvent
+from suite.driver.targets import Target, TargetOptions, build_target, response_id
 from suite.tokens import count_tokens
 
 # Error kinds a record can carry (``error["kind"]``), besides ``http_<status>``.
@@ -31,14 +35,19 @@ ERROR_KINDS: dict[str, str] = {
     "connect": "the connection could not be made (refused, unreachable, DNS)",
     "timeout": "no byte arrived within the network timeout",
     "connection_closed": "the server closed the connection before a complete response",
-    "stream_incomplete": "a stream ended without [DONE] or carried an error event",
+    "stream_incomplete": "a stream ended early: no [DONE] nor finish reason, or the connection "
+                         "was lost mid-stream",
+    "stream_error": "the stream carried an error event or an error chunk",
     "invalid_json": "a body or chunk was not the JSON the OpenAI API specifies",
     "empty_content": "a complete response with no content at all",
     "cancelled": "the request was still in flight when the run was stopped",
     "client": "an unexpected error in the driver itself",
+    "content": "a complete response failed a content check (required field, forbidden term, "
+               "minimum length)",
 }
 
-_CACHE_VALUES = {"hit": "hit", "miss": "miss"}
+CHAT = build_target(TargetOptions())
+JsonCache = Callable[[Any], "str | None"]  # a response's JSON → hit / miss / None
 
 
 @dataclass
@@ -57,6 +66,11 @@ class Measured:
     cached_tokens: int | None = None
     response_id: str | None = None
     cache: str | None = None
+    chunks: int | None = None  # content chunks of a stream; None when not streamed
+    completion_tokens_tiktoken: int | None = None
+    # not recorded: what content checks and the token cross-check read
+    text: str | None = field(default=None, repr=False)
+    objects: list[Any] | None = field(default=None, repr=False)
 
 
 def error(kind: str, message: str) -> dict[str, str]:
@@ -64,10 +78,8 @@ def error(kind: str, message: str) -> dict[str, str]:
 
 
 def cache_status(header: str | None) -> str | None:
-    """``X-Cache`` → ``"hit"`` / ``"miss"``; absent or any other value → None (not reported)."""
-    if header is None:
-        return None
-    return _CACHE_VALUES.get(header.strip().lower())
+    """A cache header's value → ``"hit"`` / ``"miss"``; absent or unknown → None (not reported)."""
+    return header_word(header)
 
 
 def failure(kind: str, message: str, *, status: int | None = None, e2e: float | None = None,
@@ -123,70 +135,86 @@ def _count_fallback(m: Measured, text: str, model: str, prompt_tokens: int | Non
     m.tokens_source = "tiktoken"
 
 
-def _delta_content(chunk: Mapping[str, Any]) -> str | None:
-    """``choices[0].delta.content`` if it is a string; any other shape has no content."""
-    try:
-        content = chunk["choices"][0]["delta"]["content"]
-    except (KeyError, IndexError, TypeError):
-        return None
-    return content if type(content) is str else None
-
-
 class StreamAccumulator:
     """Fold a stream's events into a Measured as they arrive (no list of events kept).
 
     ``add`` returns False once nothing more should be read (``[DONE]`` or an error event).
+    ``target`` says where the text is; ``cache_json`` reads a cache verdict from the first chunk
+    (when the headers gave none); ``keep_objects`` keeps decoded chunks for required-field checks.
     """
 
-    def __init__(self, t_send: float, model: str, prompt_tokens: int | None = None) -> None:
+    def __init__(self, t_send: float, model: str, prompt_tokens: int | None = None, *,
+                 target: Target = CHAT, cache_json: JsonCache | None = None,
+                 keep_objects: bool = False) -> None:
         self.t_send = t_send
         self.model = model
         self.prompt_tokens = prompt_tokens
+        self.target = target
+        self.piece = target.piece
+        self.cache_json = cache_json
+        self.cache: str | None = None
         self.first: float | None = None
         self.last: float | None = None
         self.gaps: list[float] = []
         self.parts: list[str] = []
         self.usage: dict[str, Any] | None = None
         self.response_id: str | None = None
-        self.done = False
+        self.started = False
+        self.done = False  # [DONE] or a finish reason arrived
+        self.eof = False  # the response ended cleanly (HTTP framing complete)
         self.problem: dict[str, str] | None = None
+        self.objects: list[Any] | None = [] if keep_objects else None
 
     def add(self, ev: SSEEvent) -> bool:
-        """Fold one event in (hot path: once per token, so checks are ordered by frequency)."""
-        data = ev.data
-        if data == DONE:
-            self.done = True
-            return False
-        if ev.event == "error":
-            self.problem = error("stream_incomplete", f"error event: {error_message(data.encode())}")
-            return False
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            self.problem = error("invalid_json", f"chunk is not JSON: {data[:120]!r}")
-            return False
-        if type(chunk) is not dict:
-            self.problem = error("invalid_json", f"chunk is not a JSON object: {data[:120]!r}")
-            return False
-        if "error" in chunk:
-            self.problem = error("stream_incomplete", f"error chunk: {error_message(data.encode())}")
-            return False
-        if self.response_id is None:
-            rid = chunk.get("id")
-            self.response_id = rid if type(rid) is str else None
-        usage = chunk.get("usage")
-        if usage is not None and type(usage) is dict:
-            self.usage = usage
-        content = _delta_content(chunk)
-        if content:
-            t = ev.t
-            if self.first is None:
-                self.first = t
-            else:
-                self.gaps.append(t - self.last)  # type: ignore[operator]
-            self.last = t
-            self.parts.append(content)
+        """Fold one event in; False once nothing more should be read."""
+        return self.add_all((ev,))
+
+    def add_all(self, events: Iterable[SSEEvent]) -> bool:
+        """Fold in the events of one read (hot path: once per token, so the loop keeps its
+        lookups in locals and its checks ordered by frequency); False once nothing more should
+        be read."""
+        loads, piece, parts, objects = orjson.loads, self.piece, self.parts, self.objects
+        for data, t, event, _ in events:
+            if data == DONE:
+                self.done = True
+                return False
+            if event == "error":
+                self.problem = error("stream_error", f"error event: {error_message(data.encode())}")
+                return False
+            try:
+                chunk = loads(data)
+            except orjson.JSONDecodeError:
+                self.problem = error("invalid_json", f"chunk is not JSON: {data[:120]!r}")
+                return False
+            if type(chunk) is not dict:
+                self.problem = error("invalid_json", f"chunk is not a JSON object: {data[:120]!r}")
+                return False
+            if not self.started:
+                self._first_chunk(chunk)
+            if "error" in chunk and chunk["error"] is not None:
+                self.problem = error("stream_error", f"error chunk: {error_message(data.encode())}")
+                return False
+            if "usage" in chunk and type(chunk["usage"]) is dict:
+                self.usage = chunk["usage"]
+            content, finished = piece(chunk)
+            if content:
+                if self.first is None:
+                    self.first = t
+                else:
+                    self.gaps.append(t - self.last)  # type: ignore[operator]
+                self.last = t
+                parts.append(content)
+            if finished:
+                self.done = True
+            if objects is not None:
+                objects.append(chunk)
         return True
+
+    def _first_chunk(self, chunk: dict[str, Any]) -> None:
+        self.started = True
+        self.response_id = response_id(self.target, chunk)
+        if self.cache_json is not None:
+            self.cache = self.cache_json(chunk)
 
     def cut(self, why: str) -> None:
         """The connection broke mid-stream: keep what was measured, record why it is incomplete."""
@@ -194,12 +222,17 @@ class StreamAccumulator:
             self.problem = error("stream_incomplete", f"connection lost after {len(self.parts)} "
                                                       f"content chunk(s): {why}")
 
+    def ended(self) -> None:
+        """The response ended cleanly (its HTTP framing completed) without a [DONE]."""
+        self.eof = True
+
     def finish(self, t_end: float, status: int = 200, cache: str | None = None) -> Measured:
-        m = Measured(status=status, cache=cache, e2e=t_end - self.t_send, response_id=self.response_id)
+        m = Measured(status=status, cache=cache or self.cache, e2e=t_end - self.t_send,
+                     response_id=self.response_id, chunks=len(self.parts), objects=self.objects)
         if self.first is not None:
             m.ttft = self.first - self.t_send
             m.itl = self.gaps
-        text = "".join(self.parts)
+        m.text = text = "".join(self.parts)
         if self.usage is None or not _usage_counts(m, self.usage):
             _count_fallback(m, text, self.model, self.prompt_tokens)
         m.error = self.problem or self._completeness()
@@ -207,7 +240,7 @@ class StreamAccumulator:
         return m
 
     def _completeness(self) -> dict[str, str] | None:
-        if not self.done:
+        if not (self.done or (self.eof and self.target.stream_end == "eof")):
             return error("stream_incomplete", f"stream ended without [DONE] after "
                                               f"{len(self.parts)} content chunk(s)")
         if self.first is None:
@@ -217,9 +250,9 @@ class StreamAccumulator:
 
 def measure_stream(events: Iterable[SSEEvent], t_send: float, t_end: float, model: str,
                    prompt_tokens: int | None = None, status: int = 200,
-                   cache: str | None = None) -> Measured:
+                   cache: str | None = None, *, target: Target = CHAT) -> Measured:
     """All events of one streamed response → its measured fields."""
-    acc = StreamAccumulator(t_send, model, prompt_tokens)
+    acc = StreamAccumulator(t_send, model, prompt_tokens, target=target)
     for ev in events:
         if not acc.add(ev):
             break
@@ -228,31 +261,26 @@ def measure_stream(events: Iterable[SSEEvent], t_send: float, t_end: float, mode
 
 def measure_json(body: bytes, t_send: float, t_end: float, model: str,
                  prompt_tokens: int | None = None, status: int = 200,
-                 cache: str | None = None) -> Measured:
-    """A non-streaming chat completion body → its measured fields (no TTFT/ITL exist)."""
+                 cache: str | None = None, *, target: Target = CHAT,
+                 cache_json: JsonCache | None = None) -> Measured:
+    """A non-streaming body → its measured fields (no TTFT/ITL exist)."""
     m = Measured(status=status, cache=cache, e2e=t_end - t_send)
     try:
         obj = orjson.loads(body)
     except orjson.JSONDecodeError:
         m.error = error("invalid_json", f"body is not JSON: {body[:120]!r}")
         return m
-    if not isinstance(obj, dict) or "error" in obj:
-        m.error = error("invalid_json", f"not a chat completion: {error_message(body)}")
+    if type(obj) is not dict or obj.get("error") is not None:
+        m.error = error("invalid_json", f"not a valid {target.kind} response: {error_message(body)}")
         return m
-    m.response_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-    text = _message_content(obj)
+    m.objects = [obj]
+    m.response_id = response_id(target, obj)
+    if cache is None and cache_json is not None:
+        m.cache = cache_json(obj)
+    m.text = text = target.text(obj)
     usage = obj.get("usage")
-    if not isinstance(usage, dict) or not _usage_counts(m, usage):
+    if type(usage) is not dict or not _usage_counts(m, usage):
         _count_fallback(m, text or "", model, prompt_tokens)
-    m.error = None if text else error("empty_content", "response has no message content")
+    m.error = None if text else error("empty_content", "response has no content")
     m.ok = m.error is None
     return m
-
-
-def _message_content(obj: Mapping[str, Any]) -> str | None:
-    choices = obj.get("choices")
-    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-        return None
-    message = choices[0].get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    return content if isinstance(content, str) else None

@@ -33,9 +33,7 @@ def versions() -> dict[str, str]:
 
 
 def write_run_meta(path: Path, meta: RunMeta) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(orjson.dumps(meta.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    tmp.replace(path)
+    write_meta_dict(path, meta.to_dict())
 
 
 def read_run_meta(path: Path) -> dict[str, Any] | None:
@@ -45,3 +43,10 @@ def read_run_meta(path: Path) -> dict[str, Any] | None:
     except (OSError, orjson.JSONDecodeError):
         return None
     return obj if isinstance(obj, dict) else None
+
+
+def write_meta_dict(path: Path, obj: dict[str, Any]) -> None:
+    """Rewrite run.json from its dict form (the runner adds a run's totals after Locust exits)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    tmp.replace(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,7 +18,7 @@ import orjson
 from suite.driver.measure import Measured
 from suite.records import CorpusRequest, RequestRecord
 
-_RECORD_FIELDS = tuple(sorted(f.name for f in fields(RequestRecord)))
+_LINE = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 # Exception class names from gevent / geventhttpclient, matched by name so this module stays free
 # of gevent (it is imported by unit tests and by the runner, which must not be monkey-patched).
@@ -66,13 +66,15 @@ def build_record(req: CorpusRequest, m: Measured, *, target: str, worker: str, u
         completion_tokens=m.completion_tokens, tokens_source=m.tokens_source, status=m.status,
         ok=m.ok, error=m.error, cache=m.cache, cached_tokens=m.cached_tokens,
         response_id=m.response_id, repeat=req.repeat_of is not None, stream=req.stream,
+        completion_tokens_tiktoken=m.completion_tokens_tiktoken, chunks=m.chunks,
     )
 
 
 def record_line(record: RequestRecord) -> bytes:
-    """The same bytes as ``records.dumps_line(record.to_dict())`` (sorted keys), ~12x faster:
-    ``asdict`` deep-copies every list and dict, which costs ~45 µs a record on the hot path."""
-    return orjson.dumps({name: getattr(record, name) for name in _RECORD_FIELDS}) + b"\n"
+    """The same bytes as ``records.dumps_line(record.to_dict())`` (sorted keys), ~25x faster:
+    ``asdict`` deep-copies every list and dict (~45 µs a record on the hot path); the instance's
+    own ``__dict__`` (a plain dataclass: exactly its fields) is serialized and sorted in C."""
+    return orjson.dumps(record.__dict__, option=_LINE)
 
 
 def worker_name() -> str:

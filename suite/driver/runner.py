@@ -9,27 +9,39 @@ before returning. Every wait is bounded; the child is stopped by its PID, never 
 
 from __future__ import annotations
 
-import math
 import os
 import secrets
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from suite.driver.config import DEFAULT_TARGET_PATH, DEFAULT_TIMEOUT_S, DriverConfig
-from suite.driver.health import check_target
-from suite.driver.meta import read_run_meta
-from suite.driver.record import LogCheck, check_log
+from suite.driver.collect import (
+    Collected,
+    LineCounter,
+    LogCounter,
+    await_workers,
+    collect,
+    merge_into_meta,
+)
+from suite.driver.command import LOCUSTFILE, Topology, locust_command
+from suite.driver.config import DEFAULT_TIMEOUT_S, DriverConfig
+from suite.driver.health import check_target, health_probe
+from suite.driver.loadopts import LoadOptions
+from suite.driver.meta import read_run_meta, write_meta_dict
+from suite.driver.record import LogCheck
+from suite.driver.requestopts import RequestOptions
+from suite.driver.targets import default_path
 from suite.errors import CorpusError, RunError, SpecError
 from suite.records import read_corpus
-from suite.services import stop_pid
+from suite.services import free_port, stop_pid
 
-LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+__all__ = ["LOCUSTFILE", "LineCounter", "LogCounter", "RunResult", "Topology", "locust_command", "new_run_id",
+           "run_load"]
+
 STOP_TIMEOUT_S = 30.0
 STARTUP_MARGIN_S = 60.0
 POLL_S = 0.25
@@ -43,9 +55,10 @@ RESERVED_FLAGS: dict[str, str] = {
     **dict.fromkeys(("-f", "--locustfile", "-H", "--host", "-u", "--users", "-r", "--spawn-rate",
                      "-t", "--run-time", "--stop-timeout", "--csv", "--headless"),
                     "run_load sets it from its own arguments"),
-    **dict.fromkeys(("--processes", "--master", "--worker"),
-                    "distributed runs are not supported yet: every process would replay the "
-                    "whole corpus, so each request would be sent more than once"),
+    **dict.fromkeys(("--processes", "--master", "--worker", "--master-host", "--master-port",
+                     "--expect-workers"),
+                    "pass topology=Topology(processes=N) or role='master'/'worker' instead, so the "
+                    "corpus is split between workers with no request sent twice"),
 }
 
 
@@ -64,11 +77,23 @@ class RunResult:
     duration_s: float
     complete: bool
     meta: dict[str, Any] = field(default_factory=dict)
+    log_files: list[Path] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def finished_corpus(self) -> bool:
         """Every corpus request was sent (the run did not hit its duration first)."""
         return self.sent == self.corpus_size
+
+    @property
+    def aborted(self) -> dict[str, Any] | None:
+        """run.json ``extra.aborted`` ({"reason", "at"}) when an abort rule stopped the run."""
+        value = self.meta.get("extra", {}).get("aborted")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.meta.get("extra", {}).get("warnings", []))
 
 
 def new_run_id(now: datetime | None = None, token: str | None = None) -> str:
@@ -79,19 +104,6 @@ def new_run_id(now: datetime | None = None, token: str | None = None) -> str:
     """
     now = now or datetime.now(timezone.utc)
     return f"{now.astimezone(timezone.utc):%Y%m%d-%H%M%S}-{token or secrets.token_hex(3)}"
-
-
-def locust_command(target: str, users: int, spawn_rate: float, duration_s: float, csv_prefix: Path,
-                   extra: Sequence[str] = (), stop_timeout_s: float = STOP_TIMEOUT_S) -> list[str]:
-    """The Locust command line (pure, so tests can read it). Locust's ``-t`` takes whole seconds."""
-    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-            "-u", str(users), "-r", _num(spawn_rate), "-t", f"{max(1, math.ceil(duration_s))}s",
-            "--stop-timeout", _num(stop_timeout_s), "--host", target, "--only-summary",
-            "--csv", str(csv_prefix), "--exit-code-on-error", "0", *extra]
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def _validate(users: int, spawn_rate: float, duration_s: float, target: str,
@@ -117,53 +129,91 @@ def _check_locust_args(args: Sequence[str]) -> None:
 
 def _prepare_run_dir(out_dir: Path, run_id: str) -> Path:
     run_dir = out_dir / run_id
-    if (run_dir / REQUESTS_FILE).exists():
-        raise SpecError(f"{run_dir / REQUESTS_FILE} already exists; a run never appends to an old "
+    old = sorted(run_dir.glob("requests*.jsonl"))
+    if old:
+        raise SpecError(f"{old[0]} already exists; a run never appends to an old "
                         f"log. Choose another run id or remove that folder.")
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
 
 
+def driver_config(base: dict[str, Any], options: Mapping[str, Any] | None) -> DriverConfig:
+    """``DriverConfig(**base, **options)``: ``options`` carries any further DriverConfig field (e.g.
+    target settings) straight through run_load / api.run, with a clear error for a wrong name."""
+    extra = dict(options or {})
+    known = sorted(f.name for f in fields(DriverConfig) if f.name not in base)
+    unknown = sorted(set(extra) - set(known))
+    if unknown:
+        raise SpecError(f"driver option(s) {', '.join(unknown)} unknown; known: {', '.join(known)}.")
+    return DriverConfig(**base, **extra)
+
+
 def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: float,
              duration_s: float, *, api_key: str | None = None, progress: Progress | None = None,
              locust_args: Sequence[str] = (), run_id: str | None = None,
-             target_path: str = DEFAULT_TARGET_PATH,
+             target_path: str | None = None,
              timeout_s: float = DEFAULT_TIMEOUT_S,
              stop_timeout_s: float = STOP_TIMEOUT_S,
-             max_wall_s: float | None = None) -> RunResult:
-    """Replay ``corpus`` against ``target`` with ``users`` closed-loop Locust users.
+             max_wall_s: float | None = None,
+             load: LoadOptions | None = None,
+             topology: Topology | None = None,
+             options: Mapping[str, Any] | None = None) -> RunResult:
+    """Replay ``corpus`` against ``target`` with Locust: ``users`` closed-loop users by default,
+    or as ``load`` says (open loop at arrival times, a preset, warm-up, abort rules, exporters),
+    on the processes ``topology`` says (``Topology(processes=N)``: master + N local workers).
 
-    Writes ``out_dir/<run_id>/{requests.jsonl, run.json, locust_*.csv, locust.log}``. Stops when
+    Writes ``out_dir/<run_id>/{requests*.jsonl, run.json, locust_*.csv, locust.log}``. Stops when
     the corpus is exhausted or ``duration_s`` is over (in-flight requests get ``stop_timeout_s``
-    to finish, then are recorded as ``cancelled``). Raises CorpusError, TargetError (target
-    unreachable), SpecError, or RunError (Locust failed, or the log does not hold exactly one
-    record per request sent). ``max_wall_s`` bounds the whole Locust process (default: duration
-    + ramp-up + stop timeout + 60 s); past it Locust gets SIGTERM (in-flight requests are
-    recorded ``cancelled``), then SIGKILL, and the run is a RunError.
+    to finish, then are recorded as ``cancelled``), or when an abort rule trips
+    (``result.aborted``). Raises CorpusError, TargetError (target unreachable), SpecError, or
+    RunError (Locust failed, or the log does not hold exactly one record per request sent).
+    ``max_wall_s`` bounds the whole Locust process (default: duration + ramp-up + stop timeout +
+    60 s); past it Locust gets SIGTERM, then SIGKILL, and the run is a RunError. Ctrl-C stops
+    Locust the same way and returns the (checked) result with ``interrupted`` set.
+    ``options``: further ``DriverConfig`` fields by name (e.g. target settings).
     """
     _validate(users, spawn_rate, duration_s, target, stop_timeout_s)
     _check_locust_args(locust_args)
+    topo = topology or Topology()
+    if topo.processes:
+        topo = replace(topo, master_port=free_port())  # parallel runs must not share Locust's 5557
+    load = replace(load or LoadOptions(), distributed=topo.distributed)
     target = target.rstrip("/")
     requests = read_corpus(corpus)
     corpus_ids = {r.id for r in requests}
     if len(corpus_ids) != len(requests):
         raise CorpusError(f"{corpus}: {len(requests) - len(corpus_ids)} duplicate request id(s); "
                           f"each request needs a unique id to be logged once. Regenerate it.")
-    check_target(target)
+    if load.mode == "open":
+        from suite.driver.schedule import offsets
+
+        offsets(requests, load.rate, load.arrival, load.seed)  # no arrival times: fail before Locust
+    # the request side (suite.driver.requestopts): path defaults to the target kind's own
+    request = (options or {}).get("request") or RequestOptions()
+    target_path = target_path or request.path or default_path(request.kind)
+    check_target(target, probe=health_probe(request, target_path, api_key, requests[0]))
     run_id = run_id or new_run_id()
     # absolute: Locust runs with the run folder as its working directory
     run_dir = _prepare_run_dir(out_dir.resolve(), run_id)
-    config = DriverConfig(corpus=corpus.resolve(), out=run_dir / REQUESTS_FILE,
-                          run_meta=run_dir / RUN_META_FILE, run_id=run_id, target_path=target_path,
-                          api_key=api_key, timeout_s=timeout_s, duration_s=duration_s,
-                          spawn_rate=spawn_rate)
+    config = driver_config(dict(corpus=corpus.resolve(), out=run_dir / REQUESTS_FILE,
+                                run_meta=run_dir / RUN_META_FILE, run_id=run_id, target_path=target_path,
+                                api_key=api_key, timeout_s=timeout_s, duration_s=duration_s,
+                                spawn_rate=spawn_rate, load=load), options)
     cmd = locust_command(target, users, spawn_rate, duration_s, run_dir / "locust", locust_args,
-                         stop_timeout_s)
-    budget = max_wall_s or duration_s + users / spawn_rate + stop_timeout_s + STARTUP_MARGIN_S
+                         stop_timeout_s, load, topo)
+    ramp = 0.0 if load.mode == "open" else users / spawn_rate
+    budget = max_wall_s or duration_s + ramp + stop_timeout_s + STARTUP_MARGIN_S
+    total = min(len(requests), load.max_requests or len(requests))
     t0 = time.monotonic()
-    code, overran = _run_locust(cmd, config, run_dir, budget, len(requests), progress,
-                                stop_timeout_s)
-    return _result(run_dir, config, len(requests), corpus_ids, code, overran, time.monotonic() - t0)
+    interrupted = False
+    try:
+        code, overran = _run_locust(cmd, config, run_dir, budget, total, progress, stop_timeout_s)
+    except KeyboardInterrupt:  # Locust was stopped by PID in _run_locust; check what it wrote
+        code, overran, interrupted = 0, False, True
+    if topo.processes:
+        await_workers(run_dir, stop_timeout_s + 5)
+    return _result(run_dir, config, total, corpus_ids, code, overran, time.monotonic() - t0,
+                   interrupted, topo)
 
 
 def _child_env(config: DriverConfig) -> dict[str, str]:
@@ -182,7 +232,7 @@ def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: f
         proc = subprocess.Popen(cmd, env=_child_env(config), cwd=run_dir, stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
-            overran = _wait(proc, config.out, budget_s, total, progress)
+            overran = _wait(proc, run_dir, budget_s, total, progress)
         finally:
             # no-op when it already exited; else SIGTERM lets Locust stop its users (their
             # in-flight requests are recorded "cancelled") before SIGKILL
@@ -190,10 +240,10 @@ def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: f
     return proc.returncode, overran
 
 
-def _wait(proc: subprocess.Popen, out: Path, budget_s: float, total: int,
+def _wait(proc: subprocess.Popen, run_dir: Path, budget_s: float, total: int,
           progress: Progress | None) -> bool:
     deadline = time.monotonic() + budget_s
-    counter = LineCounter(out)
+    counter = LogCounter(run_dir)
     last = -1
     while proc.poll() is None:
         if time.monotonic() > deadline:
@@ -204,31 +254,11 @@ def _wait(proc: subprocess.Popen, out: Path, budget_s: float, total: int,
     return False
 
 
-def _report(counter: LineCounter, total: int, last: int, progress: Progress | None) -> int:
+def _report(counter: LogCounter, total: int, last: int, progress: Progress | None) -> int:
     done = counter.count()
     if progress is not None and done != last:
         progress(done, total)
     return done
-
-
-class LineCounter:
-    """Counts complete lines of a growing file, reading only the new bytes each time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self.lines = 0
-
-    def count(self) -> int:
-        try:
-            with self.path.open("rb") as fh:
-                fh.seek(self.offset)
-                chunk = fh.read()
-        except FileNotFoundError:
-            return self.lines
-        self.offset += len(chunk)
-        self.lines += chunk.count(b"\n")
-        return self.lines
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -240,30 +270,42 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 
 def _result(run_dir: Path, config: DriverConfig, corpus_size: int, corpus_ids: set[str],
-            code: int, overran: bool, elapsed: float) -> RunResult:
+            code: int, overran: bool, elapsed: float, interrupted: bool, topo: Topology) -> RunResult:
     meta = read_run_meta(config.run_meta) or {}
-    lines = config.out.read_bytes().splitlines() if config.out.exists() else []
-    sent = meta.get("extra", {}).get("sent")
-    check = check_log(lines, sent if isinstance(sent, int) else None, corpus_ids)
-    problem = _run_problem(code, overran, check, meta)
+    got = collect(run_dir, meta, corpus_ids, config.load.lag_warn_ms)
+    remote = topo.role == "master" and not got.files  # the records are on the workers' hosts
+    problem = _run_problem(code, overran, got.check, meta, interrupted or remote, got,
+                           topo.role == "worker")
+    if meta and topo.role != "worker":
+        meta = merge_into_meta(meta, got)
+        if remote:
+            meta["extra"].setdefault("warnings", []).append(
+                f"the records are on the workers' hosts: copy their requests.w*.jsonl and run.w*.json "
+                f"into {run_dir}, then run: llmsuite analyze {run_dir}")
+        write_meta_dict(config.run_meta, meta)
     if problem:
         raise RunError(f"load run {config.run_id} failed: {problem}. Files: {run_dir}\n"
                        f"--- last lines of {run_dir / 'locust.log'} ---\n{_tail(run_dir / 'locust.log')}")
     return RunResult(run_id=config.run_id, run_dir=run_dir, requests_path=config.out,
-                     meta_path=config.run_meta, records=check.records, sent=check.sent or 0,
+                     meta_path=config.run_meta, records=got.check.records, sent=got.check.sent or 0,
                      corpus_size=corpus_size, exit_code=code, duration_s=elapsed,
-                     complete=check.complete, meta=meta)
+                     complete=got.check.complete, meta=meta, log_files=got.files,
+                     interrupted=interrupted)
 
 
-def _run_problem(code: int, overran: bool, check: LogCheck, meta: dict[str, Any]) -> str | None:
-    """Why this run cannot be trusted, or None (pure: the decision table of a run's outcome)."""
+def _run_problem(code: int, overran: bool, check: LogCheck, meta: dict[str, Any],
+                 interrupted: bool = False, got: Collected | None = None,
+                 worker: bool = False) -> str | None:
+    """Why this run cannot be trusted, or None (pure: the decision table of a run's outcome).
+    An interrupted run is judged on its log alone: Locust was stopped, not finished."""
     if overran:
         return "Locust overran its time budget and was stopped by PID"
-    if code != 0:
+    if code != 0 and not interrupted:
         return f"Locust exited with code {code}"
-    if not meta.get("extra", {}).get("final"):
+    final = got.final if worker and got is not None else meta.get("extra", {}).get("final")
+    if not final and not interrupted:
         return "run.json was not finalised (Locust did not reach test stop)"
-    if check.records == 0:
+    if check.records == 0 and not interrupted:
         return "no request was recorded (requests.jsonl is empty)"
     if not check.complete:
         return "the request log breaks Rule 1: " + "; ".join(check.problems())

@@ -78,6 +78,31 @@ class SSEParser:
             self._skip_lf = False
         if not buf:
             return []
+        if self._data or self._event is not None or b"\r" in buf:
+            return self._lines(buf, now)
+        # Fast path (LF-only stream, no event half-read): most events are one "data: X" line, so
+        # split at blank lines and take such blocks whole; anything else goes line by line.
+        blocks = buf.split(b"\n\n")
+        tail = blocks.pop()  # after the last blank line: an unfinished event, or b""
+        # one count over the buffer instead of a search per block: every block is one line
+        # when the only "\n"s are the blank-line separators (and the tail's own)
+        one_line = buf.count(b"\n") == 2 * len(blocks) + tail.count(b"\n")
+        events: list[SSEEvent] = []
+        rid = self._id
+        for block in blocks:
+            if block[:6] == b"data: " and (one_line or b"\n" not in block):
+                events.append(SSEEvent(block[6:].decode("utf-8", "replace"), now, None, rid))
+            else:
+                events.extend(self._lines(block + b"\n\n", now))
+                rid = self._id
+        self._pending = b""
+        self._skip_lf = False
+        if tail:
+            events.extend(self._lines(tail, now))
+        return events
+
+    def _lines(self, buf: bytes, now: float) -> list[SSEEvent]:
+        """The general path: line by line, any line ending, state kept across reads."""
         lines = buf.splitlines()  # splits at \r\n, \n and \r only (bytes), endings removed
         last = buf[-1]
         # A bare "\r" ends a line at once (no waiting for a possible "\n"); the last piece is
@@ -88,7 +113,7 @@ class SSEParser:
             self._pending = b""
         self._skip_lf = last == 0x0D
         events: list[SSEEvent] = []
-        for line in lines:  # hot path (once per token): dispatch and "data: " are inlined
+        for line in lines:  # dispatch and "data: " are inlined
             if not line:
                 data = self._data
                 if data:

@@ -6,10 +6,11 @@
 
 Pure functions (``load_spec`` aside, which reads one file) until ``write_corpus``.
 
-Modules: ``spec`` (YAML → ScenarioSpec), ``repetition`` / ``arrivals`` / ``params`` / ``context``
-(validated knobs), ``planner`` (fresh / repeat / near-duplicate plan), ``templates`` + ``paraphrase``
-(text), ``build`` (plan → requests), ``tokencount``, ``stats`` + ``cachesim`` + ``manifest``
-(achieved vs requested), ``importer`` (ShareGPT / JSONL / CSV), ``plots``, ``write``.
+Modules: ``spec`` (YAML → ScenarioSpec), ``repetition`` / ``arrivals`` / ``params`` / ``context`` /
+``outputlen`` (validated knobs), ``planner`` (fresh / repeat / near-duplicate plan), ``templates`` +
+``slotfill`` + ``paraphrase`` (text), ``streams`` (seeded random streams), ``build`` (plan → requests),
+``sessions``, ``tokencount``, ``stats`` + ``cachesim`` + ``manifest`` (achieved vs requested),
+``importer`` + ``imported`` (ShareGPT / JSONL / CSV, conversations as sessions), ``plots``, ``write``.
 """
 
 from suite.synth.build import build_corpus, plan_repeats

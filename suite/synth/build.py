@@ -4,7 +4,7 @@ Rules the builder keeps:
 - Same spec + same seed ⇒ the same list, field for field (every random choice comes from a
   ``random.Random`` or a ``Faker`` seeded from the build seed; nothing global, nothing from the clock).
 - Each random concern has its own stream derived from the seed ("plan", "params", "content",
-  "arrival", "prefix", "paraphrase", "length", "locale", "history"), so adding a knob to one
+  "arrival", "prefix", "paraphrase", "length", "locale", "history", "output"), so adding a knob to one
   concern does not reshuffle the others.
 - The planner (``planner.plan``) decides each position: *fresh* (a key never seen before), *exact
   repeat* of an earlier fresh request (same messages, model and parameters, hence the same key;
@@ -12,29 +12,29 @@ Rules the builder keeps:
   parameters, different wording, a new key; ``variant_of`` names the original).
 - Tokens are counted with the model's real encoding, once per distinct text: the whole corpus in
   one batch at the end (``tokencount.count_prompts``); exact repeats copy their original's count.
+- ``expected_output_tokens`` (when the spec asks for it) is drawn once per fresh request, capped by
+  its ``max_tokens``; exact repeats and near-duplicates keep their original's (same question, same
+  parameters, the same answer expected).
 """
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import itertools
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from faker import Faker
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from suite.errors import SpecError
 from suite.records import CorpusRequest, request_key
 from suite.synth.context import ContextPool
+from suite.synth.gcpause import cyclic_gc_paused
 from suite.synth.params import ValueSpec
 from suite.synth.paraphrase import paraphrase
 from suite.synth.planner import FRESH, REPEAT, PlanConfig, Slot, plan
 from suite.synth.sessions import Session, reply_text
 from suite.synth.slotfill import PooledSlots
 from suite.synth.spec import IntentSpec, ScenarioSpec
+from suite.synth.streams import Streams, one_of, pick
 from suite.synth.templates import Template
 from suite.synth.tokencount import PrefixMemo, count_prompts
 from suite.tokens import encoding_for
@@ -45,53 +45,10 @@ UNCOUNTED = -1  # prompt_tokens until the whole corpus is counted in one batch (
 PROGRESS_EVERY = 1000
 Progress = Callable[[int, int], None]
 Messages = list[dict[str, str]]
-T = TypeVar("T")
 Row = dict[str, Any]  # a request's fields until its tokens are counted and it becomes a CorpusRequest
 
 
-def derive_seed(seed: int, stream: str) -> int:
-    """An independent 64-bit seed per named stream (stable across Python versions and runs)."""
-    return int.from_bytes(hashlib.sha256(f"{seed}/{stream}".encode()).digest()[:8], "big")
-
-
-@dataclass
-class Streams:
-    """The build's random streams, one per concern."""
-
-    plan: random.Random
-    params: random.Random
-    content: Faker
-    arrival: random.Random
-    prefix: random.Random
-    paraphrase: random.Random
-    length: random.Random
-    locale: random.Random
-    history: random.Random
-    seed: int
-
-    @classmethod
-    def from_seed(cls, seed: int, locale: str) -> Streams:
-        fake = Faker(locale)
-        fake.seed_instance(derive_seed(seed, "content"))
-
-        def rng(name: str) -> random.Random:
-            return random.Random(derive_seed(seed, name))
-
-        return cls(rng("plan"), rng("params"), fake, rng("arrival"), rng("prefix"), rng("paraphrase"),
-                   rng("length"), rng("locale"), rng("history"), seed)
-
-    def faker(self, locale: str, default: str) -> Faker:
-        """The content Faker of ``locale``: the main one for the spec's own locale, else its own
-        instance seeded from the build seed (so adding a locale does not reshuffle the others)."""
-        if locale == default:
-            return self.content
-        fake = Faker(locale)
-        fake.seed_instance(derive_seed(self.seed, f"content/{locale}"))
-        return fake
-
-
-@dataclass(frozen=True)
-class Draft:
+class Draft(NamedTuple):
     """How a request's user message was written: intent, template and slot values (ground truth
     for near-duplicates, which share intent and values with their original)."""
 
@@ -127,10 +84,16 @@ class Factory:
                     for u, a in spec.few_shot]
         self.few_shot = [m for pair in few_shot for m in pair]
         self.sessions: dict[int, Session] = {}
-        self.streaks: dict[Template, int] = {}
-        self.worn: set[Template] = set()
-        self.live_cache: dict[tuple[Template, ...], tuple[Template, ...]] = {}
+        # Collision bookkeeping keyed by id(): the spec's templates live as long as the build, and a
+        # frozen dataclass re-hashes its fields on every lookup.
+        self.streaks: dict[int, int] = {}  # id(template) -> consecutive collisions (absent: none)
+        self.worn: set[int] = set()
+        self.live_cache: dict[int, tuple[Template, ...]] = {}
         self.multi_turn = spec.turns != ValueSpec("constant", (1,))
+
+    def plan_config(self) -> PlanConfig:
+        """What the planner is given (an import overrides the session lengths)."""
+        return self.spec.plan_config()
 
     def params(self) -> tuple[str, int, float]:
         rng = self.streams.params
@@ -145,22 +108,33 @@ class Factory:
         with a per-request reference, so prefix caches cannot reuse it."""
         rng = self.streams.prefix
         system = self.spec.system_prompt
-        if rng.random() >= self.spec.shared_prefix:
+        if self.spec.shared_prefix < 1 and rng.random() >= self.spec.shared_prefix:
             system = f"[request ref {rng.getrandbits(48):012x}]\n{system}"
+        if not self.few_shot:
+            return [{"role": "system", "content": system}]
         return [{"role": "system", "content": system}, *(dict(m) for m in self.few_shot)]
 
     def request(self, fields: dict[str, Any], params: tuple[str, int, float], messages: Messages,
-                intent: str, **extra: Any) -> Row | None:
-        """The request's fields, or None when its key was already used in this build."""
+                intent: str, original: Row | None = None) -> Row | None:
+        """The request's fields (a near-duplicate of ``original`` when given), or None when its key
+        was already used in this build."""
         model, max_tokens, temperature = params
         key = request_key(model, messages, max_tokens, temperature)
         if key in self.seen:
             return None
         self.seen.add(key)
+        if original is not None:
+            variant_of, expected = original["id"], original["expected_output_tokens"]
+        else:
+            variant_of, expected = None, self.expected_output(max_tokens)
         return {**fields, "model": model, "messages": messages, "max_tokens": max_tokens,
                 "temperature": temperature, "stream": self.spec.stream, "prompt_tokens": UNCOUNTED,
                 "domain": self.spec.domain, "intent": intent, "key": key, "repeat_of": None,
-                "variant_of": None, **extra}
+                "variant_of": variant_of, "expected_output_tokens": expected}
+
+    def expected_output(self, max_tokens: int) -> int | None:
+        target = self.spec.expected_output_tokens
+        return None if target is None else target.draw(self.streams.output, max_tokens)
 
     def locale(self) -> str:
         if len(self.locale_names) == 1:
@@ -201,7 +175,7 @@ class Factory:
         templates, slots = intent.templates_for(locale), self.slots[locale]
         # On a key collision only the wording is redrawn, so the intent mix stays as requested.
         for _ in range(MAX_ATTEMPTS):
-            template = self.rng.choice(self.live(templates))
+            template = one_of(self.rng, self.live(templates))
             values = slots.values(template.slots)
             question = template.render(values)
             context = self.context(params[0], prefix, question)
@@ -219,17 +193,22 @@ class Factory:
         its too-little-variety error)."""
         if not self.worn:
             return templates
-        if templates not in self.live_cache:
-            self.live_cache[templates] = tuple(t for t in templates if t not in self.worn) or templates
-        return self.live_cache[templates]
+        key = id(templates)
+        if key not in self.live_cache:
+            self.live_cache[key] = tuple(t for t in templates if id(t) not in self.worn) or templates
+        return self.live_cache[key]
 
     def collided(self, template: Template, collision: bool) -> None:
         """Count consecutive key collisions per template; after ``WORN_OUT`` in a row the template has
         (nearly) run out of new requests and is no longer drawn — retrying it would only burn time."""
-        streak = self.streaks.get(template, 0) + 1 if collision else 0
-        self.streaks[template] = streak
-        if streak >= WORN_OUT and template not in self.worn:
-            self.worn.add(template)
+        key = id(template)
+        if not collision:
+            if self.streaks:
+                self.streaks.pop(key, None)
+            return
+        streak = self.streaks[key] = self.streaks.get(key, 0) + 1
+        if streak >= WORN_OUT and key not in self.worn:
+            self.worn.add(key)
             self.live_cache.clear()
 
     def context(self, model: str, prefix: Messages, question: str) -> str:
@@ -247,7 +226,7 @@ class Factory:
         for _ in range(MAX_ATTEMPTS):
             text = draft.context + paraphrase(draft.template, draft.values, self.streams.paraphrase)
             made = self.request(fields, params, [*prefix, {"role": "user", "content": text}],
-                                original["intent"], variant_of=original["id"])
+                                original["intent"], original)
             if made is not None:
                 return made
         raise SpecError(f"{self.spec.source}: no new paraphrase of {original['id']} in {MAX_ATTEMPTS} "
@@ -260,12 +239,13 @@ def repeat_of(original: Row, fields: dict[str, Any]) -> Row:
             "repeat_of": original["id"], "variant_of": None}
 
 
-def plan_for(spec: ScenarioSpec, streams: Streams) -> tuple[list[Slot], list[float | None]]:
+def plan_for(spec: ScenarioSpec, streams: Streams, config: PlanConfig
+             ) -> tuple[list[Slot], list[float | None]]:
     """Arrival offsets first (a seconds window measures reuse on them), then the plan."""
     offsets = spec.arrival.offsets(spec.n, streams.arrival)
     seconds = spec.reuse_distance is not None and spec.reuse_distance.unit == "seconds"
     clock = [float(t or 0.0) for t in offsets] if seconds else None
-    return plan(spec.plan_config(), streams.plan, clock), offsets
+    return plan(config, streams.plan, clock), offsets
 
 
 def with_token_counts(rows: list[Row], memo: PrefixMemo | None = None) -> list[CorpusRequest]:
@@ -281,16 +261,8 @@ def with_token_counts(rows: list[Row], memo: PrefixMemo | None = None) -> list[C
 
 
 def as_request(row: Row) -> CorpusRequest:
-    """A CorpusRequest from a complete row without re-running ``__init__`` (a third of the build's
-    bookkeeping at 100k requests); the builder has already given every field its final value."""
-    request = object.__new__(CorpusRequest)
-    request.__dict__.update(row)
-    return request
-
-
-def pick(rng: random.Random, items: Sequence[T], cum_weights: list[float]) -> T:
-    """``rng.choices(items, cum_weights=...)[0]`` without its per-call setup (the same single draw)."""
-    return items[bisect.bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(items) - 1)]
+    """The CorpusRequest of a complete row (every field has its final value)."""
+    return CorpusRequest(**row)
 
 
 def build_with_drafts(spec: ScenarioSpec, rng_seed: int | None = None, progress: Progress | None = None
@@ -304,7 +276,13 @@ def build_with_drafts(spec: ScenarioSpec, rng_seed: int | None = None, progress:
 def assemble(spec: ScenarioSpec, streams: Streams, factory: Factory,
              progress: Progress | None) -> tuple[list[CorpusRequest], list[Draft]]:
     """Plan, then write each planned request with ``factory``, then count tokens."""
-    slots, offsets = plan_for(spec, streams)
+    with cyclic_gc_paused():
+        return _assemble(spec, streams, factory, progress)
+
+
+def _assemble(spec: ScenarioSpec, streams: Streams, factory: Factory,
+              progress: Progress | None) -> tuple[list[CorpusRequest], list[Draft]]:
+    slots, offsets = plan_for(spec, streams, factory.plan_config())
     out: list[Row] = []
     drafts: list[Draft] = []
     for i, slot in enumerate(slots):

@@ -1,9 +1,12 @@
 """Import prompts: ShareGPT JSON, JSONL of prompts or messages, CSV with a named column.
 
-``read_prompts`` is the I/O edge (one file in, chat-message lists out). A corrupt line or entry is a
+``read_prompts`` is the I/O edge (one file in, conversations out). A corrupt line or entry is a
 ``CorpusError`` naming the file and line (or entry), or — with ``skip_bad`` — counted and reported.
-The imported prompts then replace the scenario's templates: repetition and arrival controls apply on
-top of them exactly as for synthesized ones (see ``build.build_imported``).
+A conversation is the list of its turns' prompts: a ShareGPT entry with k human turns gives k prompts,
+turn j carrying the system message and every earlier human/gpt turn as user/assistant history; a
+JSONL or CSV line is a one-turn conversation. The imported prompts then replace the scenario's
+templates: repetition and arrival controls apply on top of them exactly as for synthesized ones, and a
+conversation becomes a session (see ``imported.build_imported``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from suite.errors import CorpusError
 from suite.synth.validate import unknown_name
 
 Messages = list[dict[str, str]]
+Conversation = list[Messages]  # one prompt per user turn, each with the history before it
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
                   "system": "system"}
 
@@ -30,21 +34,28 @@ class BadEntry(Exception):
 
 @dataclass
 class Imported:
-    """What an import produced: the prompts and how many lines or entries were skipped."""
+    """What an import produced: the conversations and how many lines or entries were skipped."""
 
     file: str
     format: str
-    prompts: list[Messages] = field(default_factory=list)
+    conversations: list[Conversation] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def prompts(self) -> list[Messages]:
+        """Every turn's prompt, conversation after conversation."""
+        return [prompt for conversation in self.conversations for prompt in conversation]
 
     def report(self) -> dict[str, Any]:
         return {"file": Path(self.file).name, "format": self.format, "prompts": len(self.prompts),
-                "skipped_bad": len(self.skipped), "first_skipped": self.skipped[:5]}
+                "conversations": len(self.conversations), "skipped_bad": len(self.skipped),
+                "first_skipped": self.skipped[:5]}
 
 
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise BadEntry(f"{what} must be a non-empty string, got {type(value).__name__}")
+        got = "an empty string" if isinstance(value, str) else type(value).__name__
+        raise BadEntry(f"{what} must be a non-empty string, got {got}")
     return value
 
 
@@ -61,7 +72,11 @@ def _messages(value: Any) -> Messages:
     return out
 
 
-def _jsonl_entry(raw: bytes) -> Messages:
+def _jsonl_entry(raw: bytes) -> Conversation:
+    return [_jsonl_prompt(raw)]
+
+
+def _jsonl_prompt(raw: bytes) -> Messages:
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -77,30 +92,35 @@ def _jsonl_entry(raw: bytes) -> Messages:
     raise BadEntry("no 'prompt' or 'messages' field")
 
 
-def _sharegpt_entry(obj: Any) -> Messages:
-    """System message (if any) and the conversation up to and including its first human turn."""
+def _sharegpt_entry(obj: Any) -> Conversation:
+    """One prompt per human turn: the messages so far (system, earlier human/gpt turns as user/assistant)
+    up to and including that turn; gpt turns after the last human one are dropped. Every turn is
+    checked, so a bad later turn makes the whole entry bad."""
     turns = obj.get("conversations") if isinstance(obj, dict) else None
     if not isinstance(turns, list) or not turns:
         raise BadEntry("no 'conversations' list")
-    out: Messages = []
+    history: Messages = []
+    out: Conversation = []
     for i, turn in enumerate(turns):
         role = SHAREGPT_ROLES.get(turn.get("from")) if isinstance(turn, dict) else None
         if role is None:
             raise BadEntry(f"conversations[{i}].from must be human, gpt or system")
-        out.append({"role": role, "content": _text(turn.get("value"), f"conversations[{i}].value")})
+        history.append({"role": role, "content": _text(turn.get("value"), f"conversations[{i}].value")})
         if role == "user":
-            return out
-    raise BadEntry("no human turn")
+            out.append(list(history))
+    if not out:
+        raise BadEntry("no human turn")
+    return out
 
 
-def _lines(path: Path) -> Iterator[tuple[str, Callable[[], Messages]]]:
+def _lines(path: Path) -> Iterator[tuple[str, Callable[[], Conversation]]]:
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             if raw.strip():
                 yield f"{path}:{lineno}", lambda raw=raw: _jsonl_entry(raw)
 
 
-def _sharegpt(path: Path) -> Iterator[tuple[str, Callable[[], Messages]]]:
+def _sharegpt(path: Path) -> Iterator[tuple[str, Callable[[], Conversation]]]:
     try:
         data = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
@@ -112,7 +132,7 @@ def _sharegpt(path: Path) -> Iterator[tuple[str, Callable[[], Messages]]]:
         yield f"{path}: entry {i}", lambda obj=obj: _sharegpt_entry(obj)
 
 
-def _csv(path: Path, column: str | None) -> Iterator[tuple[str, Callable[[], Messages]]]:
+def _csv(path: Path, column: str | None) -> Iterator[tuple[str, Callable[[], Conversation]]]:
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         names = reader.fieldnames or []
@@ -122,15 +142,15 @@ def _csv(path: Path, column: str | None) -> Iterator[tuple[str, Callable[[], Mes
                               f"(columns: {', '.join(names)}).")
         for row in reader:
             value = row.get(column)
-            yield f"{path}:{reader.line_num}", lambda value=value: [
-                {"role": "user", "content": _text(value, f"column {column!r}")}]
+            yield f"{path}:{reader.line_num}", lambda value=value: [[
+                {"role": "user", "content": _text(value, f"column {column!r}")}]]
 
 
 FORMATS = ("sharegpt", "jsonl", "csv")
 
 
 def read_prompts(path: str | Path, fmt: str, column: str | None = None, skip_bad: bool = False) -> Imported:
-    """Every prompt of ``path`` in file order; a bad entry raises unless ``skip_bad``."""
+    """Every conversation of ``path`` in file order; a bad entry raises unless ``skip_bad``."""
     path = Path(path)
     if fmt not in FORMATS:
         raise CorpusError(f"--format: {unknown_name('import format', fmt, FORMATS)}.")
@@ -141,12 +161,12 @@ def read_prompts(path: str | Path, fmt: str, column: str | None = None, skip_bad
     out = Imported(str(path), fmt)
     for where, parse in entries:
         try:
-            out.prompts.append(parse())
+            out.conversations.append(parse())
         except BadEntry as exc:
             if not skip_bad:
                 raise CorpusError(f"{where}: {exc}. Fix or remove it, or pass --skip-bad to skip "
                                   "bad entries (they are counted in the manifest).") from None
             out.skipped.append(f"{where}: {exc}")
-    if not out.prompts:
+    if not out.conversations:
         raise CorpusError(f"{path}: no usable prompts ({len(out.skipped)} bad entries skipped).")
     return out

@@ -18,7 +18,7 @@ import orjson
 
 import suite
 from suite.records import CORPUS_SCHEMA, CorpusRequest
-from suite.synth import cachesim, stats
+from suite.synth import cachesim, outputlen, stats
 from suite.synth.planner import catalog_size
 from suite.synth.spec import ScenarioSpec
 from suite.synth.write import corpus_sha256
@@ -113,6 +113,13 @@ def reuse(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
             "achieved": stats.distribution(stats.reuse_distances(requests, unit))}
 
 
+def expected_output(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
+    target = spec.expected_output_tokens
+    return {"requested": target.to_dict() if target else None,
+            "achieved": outputlen.achieved([r.expected_output_tokens for r in requests],
+                                           [r.max_tokens for r in requests])}
+
+
 def arrival(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
     return {**spec.arrival.to_dict(), "achieved_rate": stats.arrival_rate(requests),
             "achieved_gap_cv": stats.gap_cv(requests)}
@@ -139,6 +146,7 @@ def build_manifest(spec: ScenarioSpec, seed: int, requests: list[CorpusRequest],
                        "achieved": shares(r.intent for r in requests)},
         "temperature_mix": shares(r.temperature for r in requests),
         "prompt_tokens": token_stats(requests),
+        "expected_output_tokens": expected_output(spec, requests),
         "arrival": arrival(spec, requests),
         "corpus_sha256": corpus_sha or corpus_sha256(requests),
         **(extra or {}),

@@ -97,11 +97,21 @@ TRANSFORMS: dict[str, Callable[[str, random.Random], str]] = {
     "synonyms": synonyms,
     "clause_order": clause_order,
 }
+TRANSFORM_NAMES = tuple(sorted(TRANSFORMS))
+
+
+def _some(items: tuple[str, ...], k: int, rng: random.Random) -> list[str]:
+    """``k`` distinct items in random order (a partial Fisher-Yates shuffle; ``rng.sample`` costs 3x)."""
+    pool = list(items)
+    for i in range(k):
+        j = i + int(rng.random() * (len(pool) - i))
+        pool[i], pool[j] = pool[j], pool[i]
+    return pool[:k]
 
 
 def paraphrase(template: str, values: Mapping[str, str], rng: random.Random) -> str:
     """A near-duplicate of ``template.format_map(values)``: 1–3 transforms, slot values unchanged."""
-    names = rng.sample(sorted(TRANSFORMS), rng.randint(1, 3))
+    names = _some(TRANSFORM_NAMES, 1 + int(rng.random() * 3), rng)
     # Clause order first: it works on sentences, which case and spacing would disguise.
     for name in sorted(names, key=lambda n: n != "clause_order"):
         template = TRANSFORMS[name](template, rng)

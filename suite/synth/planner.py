@@ -33,10 +33,16 @@ import random
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
-from suite.synth.params import ValueSpec
 from suite.synth.repetition import Popularity, ReuseWindow
 
+
+class TurnCounts(Protocol):
+    """Where the fresh turns of each new session come from: a spec's ``ValueSpec``, or an import's
+    conversation lengths in file order."""
+
+    def sample(self, rng: random.Random) -> int | float: ...
 FRESH, REPEAT, VARIANT = "fresh", "repeat", "variant"
 
 
@@ -52,11 +58,10 @@ class PlanConfig:
     reuse_distance: ReuseWindow | None = None
     scope: str = "across"
     users: int = 1
-    turns: ValueSpec | None = None  # fresh turns per session (scope session; None: 1)
+    turns: TurnCounts | None = None  # fresh turns per session (scope session; None: 1)
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     """One planned request: its kind, the index of its fresh original (or None), its user and, with
     scope ``session``, its session (the position of the session's first request; else None)."""
 
@@ -177,7 +182,10 @@ NO_POOL = WeightedPool(0)  # a user without an open session (scope session) has 
 
 
 def assign_users(n: int, users: int, rng: random.Random) -> list[int]:
-    return [rng.randrange(users) for _ in range(n)]
+    if users == 1:
+        return [0] * n
+    rnd = rng.random  # int(random() * users) is uniform to within users / 2^53
+    return [int(rnd() * users) for _ in range(n)]
 
 
 def catalog_size(cfg: PlanConfig) -> int:

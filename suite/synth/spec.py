@@ -19,6 +19,7 @@ from faker.config import AVAILABLE_LOCALES
 from suite.errors import SpecError
 from suite.synth.arrivals import ArrivalSpec, parse_arrival
 from suite.synth.context import InputTarget, parse_input_tokens
+from suite.synth.outputlen import OutputLength, parse_expected_output
 from suite.synth.params import ValueSpec, max_tokens_item, parse_value, temperature_item
 from suite.synth.planner import PlanConfig
 from suite.synth.repetition import (
@@ -31,7 +32,7 @@ from suite.synth.repetition import (
     parse_reuse_distance,
     parse_scope,
 )
-from suite.synth.templates import SlotSpec, Template, parse_slots, parse_template
+from suite.synth.templates import SlotSpec, Template, check_locales, parse_slots, parse_template
 from suite.synth.validate import (
     Where,
     boolean,
@@ -78,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "locales": None,
     "turns": 1,
     "reply_tokens": {"min": 40, "max": 160},
+    "expected_output_tokens": None,
 }
 INTENT_KEYS: dict[str, str] = {
     "name": "the intent's name, e.g. workflow_status",
@@ -137,6 +139,7 @@ class ScenarioSpec:
     locales: tuple[tuple[str, float], ...] = ()
     turns: ValueSpec = ValueSpec("constant", (1,))
     reply_tokens: ValueSpec = ValueSpec("range", (40, 160))
+    expected_output_tokens: OutputLength | None = None
     source: str = "<memory>"
 
     def locale_mix(self) -> tuple[tuple[str, float], ...]:
@@ -158,6 +161,8 @@ class ScenarioSpec:
             "input_tokens": self.input_tokens.to_dict() if self.input_tokens else None,
             "locales": dict(self.locales) if self.locales else None,
             "turns": self.turns.to_dict(), "reply_tokens": self.reply_tokens.to_dict(),
+            "expected_output_tokens": (self.expected_output_tokens.to_dict()
+                                       if self.expected_output_tokens else None),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -209,6 +214,9 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<memory>") -> ScenarioSpec
     value = {**DEFAULTS, **raw}
     _check_version(value["version"], top.at("version"))
     locale = _locale(value["locale"], top.at("locale"))
+    locales = () if value["locales"] is None else _locales(value["locales"], top.at("locales"), locale)
+    # Slots are checked in full against the main locale, then against every other locale of the mix
+    # (``_check_locale_mix``): a Faker slot must work in all of them.
     slots = parse_slots(value["slots"], top.at("slots"), locale)
     spec = ScenarioSpec(
         domain=text(value["domain"], top.at("domain"), "domain name"),
@@ -237,13 +245,28 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<memory>") -> ScenarioSpec
         few_shot=_few_shot(value["few_shot"], top.at("few_shot")),
         cache_model=parse_cache_model(value["cache_model"], top.at("cache_model")),
         input_tokens=parse_input_tokens(value["input_tokens"], top.at("input_tokens")),
-        locales=() if value["locales"] is None else _locales(value["locales"], top.at("locales"), locale),
+        locales=locales,
         turns=parse_value(value["turns"], top.at("turns"), _turns_item),
         reply_tokens=parse_value(value["reply_tokens"], top.at("reply_tokens"), _reply_item),
+        expected_output_tokens=parse_expected_output(value["expected_output_tokens"],
+                                                     top.at("expected_output_tokens")),
         source=source,
     )
     _check_consistency(spec, top)
+    _check_locale_mix(spec, top)
     return spec
+
+
+def _check_locale_mix(spec: ScenarioSpec, top: Where) -> None:
+    """Slots and per-locale templates against every locale of the mix, not only the main one."""
+    names = [loc for loc, _ in spec.locale_mix()]
+    check_locales(spec.slots, names, spec.locale, top.at("slots"))
+    for i, intent in enumerate(spec.intents):
+        for loc in intent.by_locale:
+            if loc not in names:
+                raise top.at("intents").at(i).at(LOCALE_TEMPLATES + loc).error(
+                    f"locale {loc!r} is not in the locale mix ({', '.join(names)}), so these templates "
+                    f"would never be used (add {loc}: WEIGHT under locales:, or remove them).")
 
 
 def _turns_item(value: Any, where: Where) -> int:

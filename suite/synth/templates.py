@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -112,21 +112,42 @@ def _choice(value: Any, where: Where) -> str:
 
 def _parse_faker(raw: Any, where: Where, opts: Mapping[str, Any], locale: str) -> Any:
     name = text(raw, where, "Faker provider name")
-    probe = _probe_faker(locale)
-    providers = _provider_names(locale)
-    if name not in providers:
-        raise where.error(f"{name!r} is not a Faker provider"
-                          + (f"; did you mean {hint!r}?" if (hint := suggest(name, providers)) else "")
-                          + " (see https://faker.readthedocs.io/en/master/providers.html).")
     if TIME_DEPENDENT.search(name):
         raise where.error(f"{name!r} depends on today's date, so the corpus would change from day to "
                           "day (use a date slot instead: {date: [2025-01-01, 2025-12-31]}).")
     args = dict(mapping(opts.get("args", {}), where.at("args"), "keyword arguments of the provider"))
-    try:
-        getattr(probe, name)(**args)
-    except Exception as exc:  # any provider failure is a spec problem, reported with its cause
-        raise where.error(f"Faker provider {name!r} rejects args {show(args)} ({exc}).") from None
+    _check_provider(name, args, locale, where, in_mix=False)
     return name
+
+
+def _check_provider(name: str, args: Mapping[str, Any], locale: str, where: Where, in_mix: bool) -> None:
+    """The provider exists in ``locale`` and accepts ``args`` (``in_mix``: a locale of ``locales:``
+    other than the main one, which the message names)."""
+    providers = _provider_names(locale)
+    where_from = f" in locale {locale!r} (of locales:)" if in_mix else ""
+    fix = ("every locale of the mix needs it: use a provider all of them have, or a choices slot" if in_mix
+           else "see https://faker.readthedocs.io/en/master/providers.html")
+    if name not in providers:
+        hint = suggest(name, providers)
+        raise where.error(f"{name!r} is not a Faker provider{where_from}"
+                          + (f"; did you mean {hint!r}?" if hint else "") + f" ({fix}).")
+    try:
+        getattr(_probe_faker(locale), name)(**args)
+    except Exception as exc:  # any provider failure is a spec problem, reported with its cause
+        raise where.error(f"Faker provider {name!r} rejects args {show(dict(args))}{where_from} "
+                          f"({exc}).") from None
+
+
+def check_locales(slots: Mapping[str, SlotSpec], locales: Iterable[str], main: str, where: Where) -> None:
+    """Every Faker slot must work in every locale of the mix, not only in the main one (checked while
+    parsing): a request written in another locale fills its slots with that locale's Faker."""
+    for locale in locales:
+        if locale == main:
+            continue
+        for slot in slots.values():
+            if slot.kind == "faker":
+                _check_provider(slot.arg, slot.options.get("args", {}), locale,
+                                where.at(slot.name).at("faker"), in_mix=True)
 
 
 def _parse_pattern(raw: Any, where: Where, _opts: Mapping[str, Any], _locale: str) -> Any:

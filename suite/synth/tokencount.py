@@ -1,8 +1,9 @@
 """Prompt tokens of many chat requests at once, counted as ``suite.tokens.count_chat_tokens`` does.
 
-Rule: no text is tokenized twice. Prefix messages (system prompt, few-shot examples, history) are
-counted once per (model, role, content) and remembered; the last message of every request is counted
-one encoding at a time with ``encode_ordinary`` in a plain loop (measured here:
+Rule: no text is tokenized twice. Every message is counted once per (model, role, content) and
+remembered — prefix messages (system prompt, few-shot examples, history) and last messages alike, so
+a user turn is not encoded again when it reappears in the next turn's history; the last messages are
+counted one encoding at a time with ``encode_ordinary`` in a plain loop (measured here:
 tiktoken's ``encode_ordinary_batch`` is 3-4x slower on short texts — a thread-pool task per text).
 """
 
@@ -40,18 +41,29 @@ class PrefixMemo:
 
 
 def count_prompts(requests: Sequence[tuple[str, Messages]], memo: PrefixMemo | None = None) -> list[int]:
-    """Prompt tokens of each ``(model, messages)``."""
+    """Prompt tokens of each ``(model, messages)``. The last messages are counted first and remembered,
+    so a user turn that reappears in a later turn's history is not encoded again."""
     memo = memo or PrefixMemo()
-    totals = [FRAMING + sum(memo.message(m, model) for m in messages[:-1]) for model, messages in requests]
+    totals = [FRAMING] * len(requests)
     by_model: dict[str, list[int]] = defaultdict(list)
     for i, (model, _) in enumerate(requests):
         by_model[model].append(i)
+    known = memo.known
     for model, rows in by_model.items():
-        last = [requests[i][1][-1] for i in rows]
-        enc = encoding_for(model)
-        encode = enc.encode_ordinary
-        for i, msg in zip(rows, last, strict=True):
-            tokens = encode(msg["content"])
-            extra = sum(memo.text(model, v) for k, v in msg.items() if k != "content")
-            totals[i] += FRAMING + len(tokens) + extra + (1 if "name" in msg else 0)
+        encode = encoding_for(model).encode_ordinary
+        for i in rows:
+            msg = requests[i][1][-1]
+            if len(msg) == 2:  # role and content only, the usual case: the role's count is remembered
+                key = (model, msg["role"], msg["content"])
+                count = known.get(key)
+                if count is None:
+                    count = known[key] = FRAMING + len(encode(msg["content"])) + memo.text(model, msg["role"])
+                totals[i] += count
+            else:
+                extra = sum(memo.text(model, v) for k, v in msg.items() if k != "content")
+                totals[i] += FRAMING + len(encode(msg["content"])) + extra + (1 if "name" in msg else 0)
+    message = memo.message
+    for i, (model, messages) in enumerate(requests):
+        if len(messages) > 1:
+            totals[i] += sum(message(m, model) for m in messages[:-1])
     return totals

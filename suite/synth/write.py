@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import orjson
 
 from suite.errors import CorpusError
 from suite.records import CorpusRequest, dumps_line, manifest_path
+
+LINES_PER_CHUNK = 1024  # lines joined per write and hash update (one call per line costs 3x more)
 
 
 def corpus_lines(requests: Iterable[CorpusRequest]) -> Iterator[bytes]:
@@ -26,11 +29,18 @@ def corpus_lines(requests: Iterable[CorpusRequest]) -> Iterator[bytes]:
         yield dumps_line(vars(request))
 
 
+def corpus_chunks(requests: Iterable[CorpusRequest]) -> Iterator[bytes]:
+    """The corpus bytes, ``LINES_PER_CHUNK`` lines at a time."""
+    lines = corpus_lines(requests)
+    while chunk := b"".join(islice(lines, LINES_PER_CHUNK)):
+        yield chunk
+
+
 def corpus_sha256(requests: Iterable[CorpusRequest]) -> str:
     """The sha256 the written JSONL file will have (the manifest records it)."""
     digest = hashlib.sha256()
-    for line in corpus_lines(requests):
-        digest.update(line)
+    for chunk in corpus_chunks(requests):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -61,7 +71,7 @@ def write_corpus(path: str | Path, requests: list[CorpusRequest],
     path = Path(path)
     if not path.name.endswith(".jsonl"):
         raise CorpusError(f"{path}: a corpus file name must end in .jsonl (e.g. {path.stem}.jsonl).")
-    written = _atomic_write(path, corpus_lines(requests))
+    written = _atomic_write(path, corpus_chunks(requests))
     if manifest.get("corpus_sha256") != written:
         raise CorpusError(f"{path}: the manifest's corpus_sha256 does not match the requests written; "
                           "build the manifest from the same requests (build_manifest(spec, seed, requests)).")
@@ -78,7 +88,7 @@ def write_corpus_then_manifest(path: str | Path, requests: list[CorpusRequest],
     path = Path(path)
     if not path.name.endswith(".jsonl"):
         raise CorpusError(f"{path}: a corpus file name must end in .jsonl (e.g. {path.stem}.jsonl).")
-    manifest = manifest_for(_atomic_write(path, corpus_lines(requests)))
+    manifest = manifest_for(_atomic_write(path, corpus_chunks(requests)))
     mpath = manifest_path(path)
     _atomic_write(mpath, [manifest_bytes(manifest)])
     return path, mpath, manifest

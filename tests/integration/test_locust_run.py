@@ -238,7 +238,7 @@ EXPECTED_KINDS = {
     "not-json": ("invalid_json", "body is not JSON"),
     "cut": ("stream_incomplete", "connection lost after 1 content chunk(s)"),
     "garbage": ("invalid_json", "chunk is not JSON"),
-    "error-event": ("stream_incomplete", "error event: overloaded"),
+    "error-event": ("stream_error", "error event: overloaded"),
     "no-done": ("stream_incomplete", "stream ended without [DONE] after 2 content chunk(s)"),
 }
 

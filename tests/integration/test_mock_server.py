@@ -105,7 +105,11 @@ def test_sdk_non_streaming_miss_then_hit(client: openai.OpenAI) -> None:
     assert miss.choices[0].finish_reason == truth.completion.finish_reason
     assert miss.usage.prompt_tokens == count_chat_tokens(messages, "gpt-4o")
     assert miss.usage.completion_tokens == len(truth.completion.tokens) <= 6
-    assert miss.usage == hit.usage and miss.usage.prompt_tokens_details.cached_tokens == 0
+    assert miss.usage.prompt_tokens_details.cached_tokens == 0  # generated: nothing cached
+    assert hit.usage.prompt_tokens_details.cached_tokens == hit.usage.prompt_tokens \
+        == miss.usage.prompt_tokens  # a response-cache hit processed none of the prompt
+    assert (hit.usage.completion_tokens, hit.usage.total_tokens) == \
+        (miss.usage.completion_tokens, miss.usage.total_tokens)
     assert (miss.model_extra or {})["cached"] is False and (hit.model_extra or {})["cached"] is True
     assert truth.timing.e2e_s - 0.005 <= miss_s <= truth.timing.e2e_s + 1.0  # loaded CI: loose
     assert hit_s < miss_s / 5
@@ -128,10 +132,16 @@ def test_sdk_streaming_then_non_streaming_share_the_cached_answer(client: openai
     assert chunks[-1].usage.prompt_tokens == count_chat_tokens(messages, "gpt-4o")
     assert len({c.id for c in chunks}) == 1
 
+    assert chunks[-1].usage.prompt_tokens_details.cached_tokens == 0
     again = client.chat.completions.with_raw_response.create(model="instant", messages=messages,
                                                              max_tokens=10)
     assert again.headers["x-cache"] == "HIT"
     assert again.parse().choices[0].message.content == "".join(pieces)
+    with client.chat.completions.create(model="instant", messages=messages, max_tokens=10,
+                                        stream=True, stream_options={"include_usage": True}) as hit:
+        usage = list(hit)[-1].usage
+    assert usage is not None and usage.prompt_tokens_details is not None
+    assert usage.prompt_tokens_details.cached_tokens == usage.prompt_tokens > 0  # streamed HIT
 
 
 def test_async_sdk_streaming_hit_is_byte_identical(server: MockServer) -> None:

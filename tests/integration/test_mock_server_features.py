@@ -101,7 +101,7 @@ def test_sse_framing_is_byte_exact(shared: MockServer, profiles_file: Path) -> N
     truth = plan(parse_chat_request(orjson.dumps(body), profiles), profiles["instant"], 0)
     events = ChunkEvents(first["id"], first["created"], "instant")
     expected = (events.role() + events.contents(truth.completion.chunks)
-                + events.finish("length") + events.usage(truth.completion) + DONE)
+                + events.finish("length") + events.usage(truth.completion, False) + DONE)
     assert status == 200 and headers["content-type"] == "text/event-stream"
     assert raw == expected and len(truth.completion.chunks) == 2
 
@@ -271,15 +271,40 @@ def test_completions_embeddings_and_engine_chat(shared: MockServer) -> None:
         emb = client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
         assert len(emb.data) == 2 and len(emb.data[0].embedding) == 1536
         assert abs(sum(x * x for x in emb.data[0].embedding) - 1) < 1e-4
-    body = {"message": "How do I reset my password?", "session_id": "s-9", "user_level": "new"}
-    replies = [http(server, "POST", "/api/chat", body) for _ in range(2)]
+    body = {"message": "How do I reset my password?", "user_level": "new"}
+    replies = [http(server, "POST", "/api/chat", {**body, "session_id": sid}) for sid in ("s-9", "t")]
     (s1, h1, r1), (s2, h2, r2) = replies
     a, b = orjson.loads(r1), orjson.loads(r2)
     assert (s1, s2, h1["x-cache"], h2["x-cache"]) == (200, 200, "MISS", "HIT")
     assert (a["cached"], b["cached"], a["model"], a["session_id"]) == (False, True, "paced", "s-9")
-    assert a["response"] == b["response"] and a["usage"] == b["usage"]
+    assert a["response"] == b["response"] and a["usage"]["prompt_tokens"] == \
+        b["usage"]["prompt_tokens_details"]["cached_tokens"] == b["usage"]["prompt_tokens"]
     status, _, raw = http(server, "POST", "/api/chat", {"session_id": "s"})
     assert (status, orjson.loads(raw)["error"]["param"]) == (400, "message")
+
+
+def test_engine_chat_session_grows_and_streams(shared: MockServer) -> None:
+    """The conversation grows (prompt_tokens rise turn by turn, the cache key stays the
+    question's); ``stream: true`` sends ``data: {"response", "session_id"}`` events then [DONE]."""
+    sid = f"grow-{time.time_ns()}"
+    turns = [orjson.loads(http(server, "POST", "/api/chat", {"message": q, "session_id": sid})[2])
+             for server, q in ((shared, "First question?"), (shared, "Second question?"))]
+    first, second = turns
+    grown = count_chat_tokens([{"role": "user", "content": "First question?"},
+                               {"role": "assistant", "content": first["response"]},
+                               {"role": "user", "content": "Second question?"}], "gpt-4o")
+    assert second["usage"]["prompt_tokens"] == grown > first["usage"]["prompt_tokens"]
+    status, headers, raw = http(shared, "POST", "/api/chat",
+                                {"message": "First question?", "session_id": sid, "stream": True})
+    events = raw.split(b"\n\n")
+    assert status == 200 and headers["content-type"] == "text/event-stream"
+    assert headers["x-cache"] == "HIT" and events[-2:] == [b"data: [DONE]", b""]
+    pieces = [orjson.loads(e[len(b"data: "):]) for e in events[:-2]]
+    assert all(list(p) == ["response", "session_id"] and p["session_id"] == sid for p in pieces)
+    assert "".join(p["response"] for p in pieces) == first["response"] and len(pieces) > 1
+    status, _, raw = http(shared, "POST", "/api/chat", {"message": "x", "session_id": sid,
+                                                        "stream": "yes"})
+    assert (status, orjson.loads(raw)["error"]["param"]) == (400, "stream")
 
 
 def test_flush_stats_and_normalize_mode(start: Callable[..., MockServer]) -> None:

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from suite.analyze import analyze_and_write, analyze_run, render_summary_table, write_reports
 from suite.analyze.load import load_run
+from suite.records import RunMeta
 
 from .test_analyze_summary import cache_log, rec, run_dir
 
@@ -21,15 +22,17 @@ HOSTILE = "<script>alert('x')</script>"
 def test_all_files_written(tmp_path: Path) -> None:
     summary, files = analyze_and_write(run_dir(tmp_path, cache_log()))
     names = sorted(p.name for p in files)
-    assert names == ["cache_latency.png", "latency_cdf.png", "per_model.csv", "report.html", "summary.json"]
-    for png in ("latency_cdf.png", "cache_latency.png"):
+    pngs = ["cache_latency.png", "cache_speedup.png", "latency_cdf.png", "throughput.png",
+            "ttft_histogram.png"]
+    assert names == sorted([*pngs, "per_model.csv", "report.html", "requests.csv", "summary.json"])
+    for png in pngs:
         assert (tmp_path / png).read_bytes().startswith(PNG_MAGIC)
     assert orjson.loads((tmp_path / "summary.json").read_bytes()) == orjson.loads(orjson.dumps(summary))
 
 
 def test_no_cache_chart_without_hits_and_misses(tmp_path: Path) -> None:
     _, files = analyze_and_write(run_dir(tmp_path, [rec(i, e2e=0.1 * i) for i in range(1, 5)]))
-    assert "cache_latency.png" not in {p.name for p in files}
+    assert not {"cache_latency.png", "cache_speedup.png"} & {p.name for p in files}
     assert (tmp_path / "latency_cdf.png").read_bytes().startswith(PNG_MAGIC)
 
 
@@ -40,7 +43,7 @@ def test_report_escapes_text_from_the_log(tmp_path: Path) -> None:
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert page.count("data:image/png;base64,") == 1
+    assert page.count("data:image/png;base64,") == 3
 
 
 def test_report_holds_headlines_definitions_and_missing(tmp_path: Path) -> None:
@@ -49,7 +52,7 @@ def test_report_holds_headlines_definitions_and_missing(tmp_path: Path) -> None:
     assert summary["headlines"][1].replace("'", "&#x27;") in page
     assert "(e2e - ttft) / (completion_tokens - 1)" in page
     assert "closed-loop run (no scheduled send times)" in page
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 5
 
 
 def test_csv_rows_per_model_with_empty_cells_for_missing(tmp_path: Path) -> None:
@@ -59,6 +62,7 @@ def test_csv_rows_per_model_with_empty_cells_for_missing(tmp_path: Path) -> None
         rows = {row["model"]: row for row in csv.DictReader(fh)}
     assert set(rows) == {"a", "b", "(all)"}
     assert rows["a"]["ttft_p50_s"] == "" and float(rows["b"]["ttft_p50_s"]) == 0.1
+    assert float(rows["a"]["e2e_max_s"]) == 0.2 and rows["b"]["vllm_tpot_mean_s"] == ""
     assert float(rows["(all)"]["e2e_p50_s"]) == pytest.approx(0.3)
 
 
@@ -76,3 +80,39 @@ def test_terminal_tables_print_data_literally(tmp_path: Path) -> None:
     text = console.export_text()
     assert "[bold]m[/bold]" in text and "gpt-4o" in text
     assert "Latency" in text and "Cache hits vs misses (E2E)" in text
+
+
+def test_hostile_prompt_from_the_corpus_is_inert(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_bytes(orjson.dumps({"id": "r000001", "messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": f"{HOSTILE}<img src=x onerror=alert(1)> & \"quotes\""}]}) + b"\n")
+    meta = RunMeta(run_id="<b>run</b>", target="http://127.0.0.1:9", corpus=str(corpus), corpus_sha256="x",
+                   users=1, duration_s=1.0, started=1000.0)
+    summary, _ = analyze_and_write(run_dir(tmp_path, [rec(1, e2e=2.0), rec(2, e2e=0.1)], meta))
+    assert summary["slowest"][0]["prompt"].startswith(HOSTILE)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "<img src=x" not in page and "<b>run</b>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;" in page
+    assert "&lt;b&gt;run&lt;/b&gt;" in page
+
+
+def test_aborted_run_is_marked_everywhere(tmp_path: Path) -> None:
+    meta = RunMeta(run_id="a", target="http://127.0.0.1:9", corpus="c.jsonl", corpus_sha256="x", users=1,
+                   duration_s=1.0, started=1000.0, extra={"aborted": {"reason": "error ratio 0.6 > 0.5",
+                                                                      "at": 1012.5}})
+    summary, _ = analyze_and_write(run_dir(tmp_path, [rec(1, e2e=0.2)], meta))
+    assert summary["run"]["aborted"] == {"reason": "error ratio 0.6 > 0.5", "at": 1012.5}
+    assert summary["headlines"][0] == ("the run was ABORTED early (error ratio 0.6 > 0.5); every figure "
+                                       "covers only what ran")
+    assert "run ABORTED early: error ratio 0.6 &gt; 0.5 (at 1012.5)" in (tmp_path / "report.html").read_text(
+        encoding="utf-8")
+
+
+def test_requests_csv_has_derived_values(tmp_path: Path) -> None:
+    analyze_and_write(run_dir(tmp_path, [rec(1, stream=True, ttft=0.1, e2e=1.0, completion_tokens=10,
+                                             itl=[0.1, 0.3])]))
+    with (tmp_path / "requests.csv").open(newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert float(row["tpot"]) == pytest.approx(0.1) and float(row["itl_mean"]) == pytest.approx(0.2)
+    assert row["gaps"] == "2" and row["scheduled"] == "" and row["model"] == "gpt-4o"

@@ -11,7 +11,8 @@ from suite.analyze import stats
 
 
 def test_percentiles_of_1_to_100_use_numpy_linear() -> None:
-    assert stats.percentiles(np.arange(1, 101)) == {"p50": 50.5, "p95": 95.05, "p99": pytest.approx(99.01)}
+    assert stats.percentiles(np.arange(1, 101)) == {"p50": 50.5, "p90": pytest.approx(90.1), "p95": 95.05,
+                                                    "p99": pytest.approx(99.01)}
 
 
 def test_percentiles_ignore_not_measured_values() -> None:
@@ -55,3 +56,17 @@ def test_ratio_and_share() -> None:
 
 def test_pooled_gaps_with_a_null_inside_a_list() -> None:
     assert stats.pooled_gaps([[0.1, None], [0.2]]).tolist() == [0.1, 0.2]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sorted_percentiles_match_numpy_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(0, 2, int(rng.integers(1, 400)))
+    qs = (0, 50, 90, 95, 99, 99.9, 100)
+    assert np.array_equal(stats.sorted_percentiles(np.sort(values), qs), np.percentile(values, qs))
+
+
+def test_describe_has_mean_percentiles_and_max() -> None:
+    assert stats.describe(np.arange(1, 101)) == {"mean": 50.5, "p50": 50.5, "p90": pytest.approx(90.1),
+                                                 "p95": 95.05, "p99": pytest.approx(99.01), "max": 100.0}
+    assert stats.describe([math.nan]) is None

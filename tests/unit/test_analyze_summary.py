@@ -38,7 +38,7 @@ def test_e2e_percentiles_from_every_request(tmp_path: Path) -> None:
     e2e = summary["models"]["gpt-4o"]["e2e"]
     assert (e2e["n"], e2e["p50"], e2e["p95"]) == (100, 50.5, 95.05)
     assert e2e["p99"] == pytest.approx(99.01) and e2e["unit"] == "s"
-    assert summary["schema"] == "llmsuite.summary/1"
+    assert summary["schema"] == "llmsuite.summary/2"
 
 
 def test_ttft_only_from_successful_streaming_requests(tmp_path: Path) -> None:
@@ -102,7 +102,8 @@ def test_cache_hit_ratio_speedup_and_bound(tmp_path: Path) -> None:
 
 def test_cache_headline_sentence(tmp_path: Path) -> None:
     headlines = analyze(tmp_path, cache_log())["headlines"]
-    assert headlines[1] == ("cache hits answered 30.0× faster than misses (median E2E 10.0 ms vs 300 ms); "
+    assert headlines[1] == ("cache hits answered 30.0× faster than misses (median E2E 10.0 ms vs 300 ms, "
+                            "95 % CI 30.0×–30.0×); "
                             "observed hit ratio 40.0 % vs 41.7 % repeats in the corpus; at this hit ratio "
                             "the end-to-end gain is at most 1.7×")
 
@@ -117,7 +118,8 @@ def test_model_headline_sentence(tmp_path: Path) -> None:
 def test_missing_metrics_say_why(tmp_path: Path) -> None:
     summary = analyze(tmp_path, [rec(1, e2e=0.3, stream=False), rec(2, e2e=0.4, stream=False)])
     model, cache = summary["models"]["gpt-4o"], summary["cache"]
-    assert model["ttft"] == {"n": 0, "p50": None, "p95": None, "p99": None, "unit": "s",
+    assert model["ttft"] == {"n": 0, "mean": None, "p50": None, "p90": None, "p95": None, "p99": None,
+                             "max": None, "unit": "s",
                              "why": "no streaming requests (TTFT is measured on streaming replies only)"}
     assert cache["hit_ratio"] == {"value": None, "why": "no request carried a cache signal (the target "
                                                         "reported neither hit nor miss)"}
@@ -148,6 +150,8 @@ def test_failures_are_counted_and_grouped(tmp_path: Path) -> None:
         ("timeout", 2, [], "read timeout"), ("(no error recorded)", 1, [200], None),
         ("http_5xx", 1, [503], "overloaded")]
     assert totals["status_counts"] == {"200": 2, "503": 1, "none": 2}
+    by_kind = analyze(tmp_path, records)["models"]["gpt-4o"]["errors_by_kind"]
+    assert by_kind == {"(no error recorded)": 1, "http_5xx": 1, "timeout": 2}
     headline = analyze(tmp_path, records)["headlines"][-1]
     assert headline == "4 of 5 requests failed (80.0 %), most often timeout (2)"
 
@@ -227,5 +231,5 @@ def test_bad_field_type_is_named(tmp_path: Path) -> None:
     (tmp_path / "requests.jsonl").write_bytes(orjson.dumps({**rec(1), "e2e": "fast"}) + b"\n")
     with pytest.raises(AnalysisError) as err:
         analyze_run(tmp_path)
-    expected = f"{tmp_path / 'requests.jsonl'}: field 'e2e' holds 'fast'; it must be a number or null."
+    expected = f"{tmp_path / 'requests.jsonl'}:1: field 'e2e' holds 'fast'; it must be a number or null."
     assert str(err.value) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from suite.driver.cachedetect import cache_rule
 from suite.driver.measure import (
     StreamAccumulator,
     cache_status,
@@ -14,6 +15,7 @@ from suite.driver.measure import (
     measure_stream,
 )
 from suite.driver.sse import SSEEvent
+from suite.driver.targets import TargetOptions, build_target
 from suite.tokens import count_tokens
 
 T_SEND = 100.0
@@ -78,8 +80,8 @@ def test_single_content_chunk_has_empty_itl() -> None:
 @pytest.mark.parametrize("events, kind, fragment", [
     (FULL[:-1], "stream_incomplete", "without [DONE] after 3 content chunk(s)"),
     ([*FULL[:3], SSEEvent('{"error": {"message": "overloaded"}}', T_SEND + 0.3, "error")],
-     "stream_incomplete", "error event: overloaded"),
-    ([*FULL[:3], ev(0.3, {"error": {"message": "upstream died"}})], "stream_incomplete", "upstream died"),
+     "stream_error", "error event: overloaded"),
+    ([*FULL[:3], ev(0.3, {"error": {"message": "upstream died"}})], "stream_error", "upstream died"),
     ([*FULL[:3], ev(0.3, "{not json")], "invalid_json", "chunk is not JSON"),
     ([*FULL[:3], ev(0.3, "[1, 2]")], "invalid_json", "not a JSON object"),
     ([content(0.1, None), ev(0.2, "[DONE]")], "empty_content", "no content"),
@@ -161,7 +163,90 @@ def test_error_message_truncates_long_text() -> None:
 
 @pytest.mark.parametrize("header, want", [
     ("HIT", "hit"), ("MISS", "miss"), ("hit", "hit"), (" Miss ", "miss"), (None, None),
-    ("BYPASS", None), ("", None),
+    ("BYPASS", "miss"), ("", None), ("Hit from cloudfront", "hit"), ("RefreshHit from cloudfront", "hit"),
+    ("EXPIRED", "miss"), ("weird", None),
 ])
 def test_cache_status(header: str | None, want: str | None) -> None:
     assert cache_status(header) == want
+
+
+# --- target kinds, completeness rules, chunks -------------------------------------------------
+
+def _finish(t: float, reason: str = "stop") -> SSEEvent:
+    return ev(t, {"id": "chatcmpl-1", "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
+
+
+def test_a_finish_reason_completes_a_stream_without_done() -> None:
+    m = measure_stream([*FULL[:5], _finish(0.45)], T_SEND, T_SEND + 0.5, "gpt-4o")
+    assert m.ok and m.chunks == 3 and m.text == "Hello!"
+
+
+def test_chunks_counts_content_chunks_only() -> None:
+    m = measure_stream(FULL, T_SEND, T_SEND + 0.6, "gpt-4o")
+    assert m.chunks == 3  # the role chunk, the empty one and the usage chunk are not content
+
+
+def test_non_streamed_response_has_no_chunk_count() -> None:
+    body = orjson.dumps({"choices": [{"message": {"content": "Hi"}}]})
+    assert measure_json(body, T_SEND, T_SEND + 0.1, "gpt-4o").chunks is None
+
+
+def test_error_chunk_with_null_error_is_not_an_error() -> None:
+    events = [ev(0.1, {"id": "x", "error": None, "choices": [{"delta": {"content": "a"}}]}),
+              ev(0.2, "[DONE]")]
+    assert measure_stream(events, T_SEND, T_SEND + 0.3, "gpt-4o").ok
+
+
+def test_completions_stream_reads_choices_text() -> None:
+    target = build_target(TargetOptions(kind="openai-completions"))
+    events = [ev(0.1, {"id": "cmpl-1", "choices": [{"text": "Hel", "finish_reason": None}]}),
+              ev(0.2, {"id": "cmpl-1", "choices": [{"text": "lo", "finish_reason": None}]}),
+              ev(0.3, {"id": "cmpl-1", "choices": [{"text": "", "finish_reason": "length"}]}),
+              ev(0.4, "[DONE]")]
+    m = measure_stream(events, T_SEND, T_SEND + 0.5, "gpt-4o", target=target)
+    assert m.ok and m.text == "Hello" and m.ttft == pytest.approx(0.1) and m.response_id == "cmpl-1"
+
+
+def _engine_events(done: bool) -> list[SSEEvent]:
+    events = [ev(0.1 * i, {"response": p, "session_id": "s1", "response_id": "resp-7"})
+              for i, p in enumerate(["Hi", " there"], start=1)]
+    return [*events, ev(0.3, "[DONE]")] if done else events
+
+
+@pytest.mark.parametrize("done, eof, stream_end, ok", [
+    (True, False, None, True),     # [DONE]
+    (False, True, None, True),     # engine default "eof": a clean end is complete
+    (False, True, "done", False),  # --stream-end done: [DONE] is required
+    (False, False, None, False),   # neither: cut
+])
+def test_engine_stream_completeness(done: bool, eof: bool, stream_end: str | None, ok: bool) -> None:
+    target = build_target(TargetOptions(kind="engine", stream_end=stream_end))
+    acc = StreamAccumulator(T_SEND, "gpt-4o", 5, target=target)
+    for e in _engine_events(done):
+        if not acc.add(e):
+            break
+    if eof:
+        acc.ended()
+    m = acc.finish(T_SEND + 0.5)
+    assert m.ok is ok, m.error
+    assert m.text == "Hi there" and m.response_id == "resp-7" and m.chunks == 2
+    if not ok:
+        assert m.error is not None and m.error["kind"] == "stream_incomplete"
+
+
+def test_engine_json_body_with_a_nested_text_field() -> None:
+    target = build_target(TargetOptions(kind="engine", text_field="data.answer", id_field="data.id"))
+    body = orjson.dumps({"data": {"answer": "Forty-two", "id": "e-1"}})
+    m = measure_json(body, T_SEND, T_SEND + 0.2, "gpt-4o", prompt_tokens=3, target=target)
+    assert m.ok and m.text == "Forty-two" and m.response_id == "e-1"
+    assert m.tokens_source == "tiktoken" and m.completion_tokens == count_tokens("Forty-two", "gpt-4o")
+
+
+def test_json_cache_field_is_read_when_headers_said_nothing() -> None:
+    body = orjson.dumps({"response": "x", "cached": True})
+    target = build_target(TargetOptions(kind="engine"))
+    rule = cache_rule("auto")
+    assert measure_json(body, T_SEND, T_SEND + 0.1, "gpt-4o", target=target,
+                        cache_json=rule.from_json).cache == "hit"
+    assert measure_json(body, T_SEND, T_SEND + 0.1, "gpt-4o", cache="miss", target=target,
+                        cache_json=rule.from_json).cache == "miss"  # the header wins

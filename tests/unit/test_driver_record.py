@@ -124,3 +124,16 @@ def test_feeder_hands_out_each_request_once_in_order() -> None:
     assert feeder.done() is True and feeder.finished
     with pytest.raises(RuntimeError, match="counted twice"):
         feeder.done()
+
+
+def test_record_line_is_the_sorted_json_of_every_field() -> None:
+    from suite.driver.record import record_line
+    from suite.records import RequestRecord, dumps_line
+
+    rec = RequestRecord(id="q1", model="gpt-4o", target="http://t", worker="w", user=3,
+                        t_start=1.7e9, scheduled=1.7e9, ttft=0.2, e2e=0.5, itl=[0.01, 0.02],
+                        prompt_tokens=9, completion_tokens=16, tokens_source="usage", status=200,
+                        ok=True, error=None, cache="miss", cached_tokens=0, response_id="c1",
+                        repeat=False, stream=True, completion_tokens_tiktoken=15, chunks=16,
+                        warmup=True)
+    assert record_line(rec) == dumps_line(rec.to_dict())

@@ -10,16 +10,20 @@ from pathlib import Path
 import pytest
 
 from suite.driver import config as cfg
+from suite.driver.command import Topology
 from suite.driver.config import DriverConfig
 from suite.driver.health import hint, unreachable_message
+from suite.driver.loadopts import LoadOptions
 from suite.driver.meta import read_run_meta, versions, write_run_meta
 from suite.driver.record import check_log
 from suite.driver.runner import (
     LOCUSTFILE,
     LineCounter,
+    LogCounter,
     _check_locust_args,
     _run_problem,
     _validate,
+    driver_config,
     locust_command,
     new_run_id,
 )
@@ -71,9 +75,77 @@ def test_locust_command(tmp_path: Path) -> None:
                          stop_timeout_s=5)
     assert cmd[:5] == [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
     joined = " ".join(cmd[5:])
-    assert "--headless -u 8 -r 2.5 -t 10s --stop-timeout 5 --host http://127.0.0.1:9" in joined
-    assert f"--only-summary --csv {tmp_path / 'locust'} --exit-code-on-error 0 --loglevel DEBUG" in joined
+    assert "--headless --only-summary -u 8 -r 2.5 -t 10s --stop-timeout 5 --host http://127.0.0.1:9" in joined
+    assert f"--csv {tmp_path / 'locust'} --exit-code-on-error 0 --loglevel DEBUG" in joined
     assert LOCUSTFILE.exists()
+
+
+def test_locust_command_for_open_loop_presets_processes_and_web(tmp_path: Path) -> None:
+    csv = tmp_path / "locust"
+    open_loop = " ".join(locust_command("http://t", 8, 2.0, 5, csv, load=LoadOptions(mode="open"),
+                                        topology=Topology(processes=3, master_port=5999)))
+    assert "-u 3 -r 150 --stop-timeout" in open_loop  # one scheduling user per worker, at once
+    assert "-t" not in open_loop.split()  # the master times a distributed run once all are ready
+    assert ("--processes 3 --master-bind-host 127.0.0.1 --master-host 127.0.0.1 --master-bind-port 5999 "
+            "--master-port 5999") in open_loop
+    preset = locust_command("http://t", 8, 2.0, 5, csv, load=LoadOptions(preset="spike"))
+    assert not {"-u", "-r", "-t"} & set(preset)  # the shape class drives users and the end
+    web = " ".join(locust_command("http://t", 2, 2.0, 5, csv, topology=Topology(web=True, web_port=8123)))
+    assert "--web-host 127.0.0.1 --web-port 8123 --autostart --autoquit 5 -u 2 -r 2 -t 5s" in web
+    assert "--headless" not in web
+    worker = locust_command("http://t", 2, 2.0, 5, csv,
+                            topology=Topology(role="worker", master_host="10.0.0.1"))
+    assert worker[5:] == ["--worker", "--master-host", "10.0.0.1", "--master-port", "5557", "--host", "http://t"]
+    master = " ".join(locust_command("http://t", 2, 2.0, 5, csv,
+                                     topology=Topology(role="master", expect_workers=4)))
+    assert "--master --expect-workers 4 --master-bind-host * --master-bind-port 5557" in master
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"processes": 2, "role": "master"}, "--processes starts its own master and workers on this host; "
+     "it cannot be combined with --master or --worker."),
+    ({"role": "boss"}, "role: 'boss' is not one of local, master, worker."),
+    ({"expect_workers": 0}, "expect_workers: 0 is not valid (must be >= 1)."),
+])
+def test_topology_messages(kwargs: dict, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        Topology(**kwargs)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mode": "burst"}, "mode: 'burst' is not one of closed, open."),
+    ({"rate": 0.0}, "rate: 0.0 is not valid (must be > 0 requests per second)."),
+    ({"abort_error_ratio": 1.5}, "abort_error_ratio: 1.5 is not valid (must be in (0, 1], e.g. 0.5)."),
+    ({"max_requests": 0}, "max_requests: 0 is not valid (must be >= 1)."),
+    ({"warmup_s": -1.0}, "warmup_s: -1.0 s is not valid (must be >= 0)."),
+    ({"prometheus_port": 70000}, "prometheus_port: 70000 is not a TCP port (1..65535)."),
+    ({"mode": "open", "preset": "load"}, "--preset and --affinity shape closed-loop users; an open-loop "
+     "run sends at arrival times instead. Drop them or drop --open-loop."),
+])
+def test_load_options_messages(kwargs: dict, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        LoadOptions(**kwargs)
+    assert str(err.value) == message
+
+
+def test_load_options_cross_the_environment(tmp_path: Path) -> None:
+    load = LoadOptions(mode="open", rate=12.5, arrival="constant", seed=3, warmup_s=2.0,
+                       abort_error_ratio=0.5, health_failures=3, prometheus_port=9100)
+    conf = DriverConfig(corpus=tmp_path / "c", out=tmp_path / "o", run_meta=tmp_path / "m", run_id="x",
+                        load=load)
+    assert DriverConfig.from_env(conf.to_env()).load == load
+    assert cfg.ENV_LOAD not in DriverConfig(corpus=tmp_path, out=tmp_path, run_meta=tmp_path,
+                                            run_id="x").to_env()
+    with pytest.raises(SpecError, match="LLMSUITE_LOAD: unknown option\\(s\\) users; known: "):
+        LoadOptions.from_json('{"users": 3}')
+
+
+def test_driver_config_takes_further_fields_by_name(tmp_path: Path) -> None:
+    base = {"corpus": tmp_path / "c", "out": tmp_path / "o", "run_meta": tmp_path / "m", "run_id": "x"}
+    assert driver_config(base, {"timeout_s": 9.0}).timeout_s == 9.0
+    with pytest.raises(SpecError, match="driver option\\(s\\) colour unknown; known: "):
+        driver_config(base, {"colour": "blue"})
 
 
 @pytest.mark.parametrize("args, message", [
@@ -90,9 +162,9 @@ def test_validate_messages(args: tuple[int, float, float, str], message: str) ->
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--processes", "4"], "locust_args: '--processes' is not allowed (distributed runs are not "
-     "supported yet: every process would replay the whole corpus, so each request would be sent "
-     "more than once)."),
+    (["--processes", "4"], "locust_args: '--processes' is not allowed (pass topology=Topology(processes=N) "
+     "or role='master'/'worker' instead, so the corpus is split between workers with no request sent "
+     "twice)."),
     (["--run-time=5s"], "locust_args: '--run-time=5s' is not allowed (run_load sets it from its "
      "own arguments)."),
 ])
@@ -121,6 +193,13 @@ def test_run_outcome_table(code: int, overran: bool, log: list[bytes], sent: int
     assert _run_problem(code, overran, check_log(log, sent), meta) == want
 
 
+def test_an_interrupted_run_is_judged_on_its_log_alone() -> None:
+    assert _run_problem(-15, False, check_log([b'{"id":"a"}'], 1), {}, interrupted=True) is None
+    assert _run_problem(-15, False, check_log([], 0), {}, interrupted=True) is None  # nothing sent yet
+    assert _run_problem(-15, False, check_log([b'{"id":"a"}'], 2), {}, interrupted=True) == (
+        "the request log breaks Rule 1: 2 request(s) sent but 1 record(s) written")
+
+
 def test_unreachable_message_word_for_word() -> None:
     assert unreachable_message("http://127.0.0.1:8000/health", "connection refused",
                                "http://127.0.0.1:8000") == (
@@ -139,6 +218,31 @@ def test_line_counter_counts_only_complete_lines(tmp_path: Path) -> None:
     with path.open("ab") as fh:
         fh.write(b'"b"}\n{"id":"c"}\n')
     assert counter.count() == 3
+
+
+def test_log_counter_sums_every_shard(tmp_path: Path) -> None:
+    counter = LogCounter(tmp_path)
+    (tmp_path / "requests.w0.jsonl").write_bytes(b'{"id":"a"}\n')
+    assert counter.count() == 1
+    (tmp_path / "requests.w1.jsonl").write_bytes(b'{"id":"b"}\n{"id":"c"}\n')
+    assert counter.count() == 3
+
+
+def test_batch_writer_flushes_whole_lines_by_count_and_on_close(tmp_path: Path) -> None:
+    from suite.driver.sink import BatchWriter
+    from suite.records import RequestRecord
+
+    path = tmp_path / "requests.jsonl"
+    writer = BatchWriter(path, batch=3, interval_s=3600)
+    for i in range(4):
+        writer.write(RequestRecord(id=f"r{i}", model="m", target="t", worker="w", user=0, t_start=1.0))
+    assert writer.count == 4 and writer.flushes == 1
+    assert path.read_bytes().count(b"\n") == 3  # one batch of 3 on disk, 1 pending
+    writer.close()
+    assert [line[:9] for line in path.read_bytes().splitlines()] == [b'{"cache":'] * 4
+    assert check_log(path.read_bytes().splitlines(), 4).complete
+    with pytest.raises(ValueError, match="writer is closed; a record would be lost"):
+        writer.write(RequestRecord(id="x", model="m", target="t", worker="w", user=0, t_start=1.0))
 
 
 def test_run_meta_round_trip(tmp_path: Path) -> None:

@@ -114,3 +114,58 @@ def test_module_doctests() -> None:
     import suite.driver.sse as sse
 
     assert doctest.testmod(sse).failed == 0
+
+
+def _measured_at_every_split(stream: bytes, kind: str) -> set[tuple[object, ...]]:
+    from suite.driver.measure import StreamAccumulator
+    from suite.driver.targets import TargetOptions, build_target
+
+    target = build_target(TargetOptions(kind=kind))
+    seen = set()
+    for cut in range(len(stream) + 1):
+        parser, acc = SSEParser(), StreamAccumulator(0.0, "gpt-4o", 3, target=target)
+        for piece in (stream[:cut], stream[cut:]):
+            for ev in parser.feed(piece, now=1.0):
+                acc.add(ev)
+        if not parser.mid_event:
+            acc.ended()
+        m = acc.finish(2.0)
+        seen.add((m.ok, m.text, m.chunks, m.response_id, m.completion_tokens, m.tokens_source))
+    return seen
+
+
+def test_a_chat_stream_measures_the_same_at_every_split() -> None:
+    """Multi-byte UTF-8 ("é" is 2 bytes, "🙂" 4) split at every offset still decodes whole."""
+    stream = (b'data: {"id":"c9","choices":[{"delta":{"content":"caf\xc3\xa9 "}}]}\n\n'
+              b'data: {"id":"c9","choices":[{"delta":{"content":"\xf0\x9f\x99\x82"}}]}\n\n'
+              b'data: {"id":"c9","choices":[{"delta":{},"finish_reason":"stop"}]}\n\n'
+              b'data: {"id":"c9","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n'
+              b"data: [DONE]\n\n")
+    assert _measured_at_every_split(stream, "openai-chat") == {
+        (True, "café 🙂", 2, "c9", 2, "usage")}
+
+
+def test_an_engine_stream_measures_the_same_at_every_split() -> None:
+    stream = (b'data: {"response": "Hel", "session_id": "s"}\r\n\r\n'
+              b'data: {"response": "lo", "session_id": "s"}\r\n\r\n')  # no [DONE]: ends at EOF
+    [(ok, text, chunks, _, _, source)] = _measured_at_every_split(stream, "engine")
+    assert (ok, text, chunks, source) == (True, "Hello", 2, "tiktoken")
+
+
+@pytest.mark.parametrize("pieces, want", [
+    ([b"data: a\r\r", b"data: b\n\n", b"data: c\n", b"\n"], ["a", "b", "c"]),
+    ([b"data: a\n\n\n\ndata: b\n\n"], ["a", "b"]),                    # extra blank lines
+    ([b"data: a\n\n: ping\n\ndata: b\ndata: c\n\n"], ["a", "b\nc"]),  # comment, two data lines
+    ([b"data: a\n\nid: 4\ndata: b\n\ndata: c\n\n"], ["a", "b", "c"]),
+    ([b"data: a\n\nevent: error\ndata: x\n\ndata: b\n\n"], ["a", "x", "b"]),
+])
+def test_fast_and_general_paths_agree(pieces: list[bytes], want: list[str]) -> None:
+    assert [e.data for e in parse_pieces(pieces)] == want
+    joined = b"".join(pieces)
+    assert [e.data for e in parse_pieces([bytes([b]) for b in joined])] == want
+
+
+def test_the_last_event_id_carries_over_on_the_fast_path() -> None:
+    events = parse_pieces([b"id: 4\ndata: a\n\ndata: b\n\n"])
+    assert [(e.data, e.id) for e in events] == [("a", "4"), ("b", "4")]
+    assert parse_pieces([b"event: error\ndata: x\n\ndata: y\n\n"])[1].event is None

@@ -15,7 +15,7 @@ from mock_server.engine import HIT, MISS, OFF, Engine
 from mock_server.metrics import Metrics
 from mock_server.plan import Completion
 from mock_server.request import ChatRequest, parse_chat_request
-from mock_server.responses import DONE, ChunkEvents, completion_body
+from mock_server.responses import DONE, ChunkEvents, EngineEvents, completion_body
 from mock_server.serve import build_cache
 from suite.errors import CacheBackendError, SpecError
 
@@ -138,8 +138,27 @@ def test_non_streaming_body_has_the_openai_shape() -> None:
                                              "refusal": None}
     assert body["choices"][0]["finish_reason"] == "stop"
     assert body["usage"] == {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11,
-                             "prompt_tokens_details": {"cached_tokens": 0},
+                             "prompt_tokens_details": {"cached_tokens": 9},
                              "completion_tokens_details": {"reasoning_tokens": 0}}
+
+
+@pytest.mark.parametrize(("cached", "cached_tokens"), [(True, 9), (False, 0)])
+def test_cached_tokens_is_the_whole_prompt_on_a_hit_only(cached: bool, cached_tokens: int) -> None:
+    """A response-cache hit processed none of the prompt; a generated answer all of it."""
+    plain = orjson.loads(completion_body("chatcmpl-1", 7, "gpt-4o", C1, cached=cached))
+    ev = ChunkEvents("chatcmpl-1", 7, "gpt-4o")
+    streamed = orjson.loads(ev.usage(C1, cached)[len(b"data: "):])
+    for usage in (plain["usage"], streamed["usage"]):
+        assert usage["prompt_tokens_details"] == {"cached_tokens": cached_tokens}
+        assert usage["prompt_tokens"] == 9
+    assert plain["cached"] is cached
+
+
+def test_engine_events_carry_the_response_piece_and_the_session() -> None:
+    ev = EngineEvents("s-1")
+    raw = ev.role() + ev.contents(("Hi", " there")) + ev.finish("stop") + ev.usage(C1, False) + DONE
+    assert raw == (b'data: {"response":"Hi","session_id":"s-1"}\n\n'
+                   b'data: {"response":" there","session_id":"s-1"}\n\n' + DONE)
 
 
 def parse_events(raw: bytes) -> list[dict[str, object]]:
@@ -150,7 +169,7 @@ def parse_events(raw: bytes) -> list[dict[str, object]]:
 
 def test_stream_events_have_the_chunk_shape() -> None:
     ev = ChunkEvents("chatcmpl-1", 7, "gpt-4o")
-    raw = ev.role() + ev.content('say "hi"\n') + ev.finish("length") + ev.usage(C1)
+    raw = ev.role() + ev.content('say "hi"\n') + ev.finish("length") + ev.usage(C1, False)
     role, content, finish, usage = parse_events(raw)
     head = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 7, "model": "gpt-4o",
             "system_fingerprint": None}

@@ -144,17 +144,19 @@ class FakeTime:
 
 def test_write_paced_writes_each_token_at_its_due_time() -> None:
     t = FakeTime()
-    first = asyncio.run(write_paced(t, [b"a", b"b", b"c"], [0.5, 0.6, 0.8], t.clock, t.sleep))
-    assert first == 0.5
+    stamps = asyncio.run(write_paced(t, [b"a", b"b", b"c"], [0.5, 0.6, 0.8], t.clock, t.sleep))
+    assert stamps == pytest.approx([0.5, 0.6, 0.8])
     assert [(round(at, 6), data) for at, data in t.writes] == [(0.5, b"a"), (0.6, b"b"),
                                                               (0.8, b"c")]
 
 
 def test_write_paced_batches_what_is_already_due_and_does_not_drift() -> None:
     t = FakeTime(overshoot=0.15)  # each sleep wakes 150 ms late
-    asyncio.run(write_paced(t, [b"a", b"b", b"c", b"d"], [0.1, 0.2, 0.3, 0.6], t.clock, t.sleep))
+    stamps = asyncio.run(write_paced(t, [b"a", b"b", b"c", b"d"], [0.1, 0.2, 0.3, 0.6], t.clock,
+                                     t.sleep))
     assert [(round(at, 6), data) for at, data in t.writes] == [(0.25, b"ab"), (0.45, b"c"),
                                                               (0.75, b"d")]
+    assert stamps == pytest.approx([0.25, 0.25, 0.45, 0.75])  # coalesced bodies share a stamp
 
 
 def test_write_paced_sends_a_hit_in_one_write() -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import random
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -158,3 +162,55 @@ def test_corpus_name_must_end_in_jsonl(tmp_path: Path, small_spec: ScenarioSpec)
     with pytest.raises(CorpusError) as err:
         write_corpus(tmp_path / "c.json", requests, build_manifest(spec, 1, requests))
     assert str(err.value) == f"{tmp_path / 'c.json'}: a corpus file name must end in .jsonl (e.g. c.jsonl)."
+
+
+def test_every_knob_together_is_byte_identical_for_the_same_seed(tmp_path: Path) -> None:
+    """Locales, multi-turn sessions, input and output lengths, near-duplicates, open-loop arrivals."""
+    slots = {**BASE["slots"], "person": {"faker": "name"}, "day": {"date": ["2025-01-01", "2025-03-31"]}}
+    who = {"name": "who", "weight": 1, "templates": ["Who is {person} on {day}?"],
+           "templates_it_IT": ["Chi è {person} il {day}?"]}
+    raw = {**BASE, "locales": {"en_US": 0.6, "it_IT": 0.4}, "turns": {"choices": [1, 3]}, "users": 7,
+           "slots": slots, "intents": [*BASE["intents"], who],
+           "input_tokens": {"median": 200, "p90": 400, "context": ["logs", "table"]},
+           "expected_output_tokens": {"median": 120, "p90": 400}, "repeat_ratio": 0.3,
+           "near_duplicate_ratio": 0.1, "popularity": "zipf:1.1",
+           "arrival": {"process": "gamma", "rate": 4, "burstiness": 0.5}}
+    spec = replace(parse_spec(raw, "all.yaml"), n=400)
+    files = []
+    for name in ("a", "b"):
+        requests = build_corpus(spec)
+        manifest = build_manifest(spec, spec.seed, requests)
+        files.append(write_corpus(tmp_path / f"{name}.jsonl", requests, manifest))
+    assert [p.read_bytes() for p in files[0]] == [p.read_bytes() for p in files[1]]
+    assert build_corpus(spec, spec.seed + 1) != requests
+    # counted once per distinct message, yet exactly as a one-off count of each whole prompt
+    assert all(r.prompt_tokens == count_chat_tokens(r.messages, r.model) for r in requests)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_build_leaves_the_garbage_collector_as_it_found_it(small_spec: ScenarioSpec, enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        build_corpus(with_(small_spec, n=20))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+HASH_SEED_PROBE = """
+from suite.synth import build_corpus, corpus_sha256, parse_spec
+raw = {"domain": "d", "system_prompt": "s", "models": {"gpt-4o": 1}, "locale": "it_IT",
+       "slots": {"city": {"faker": "city"}}, "intents": [{"name": "i", "weight": 1,
+                                                        "templates": ["Che tempo fa a {city}?"]}]}
+print(corpus_sha256(build_corpus(parse_spec({**raw, "n": 40}))))
+"""
+
+
+def test_same_corpus_whatever_python_hash_seed() -> None:
+    """Across processes too: Faker's it_IT cities list is built from a set, whose order follows
+    PYTHONHASHSEED; the builder's Fakers hold sorted copies of such lists."""
+    digests = {subprocess.run([sys.executable, "-c", HASH_SEED_PROBE], check=True, capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    assert len(digests) == 1, digests

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from suite.errors import SpecError
-from suite.synth import build_corpus, build_manifest, parse_spec, write_corpus
+from suite.synth import build_corpus, build_manifest, load_spec, parse_spec, write_corpus
 from suite.synth.build import build_with_drafts
 from suite.synth.cachesim import lru_hit_ratio, ttl_hit_ratio, unbounded_hit_ratio
 from suite.synth.params import ValueSpec
@@ -19,7 +19,7 @@ from suite.synth.planner import FRESH, REPEAT, VARIANT, PlanConfig, plan
 from suite.synth.repetition import Popularity, ReuseWindow
 from suite.synth.stats import reuse_distances, zipf_slope
 
-from .test_synth_spec import BASE
+from .test_synth_spec import BASE, BUNDLED
 
 
 def kinds(slots: list) -> Counter:
@@ -264,3 +264,13 @@ def test_session_scope_is_a_spec_and_cli_choice() -> None:
     assert parse_spec({**BASE, "scope": "session"}, "s.yaml").scope == "session"
     with pytest.raises(SpecError, match=r"unknown scope 'sesion'; did you mean 'session'\?"):
         parse_spec({**BASE, "scope": "sesion"}, "s.yaml")
+
+
+def test_zipf_slope_of_a_built_corpus_at_20000_requests() -> None:
+    """End to end, on the keys written: the manifest's rank-frequency slope of repeated keys."""
+    spec = load_spec(BUNDLED, {"n": 20_000, "repeat_ratio": 0.4, "popularity": "zipf:1.1"})
+    requests = build_corpus(spec)
+    counts = sorted(Counter(r.key for r in requests if r.repeat_of is not None).values(), reverse=True)
+    slope = zipf_slope(counts)
+    assert slope is not None and abs(slope - 1.1) <= 0.15, slope
+    assert build_manifest(spec, spec.seed, requests)["popularity"]["achieved_zipf_slope"] == slope

@@ -64,9 +64,10 @@ BAD_SPECS = [
      "x.yaml: intents[1].weight: -1 is not a valid weight (must be a number > 0)."),
     (lambda s: s.__setitem__("repeat_ration", 0.3),
      "x.yaml: unknown key 'repeat_ration'; did you mean 'repeat_ratio'? (known: arrival, cache_model, "
-     "catalog_size, description, domain, few_shot, input_tokens, intents, locale, locales, max_tokens, "
-     "models, n, near_duplicate_ratio, popularity, repeat_ratio, reply_tokens, reuse_distance, scope, seed, "
-     "shared_prefix, slots, stream, system_prompt, temperature, turns, users, version)."),
+     "catalog_size, description, domain, expected_output_tokens, few_shot, input_tokens, intents, locale, "
+     "locales, max_tokens, models, n, near_duplicate_ratio, popularity, repeat_ratio, reply_tokens, "
+     "reuse_distance, scope, seed, shared_prefix, slots, stream, system_prompt, temperature, turns, users, "
+     "version)."),
     (lambda s: s["intents"][0].__setitem__("weigth", 1),
      "x.yaml: intents[0]: unknown key 'weigth'; did you mean 'weight'? (known: name, templates, weight)."),
     (lambda s: s.__setitem__("repeat_ratio", 1.5),
@@ -159,6 +160,28 @@ BAD_SPECS = [
      "x.yaml: intents[2].name: 'invoice' is a duplicate intent name (each intent needs its own name)."),
     (lambda s: s.__setitem__("version", 2),
      "x.yaml: version: 2 is not a supported spec version (this llmsuite reads version 1)."),
+    (lambda s: s.update(locales={"en_US": 1, "it_IT": 1}, slots={**s["slots"], "zip": {"faker": "zipcode"}}),
+     "x.yaml: slots.zip.faker: 'zipcode' is not a Faker provider in locale 'it_IT' (of locales:); did you "
+     "mean 'postcode'? (every locale of the mix needs it: use a provider all of them have, or a choices "
+     "slot)."),
+    (lambda s: s.update(locale="it_IT", locales={"en_US": 1},
+                        slots={**s["slots"], "vat": {"faker": "vat_id"}}),
+     "x.yaml: slots.vat.faker: 'vat_id' is not a Faker provider in locale 'en_US' (of locales:); did you "
+     "mean 'iana_id'? (every "
+     "locale of the mix needs it: use a provider all of them have, or a choices slot)."),
+    (lambda s: s["intents"][0].__setitem__("templates_it_IT", ["Dov'è {invoice_id}?"]),
+     "x.yaml: intents[0].templates_it_IT: locale 'it_IT' is not in the locale mix (en_US), so these "
+     "templates would never be used (add it_IT: WEIGHT under locales:, or remove them)."),
+    (lambda s: s.__setitem__("expected_output_tokens", {"median": 300, "p90": 200}),
+     "x.yaml: expected_output_tokens.p90: 200 is not a valid p90 (must be > median 300)."),
+    (lambda s: s.__setitem__("expected_output_tokens", {"medain": 300, "p90": 600}),
+     "x.yaml: expected_output_tokens: unknown key 'medain'; did you mean 'median'? (known: median, p90)."),
+    (lambda s: s.__setitem__("expected_output_tokens", {"choices": [100, 0]}),
+     "x.yaml: expected_output_tokens.choices[1]: 0 is not a valid expected output length in tokens "
+     "(must be an integer >= 1)."),
+    (lambda s: s.__setitem__("expected_output_tokens", "short"),
+     "x.yaml: expected_output_tokens: 'short' is not a valid expected output length in tokens "
+     "(must be an integer >= 1)."),
 ]
 
 

@@ -1,0 +1,133 @@
+"""Per-group metrics (one model, or the whole run): latency distributions, throughput, compatibility
+views and open-loop lateness — all from per-request values.
+
+``add_derived`` first adds per-request columns (TPOT, mean ITL, latency from the scheduled time), so
+a group is just a slice of rows; pooled ITL gaps are picked from the run's flat gap array by row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from suite.analyze.logread import Gaps
+from suite.analyze.metrics import column, dist, flags, value
+from suite.analyze.stats import ratio
+
+NO_WINDOW = "the measured window has zero length (a single request without a measured e2e)"
+CLOSED_LOOP = "closed-loop run (no scheduled send times)"
+
+
+def add_derived(frame: pd.DataFrame, gaps: Gaps) -> pd.DataFrame:
+    """Per-request derived values; NaN wherever an input was not measured (never a default)."""
+    e2e, ttft, out = column(frame, "e2e"), column(frame, "ttft"), column(frame, "completion_tokens")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["tpot"] = np.where(out > 1, (e2e - ttft) / (out - 1), np.nan)
+        frame["e2e_per_token"] = np.where(out > 0, e2e / out, np.nan)
+    frame["itl_mean"] = gaps.per_request_mean()
+    frame["gaps"] = gaps.counts
+    lateness = column(frame, "t_start") - column(frame, "scheduled")
+    frame["lateness"] = lateness
+    frame["e2e_from_scheduled"] = lateness + e2e
+    frame["ttft_from_scheduled"] = lateness + ttft
+    return frame
+
+
+def row_mask(frame: pd.DataFrame, n_rows: int, local: np.ndarray) -> np.ndarray:
+    """A mask over all rows of the run from a mask over this group's rows (its index is positions)."""
+    full = np.zeros(n_rows, dtype=bool)
+    full[frame.index.to_numpy()[local]] = True
+    return full
+
+
+def ttft_why(frame: pd.DataFrame) -> str:
+    stream = flags(frame, "stream")
+    if not stream.any():
+        return "no streaming requests (TTFT is measured on streaming replies only)"
+    if not (stream & frame["ok"].to_numpy()).any():
+        return "no successful streaming requests"
+    return "no TTFT recorded on successful streaming requests"
+
+
+def latency_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> dict[str, Any]:
+    """TTFT, E2E, TPOT and ITL (pooled gaps and per-request mean) over the successful requests."""
+    ok = frame["ok"].to_numpy()
+    streamed = ok & flags(frame, "stream")
+    return {
+        "ttft": dist(column(frame, "ttft")[streamed], ttft_why(frame)),
+        "e2e": dist(column(frame, "e2e")[ok], "no successful requests"),
+        "tpot": dist(column(frame, "tpot")[streamed],
+                     "no successful streaming request with more than one completion token"),
+        "itl": dist(gaps.pooled(row_mask(frame, n_rows, ok)),
+                    "no inter-token gaps recorded (non-streaming or single-chunk replies)"),
+        "itl_mean": dist(column(frame, "itl_mean")[ok], "no request recorded inter-token gaps"),
+    }
+
+
+def compat_block(frame: pd.DataFrame, latency: dict[str, Any]) -> dict[str, Any]:
+    """The same requests under other tools' names (reference/metric-definitions.md)."""
+    ok = frame["ok"].to_numpy()
+    streamed = ok & flags(frame, "stream")
+    guidellm_tpot = dist(column(frame, "e2e_per_token")[streamed],
+                         "no successful streaming request with a completion token count")
+    return {
+        "vllm": {"tpot": latency["tpot"], "itl": latency["itl"]},
+        "guidellm": {"tpot": guidellm_tpot, "itl": latency["tpot"]},
+    }
+
+
+def throughput_block(frame: pd.DataFrame, seconds: float) -> dict[str, Any]:
+    """Output tokens/s and requests/s over the run's measured window."""
+    ok = frame["ok"].to_numpy()
+    tokens = column(frame, "completion_tokens")[ok]
+    counted = tokens[np.isfinite(tokens)]
+    out: dict[str, Any] = {
+        "output_tokens": int(counted.sum()),
+        "ok_without_token_count": int(ok.sum() - counted.size),
+        "output_tokens_per_s": value(ratio(counted.sum(), seconds) if counted.size else None,
+                                     NO_WINDOW if counted.size else "no completion token counts recorded",
+                                     "tokens/s"),
+        "requests_per_s": value(ratio(len(frame), seconds), NO_WINDOW, "requests/s"),
+        "ok_requests_per_s": value(ratio(int(ok.sum()), seconds), NO_WINDOW, "requests/s"),
+    }
+    if out["ok_without_token_count"]:
+        out["note"] = (f"{out['ok_without_token_count']} successful requests reported no completion_tokens "
+                       "and are not counted in output_tokens")
+    return out
+
+
+def open_loop_block(frame: pd.DataFrame) -> dict[str, Any]:
+    """Schedule lag, and latency measured from the scheduled send time (coordinated omission
+    corrected: a request the driver sent late is charged for the wait)."""
+    ok = frame["ok"].to_numpy()
+    streamed = ok & flags(frame, "stream")
+    return {
+        "lateness": dist(column(frame, "lateness"), CLOSED_LOOP),
+        "e2e_from_scheduled": dist(column(frame, "e2e_from_scheduled")[ok], CLOSED_LOOP),
+        "ttft_from_scheduled": dist(column(frame, "ttft_from_scheduled")[streamed], CLOSED_LOOP),
+    }
+
+
+def errors_by_kind(frame: pd.DataFrame) -> dict[str, int]:
+    """Failed requests per error kind (``(no error recorded)`` when a failure carried none)."""
+    failed = frame.loc[~frame["ok"].to_numpy(), "error_kind"].astype(object).fillna("(no error recorded)")
+    return {str(k): int(v) for k, v in sorted(failed.value_counts().items())}
+
+
+def group_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int, seconds: float) -> dict[str, Any]:
+    """Everything measured for one model (or for all requests together)."""
+    ok = int(frame["ok"].sum())
+    latency = latency_block(frame, gaps, n_rows)
+    return {
+        "requests": len(frame),
+        "ok": ok,
+        "failed": len(frame) - ok,
+        "error_ratio": (len(frame) - ok) / len(frame),
+        "errors_by_kind": errors_by_kind(frame),
+        **latency,
+        **throughput_block(frame, seconds),
+        **open_loop_block(frame),
+        "compat": compat_block(frame, latency),
+    }

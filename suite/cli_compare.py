@@ -1,0 +1,292 @@
+"""``llmsuite compare``, ``llmsuite sweep cache|load`` and ``llmsuite swap``: thin click commands over
+``suite.compare`` and ``suite.sweep``. They parse, call the library, render; errors and exit codes go
+through ``suite.cli._run_command`` like every other command."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from suite.errors import EXIT_SLO_FAILED, SpecError
+
+
+def _console() -> Any:
+    from suite.cli import console
+
+    return console
+
+
+def _run(fn: Any) -> None:
+    from suite.cli import _run_command
+
+    _run_command(fn)
+
+
+def default_out(prefix: str) -> Path:
+    return Path("reports") / f"{prefix}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+
+
+def parse_list(option: str, value: str | None, kind: type = float) -> list[Any] | None:
+    """``0,0.25,0.5`` → [0.0, 0.25, 0.5]; a bad item names the option and the item."""
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise SpecError(f"{option}: {value!r} holds no value; give a comma-separated list, e.g. 1,5,10.")
+    try:
+        return [kind(v) for v in items]
+    except ValueError:
+        bad = next(v for v in items if not _parses(kind, v))
+        raise SpecError(f"{option}: {bad!r} is not a{'n integer' if kind is int else ' number'} "
+                        f"(in {value!r}).") from None
+
+
+def _parses(kind: type, v: str) -> bool:
+    try:
+        kind(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _boot_options(fn: Any) -> Any:
+    for option in reversed([
+        click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap replicates."),
+        click.option("--conf", type=float, default=0.95, show_default=True, help="Confidence level of CIs."),
+        click.option("--boot-seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+        click.option("--slo", help="Also check every run against an SLO profile or YAML; exit 7 if any "
+                     "fails."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def print_comparison(result: dict[str, Any], files: list[Path]) -> int:
+    """Headlines, the terminal tables, where the files are; returns the exit code (7 on SLO failure)."""
+    from suite.compare.table import comparison_table, paired_table
+
+    console = _console()
+    conf = result["bootstrap"]["conf"]
+    for cmp in result["comparisons"]:
+        console.print(comparison_table(cmp, conf))
+        paired = paired_table(cmp)
+        if paired is not None:
+            console.print(paired)
+        elif cmp["paired"].get("why"):
+            console.print(f"[yellow]not paired:[/] {cmp['paired']['why']}", highlight=False)
+        for line in cmp["headlines"]:
+            console.print(f"• {line}", highlight=False, soft_wrap=True)
+    slo = result.get("slo")
+    if slo:
+        state = "[green]pass[/]" if slo["passed"] else "[bold red]FAIL[/]"
+        runs = ", ".join(f"{k} {'pass' if v['passed'] else 'FAIL'}" for k, v in slo["runs"].items())
+        console.print(f"SLO {slo['profile']}: {state} ({runs})", highlight=False)
+    for path in files:
+        console.print(f"wrote {path}", highlight=False)
+    return EXIT_SLO_FAILED if slo and not slo["passed"] else 0
+
+
+@click.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Output folder (default reports/compare-<time>).")
+@click.option("--labels", help="One name per run, comma-separated (default: the run's model or folder).")
+@_boot_options
+def compare(runs: tuple[Path, ...], out: Path | None, labels: str | None, n_boot: int, conf: float,
+            boot_seed: int, slo: str | None) -> None:
+    """Compare runs (folders or their summary.json): B − A per model and metric with bootstrap CIs;
+    paired per-request deltas when they replayed the same corpus. The first run is the baseline."""
+    from suite import compare as cmp
+
+    def go() -> int:
+        boot = cmp.Boot(n_boot, conf, boot_seed)
+        names = [s.strip() for s in labels.split(",")] if labels else None
+        result = cmp.compare_runs(list(runs), labels=names, boot=boot)
+        if slo:
+            result["slo"] = cmp.slo_section(list(runs), [r["label"] for r in result["runs"]], slo)
+        files = cmp.write_all(out or default_out("compare"), result)
+        return print_comparison(result, files)
+
+    _run(go)
+
+
+class RichSweepUI:
+    """A rich progress bar over a sweep's steps, plus notes."""
+
+    def __init__(self, label: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.description}"), TimeElapsedColumn(), console=_console())
+        self._task: Any = None
+
+    def step(self, done: int, total: int, label: str) -> None:
+        if self._task is None:
+            self._bar.start()
+            self._task = self._bar.add_task(label, total=total)
+        self._bar.update(self._task, completed=done, total=total, description=label)
+
+    def note(self, message: str) -> None:
+        _console().print(f"[yellow]note:[/] {message}", highlight=False)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._bar.stop()
+
+
+def _synth_options() -> list[Any]:
+    return [
+        click.option("--scenario", "-s", default="ops-assistant", show_default=True,
+                     help="Scenario name or YAML path for the synthesized corpora."),
+        click.option("--n", type=int, default=200, show_default=True, help="Requests per step."),
+        click.option("--models", help="Model mix of synthesized corpora: gpt-4o,gpt-5-mini or "
+                     "gpt-4o:3,gpt-5-mini:1."),
+        click.option("--max-tokens", help="max_tokens choices of synthesized requests, e.g. 16,32."),
+    ]
+
+
+def _step_options(cache_default: str, synth: bool = True) -> Any:
+    """Options every step-by-step command shares; ``synth=False`` leaves out the corpus-making ones."""
+    options = [
+        click.option("--target", "-t", help="Base URL of the target; omit it (or 'mock') to start the "
+                     "bundled mock on loopback, fresh for every step."),
+        *(_synth_options() if synth else []),
+        click.option("--duration", "-d", type=float, default=60.0, show_default=True,
+                     help="Upper bound per step, seconds (a step also ends when its corpus is done)."),
+        click.option("--seed", type=int, default=7, show_default=True),
+        click.option("--cache", type=click.Choice(["redis", "memory", "none"]), default=cache_default,
+                     show_default=True, help="Cache of the bundled mock (ignored with --target URL)."),
+        click.option("--profiles", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                     help="Latency profiles of the bundled mock (default corpora/profiles/models.yaml)."),
+        click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder."),
+    ]
+
+    def wrap(fn: Any) -> Any:
+        for option in reversed(options):
+            fn = option(fn)
+        return _boot_options(fn)
+    return wrap
+
+
+def _plan(out: Path, target: str | None, users: int, duration: float, seed: int, cache: str, slo: str | None,
+          n_boot: int, conf: float, boot_seed: int, profiles: Path | None = None,
+          scenario: str = "ops-assistant", n: int = 200,
+          models: str | None = None, max_tokens: str | None = None) -> Any:
+    from suite.cli import parse_models
+    from suite.compare import Boot
+    from suite.sweep import StepPlan
+
+    tokens = parse_list("--max-tokens", max_tokens, int)
+    return StepPlan(out=out, target=target, scenario=scenario, n=n, users=users, duration_s=duration,
+                    seed=seed, models=parse_models(models), max_tokens=tuple(tokens) if tokens else None,
+                    cache=cache, slo=slo, boot=Boot(n_boot, conf, boot_seed),
+                    api_key=os.environ.get("OPENAI_API_KEY"),
+                    **({"profiles": profiles} if profiles else {}))
+
+
+def _finish_sweep(result: dict[str, Any], out: Path) -> int:
+    from suite.compare.sweep_files import write_sweep
+    from suite.sweep import sweep_failed
+
+    console = _console()
+    for path in write_sweep(out, result):
+        console.print(f"wrote {path}", highlight=False)
+    if result["kind"] == "load":
+        from suite.compare.table import load_sweep_table
+
+        console.print(load_sweep_table(result))
+        knee = result["knee"]
+        where = knee["level"] if knee["level"] is not None else knee["why"]
+        console.print(f"SLO knee: {where}", highlight=False)
+    return EXIT_SLO_FAILED if sweep_failed(result) else 0
+
+
+@click.group()
+def sweep() -> None:
+    """Run the same pipeline at several settings and plot the curve (cache ratio, load)."""
+
+
+@sweep.command("cache")
+@click.option("--ratios", required=True, help="Repetition ratios to sweep, e.g. 0,0.25,0.5,0.75,0.9.")
+@click.option("--users", "-u", type=int, default=8, show_default=True)
+@_step_options("redis")
+def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
+    """For each repetition ratio: synthesize, run, analyze; plot hit ratio and gains vs the bound."""
+    from suite.sweep import sweep_cache as run_sweep
+
+    def go() -> int:
+        folder = out or default_out("sweep-cache")
+        plan = _plan(folder, **kw)
+        ui = RichSweepUI("sweep cache")
+        try:
+            result = run_sweep(plan, parse_list("--ratios", ratios) or [], ui)
+        finally:
+            ui.stop()
+        from suite.compare.table import cache_sweep_table
+
+        _console().print(cache_sweep_table(result))
+        return _finish_sweep(result, folder)
+
+    _run(go)
+
+
+@sweep.command("load")
+@click.option("--users", "-u", "users_list", help="Concurrency levels (closed loop), e.g. 1,5,10,50.")
+@click.option("--rates", help="Offered rates in requests/s (open loop), e.g. 1,5,10.")
+@click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Replay this corpus at every level instead of synthesizing one per level.")
+@_step_options("none")
+def sweep_load(users_list: str | None, rates: str | None, corpus: Path | None, out: Path | None,
+               **kw: Any) -> None:
+    """Latency and throughput at each load level; with --slo, the first level that breaks it (the knee)."""
+    from suite.sweep import sweep_load as run_sweep
+
+    def go() -> int:
+        folder = out or default_out("sweep-load")
+        plan = _plan(folder, users=1, **kw)
+        ui = RichSweepUI("sweep load")
+        try:
+            result = run_sweep(plan, parse_list("--users", users_list, int), parse_list("--rates", rates),
+                               corpus, ui)
+        finally:
+            ui.stop()
+        return _finish_sweep(result, folder)
+
+    _run(go)
+
+
+@click.command()
+@click.option("--models", "models_list", required=True,
+              help="Models to run the corpus against: gpt-4o,gpt-5-mini.")
+@click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True)
+@click.option("--users", "-u", type=int, default=8, show_default=True)
+@_step_options("none", synth=False)
+def swap(models_list: str, corpus: Path, out: Path | None, **kw: Any) -> None:
+    """Run one corpus once per model (every request's model overridden), then compare them request by
+    request; the first model is the baseline."""
+    from suite.sweep import swap as run_swap
+
+    def go() -> int:
+        from suite import compare as cmp
+
+        folder = out or default_out("swap")
+        plan = _plan(folder, **kw)
+        ui = RichSweepUI("swap")
+        try:
+            result = run_swap(plan, corpus, [m.strip() for m in models_list.split(",") if m.strip()], ui)
+        finally:
+            ui.stop()
+        return print_comparison(result, cmp.write_all(folder, result))
+
+    _run(go)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the ``llmsuite`` group (called once from suite.cli)."""
+    group.add_command(compare)
+    group.add_command(sweep)
+    group.add_command(swap)
