@@ -123,7 +123,13 @@ def register(group: click.Group) -> None:
     monitor = click.option("--monitor-interval", default=None,
                            help="Scrape <target>/metrics every N s into target_metrics.jsonl "
                                 "(default: 2s when the target has /metrics, else off; 0: off).")
-    group.command("run")(_run_options(request_options(_load_options(monitor(slo(no_analyze(run)))))))
+    # click's option decorators append to the function they wrap, so wrap a fresh function each
+    # time: under `python -m suite.cli` suite.cli is imported twice and registers twice.
+    def entry(**kwargs: Any) -> None:
+        run(**kwargs)
+
+    entry.__doc__ = run.__doc__
+    group.command("run")(_run_options(request_options(_load_options(monitor(slo(no_analyze(entry)))))))
 
 
 def run(corpus: Path, target: str, run_id: str | None, out: Path, no_analyze: bool, slo: str | None,

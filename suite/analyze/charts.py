@@ -157,3 +157,21 @@ def plot_speedup_ci(bars: list[tuple[str, str, float, float, float]], path: Path
     ax.set_title("Cache speedup per hit, with 95 % bootstrap CIs")
     ax.grid(True, axis="y", alpha=0.3)
     return _save(fig, path)
+
+
+def plot_open_loop(frame: pd.DataFrame, path: Path) -> Path:
+    """Open loop: schedule lag CDF, and E2E as sent against E2E from the scheduled time (successful)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    lag = finite(column(frame, "t_start") - column(frame, "scheduled"))
+    if lag.size:
+        _cdf(left, lag, f"all requests (n={lag.size})")
+    ok = frame["ok"].to_numpy()
+    sent = finite(column(frame, "e2e")[ok])
+    scheduled = finite((column(frame, "t_start") - column(frame, "scheduled") + column(frame, "e2e"))[ok])
+    if sent.size:
+        _cdf(right, sent, f"from send (n={sent.size})")
+    if scheduled.size:
+        _cdf(right, scheduled, f"from schedule (n={scheduled.size})", linestyle="--")
+    _finish(left, "Schedule lag: t_start − scheduled (CDF)")
+    _finish(right, "E2E from send vs from the scheduled time")
+    return _save(fig, path)

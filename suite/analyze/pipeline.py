@@ -19,6 +19,7 @@ from suite.analyze.charts import (
     latency_series,
     plot_cache_latency,
     plot_latency_cdf,
+    plot_open_loop,
     plot_speedup_ci,
     plot_ttft_histogram,
     speedup_bars,
@@ -45,6 +46,7 @@ CHARTS = {  # file name -> caption
     "cache_latency.png": "End-to-end latency of cache hits vs misses",
     "cache_speedup.png": "Cache speedup per model with 95 % bootstrap CIs",
     "target_metrics.png": "Target's /metrics during the run",
+    "open_loop.png": "Open loop: schedule lag and latency from the scheduled time",
 }
 
 
@@ -109,6 +111,8 @@ def write_charts(run_dir: Path, frame: pd.DataFrame, summary: dict[str, Any],
     bars = speedup_bars(summary["cache"])
     if bars:
         paths.append(plot_speedup_ci(bars, run_dir / "cache_speedup.png"))
+    if summary["run"].get("open_loop"):
+        paths.append(plot_open_loop(frame, run_dir / "open_loop.png"))
     if series is not None and series.values:
         paths.append(plot_target_metrics(series, run_dir / "target_metrics.png"))
     return {CHARTS[p.name]: p for p in paths}

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-COLUMNS = ("id", "model", "worker", "user", "t_start", "scheduled", "lateness", "ttft", "e2e", "tpot",
+COLUMNS = ("id", "model", "worker", "user", "t_start", "scheduled", "lateness", "e2e_from_scheduled", "ttft",
+           "e2e", "tpot",
            "itl_mean", "gaps", "prompt_tokens", "completion_tokens", "completion_tokens_tiktoken",
            "tokens_source", "status", "ok", "error_kind", "cache", "repeat", "stream")
 

@@ -21,7 +21,9 @@ def cyclic_gc_paused() -> Iterator[None]:
     finally:
         # Everything allocated meanwhile sits in the youngest generation, whose next collection would
         # traverse it all at once: freeze + unfreeze moves it to the oldest generation untraversed.
-        gc.freeze()
-        gc.unfreeze()
+        # Skipped when the process has frozen objects of its own (unfreeze would release them too).
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from suite.records import CorpusRequest
+from suite.synth.outputlen import achieved as expected_output
 
 MIN_FIT_COUNT = 5  # ranks whose count is below this are Poisson noise, left out of the slope fit
 MIN_FIT_POINTS = 3
@@ -114,6 +115,8 @@ def summary(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
         "same_user_share": same_user_share(requests),
         "same_session_share": same_session_share(requests),
         "prompt_tokens": {f"p{q}": float(np.percentile(tokens, q)) for q in (50, 90, 99)},
+        "expected_output_tokens": expected_output([r.expected_output_tokens for r in requests],
+                                                  [r.max_tokens for r in requests]),
         "models": dict(sorted(Counter(r.model for r in requests).items())),
         "intents": dict(sorted(Counter(r.intent for r in requests).items())),
         "arrival_rate": arrival_rate(requests),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.analyze import analyze_run
+from suite.analyze import analyze_and_write, analyze_run
 from suite.analyze.load import load_run
 from suite.analyze.summary import summarize
 from suite.models import Price, PriceTable
@@ -50,6 +50,8 @@ def test_open_loop_latency_from_the_scheduled_time(tmp_path: Path) -> None:
     assert block["lateness"]["p50"] == pytest.approx(0.5) and block["lateness"]["max"] == pytest.approx(1.0)
     assert block["e2e_from_scheduled"]["p50"] == pytest.approx(1.5)
     assert block["e2e"]["p50"] == 1.0
+    _, files = analyze_and_write(tmp_path)
+    assert "open_loop.png" in {p.name for p in files}
 
 
 def test_closed_loop_has_no_lag(tmp_path: Path) -> None:

@@ -214,3 +214,13 @@ def test_same_corpus_whatever_python_hash_seed() -> None:
                               text=True, timeout=60, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2")}
     assert len(digests) == 1, digests
+
+
+def test_build_leaves_objects_the_process_froze_frozen(small_spec: ScenarioSpec) -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        build_corpus(with_(small_spec, n=20))
+        assert gc.get_freeze_count() == frozen > 0
+    finally:
+        gc.unfreeze()

@@ -11,6 +11,7 @@ import pytest
 from suite.synth import build_corpus, build_manifest, parse_spec
 from suite.synth.outputlen import OutputLength
 from suite.synth.params import ValueSpec
+from suite.synth.stats import summary
 
 from .test_synth_spec import BASE
 
@@ -41,6 +42,7 @@ def test_lognormal_median_capped_by_max_tokens_and_copied_by_repeats() -> None:
     assert section["achieved"]["p50"] == statistics.median(r.expected_output_tokens for r in requests)
     capped = sum(r.expected_output_tokens == r.max_tokens for r in requests) / len(requests)
     assert section["achieved"]["at_max_tokens_share"] == capped > 0
+    assert summary(requests)["expected_output_tokens"] == section["achieved"]  # llmsuite corpus stats
 
 
 def test_choices_and_constant() -> None:
