@@ -208,11 +208,17 @@ def main() -> int:
     p.add_argument("--only", choices=["capacity", "fidelity", "streams", "hitpath"])
     p.add_argument("--all", action="store_true", help="capacity, then fidelity, streams, hitpath")
     p.add_argument("--quick", action="store_true", help="fewer requests per timing case")
+    p.add_argument("--profile", action="store_true",
+                   help="profile the chat handler in-process instead (mock_handler_profile.py)")
     p.add_argument("--duration", type=float, default=4.0)
     p.add_argument("--repeat", type=int, default=3, help="rounds; cases interleave, medians shown")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--client", help=argparse.SUPPRESS)  # internal: be the fallback load generator
     a = p.parse_args()
+    if a.profile:
+        from mock_handler_profile import main as profile_main
+
+        return profile_main(["--n", "10000"])
     if a.only not in (None, "capacity"):
         from bench_mock_timing import timing_benchmarks
 

@@ -95,7 +95,8 @@ class MemoryCache:
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, Completion]] = OrderedDict()
 
-    async def get(self, key: str) -> Completion | None:
+    def get_now(self, key: str) -> Completion | None:
+        """``get`` without a coroutine: the engine calls this directly (capacity path)."""
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -105,12 +106,18 @@ class MemoryCache:
         self._entries.move_to_end(key)
         return entry[1]
 
-    async def put(self, key: str, completion: Completion) -> None:
+    def put_now(self, key: str, completion: Completion) -> None:
         expires = math.inf if self.ttl_s is None else self._clock() + self.ttl_s
         self._entries[key] = (expires, completion)
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
+
+    async def get(self, key: str) -> Completion | None:
+        return self.get_now(key)
+
+    async def put(self, key: str, completion: Completion) -> None:
+        self.put_now(key, completion)
 
     async def clear(self) -> int:
         n = len(self._entries)

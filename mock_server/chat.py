@@ -185,7 +185,7 @@ def truthful_prompt(st: AppState, ep: Endpoint, chat: ChatRequest, answer: Answe
     n = count_chat_tokens(chat.messages, st.config.profiles[chat.model].token_model)
     if n == answer.completion.prompt_tokens:
         return answer
-    return answer._replace(completion=dataclasses.replace(answer.completion, prompt_tokens=n))
+    return answer._replace(completion=answer.completion._replace(prompt_tokens=n))
 
 
 async def handle(request: web.Request, st: AppState, ep: Endpoint,

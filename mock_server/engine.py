@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from mock_server.cache import NullCache, ResponseCache
+from mock_server.cache import MemoryCache, NullCache, ResponseCache
 from mock_server.config import MockConfig, Profile
 from mock_server.faults import Fault, draw_fault, parse_fault, stall_mid_gaps
 from mock_server.load import Batch, QueueFull, RateLimiter, itl_scale, retry_headers
@@ -62,6 +62,7 @@ class Engine:
         self.log = log
         self.clock = clock
         self.enabled = not isinstance(cache, NullCache)
+        self.memory = cache if type(cache) is MemoryCache else None  # exactly: no await needed
         self._failing = False
         self.fault_rng = random.Random(f"faults:{config.seed}")
         loads = {name: p.load for name, p in config.profiles.items() if p.load is not None}
@@ -85,12 +86,19 @@ class Engine:
         """Hit or planned miss; a miss on a loaded model is rate-checked and waits for a batch
         slot (ApiError 429 when refused). The caller must ``release`` the answer."""
         profile = self.config.profiles[request.model]
-        cached = await self._lookup(request.key)
+        if self.memory is not None:
+            cached = self.memory.get_now(request.key)
+            self._count(cached)
+        else:
+            cached = await self._lookup(request.key)
         if cached is not None:
             timing = hit_timing(profile, len(cached.tokens))
             return Answer(cached, _stalled(timing, fault), HIT, fault)
         planned = plan(request, profile, self.config.seed)
         headers = self._charge(request, planned.completion.prompt_tokens)
+        if profile.name not in self.batches:  # no load model: nothing to wait for
+            return Answer(planned.completion, _stalled(planned.timing, fault),
+                          MISS if self.enabled else OFF, fault, None, headers)
         batch, timing = await self._admit(profile, planned.timing)
         return Answer(planned.completion, _stalled(timing, fault), MISS if self.enabled else OFF,
                       fault, batch, headers, None if batch is None else self.clock())
@@ -145,6 +153,9 @@ class Engine:
         """Write a generated answer back (called once it has been fully produced)."""
         if answer.cache != MISS or answer.fault is not None:
             return
+        if self.memory is not None:
+            self.memory.put_now(request.key, answer.completion)
+            return
         try:
             await self.cache.put(request.key, answer.completion)
         except CacheBackendError as exc:
@@ -159,11 +170,14 @@ class Engine:
             self._failed(exc)
             return None
         self._recovered()
-        if found is None:
-            self.metrics.cache_miss()
-        else:
-            self.metrics.cache_hit()
+        self._count(found)
         return found
+
+    def _count(self, found: Completion | None) -> None:
+        if found is None:
+            self.metrics.counts.misses += 1
+        else:
+            self.metrics.counts.hits += 1
 
     def _failed(self, exc: CacheBackendError) -> None:
         self.metrics.cache_error()

@@ -73,12 +73,6 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
-    def cache_hit(self) -> None:
-        self.counts.hits += 1
-
-    def cache_miss(self) -> None:
-        self.counts.misses += 1
-
     def cache_error(self) -> None:
         self.counts.errors += 1
 

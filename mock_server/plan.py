@@ -9,6 +9,12 @@ Token ids and chunk strings are real: the text is sentences of the model's tikto
 (pre-tokenized once, see textbank.py) and each streamed chunk is one token decoded, so
 ``"".join(chunks) == encoding.decode(tokens)``. Only the rngs a profile needs are created (seeding
 a Random costs ~7 us; the text uses sha256-derived picks instead).
+
+Capacity rule (a MISS must stay cheap): the text of a request is one of ``TEXT_VARIANTS`` texts
+per (encoding, length), chosen by sha256(seed, key); composed texts are kept in an LRU, so a miss
+usually costs one sha256 and a dict lookup instead of composing sentences. Prompt tokens are
+counted like ``suite.tokens.count_chat_tokens`` with the length of short strings (roles, system
+prompts, repeated questions) memoized.
 """
 
 from __future__ import annotations
@@ -17,19 +23,23 @@ import hashlib
 import math
 import random
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from functools import lru_cache
 from itertools import count
 from typing import NamedTuple
 
 from mock_server.config import Profile
 from mock_server.request import ChatRequest
 from mock_server.textbank import compose, sentence_bank
-from suite.tokens import count_chat_tokens, count_tokens, encoding_for
+from suite.tokens import encoding_for, get_encoding
+
+TEXT_VARIANTS = 4096  # distinct texts per (encoding, length): collisions are rare, caching works
+MEMO_MAX_CHARS = 2048  # longer strings are counted each time (bounds the memo's memory)
+MEMO_MAX_TOKENS = 256  # longer texts are composed each time (bounds the text LRU's memory)
 
 
-@dataclass(frozen=True)
-class Completion:
-    """What a cache stores: everything needed to answer again byte-identically."""
+class Completion(NamedTuple):
+    """What a cache stores: everything needed to answer again byte-identically (a NamedTuple:
+    one is built per MISS, and a frozen dataclass costs twice as much to create)."""
 
     tokens: tuple[int, ...]
     chunks: tuple[str, ...]
@@ -52,8 +62,7 @@ class Timing(NamedTuple):
         return self.ttft_s + sum(self.itl_s)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     completion: Completion
     timing: Timing
 
@@ -83,7 +92,7 @@ def draw_length(profile: Profile, max_tokens: int, rng: random.Random | None) ->
     return (max_tokens, "length") if n > max_tokens else (n, "stop")
 
 
-def cut_at_stop(chunks: list[str], stops: tuple[str, ...]) -> int | None:
+def cut_at_stop(chunks: tuple[str, ...], stops: tuple[str, ...]) -> int | None:
     """Number of whole tokens before the first stop sequence, or None when none occurs. A token
     that straddles the stop's start is dropped with it (no partial tokens are invented)."""
     if not stops:
@@ -101,16 +110,64 @@ def cut_at_stop(chunks: list[str], stops: tuple[str, ...]) -> int | None:
     return kept
 
 
+def text_variant(key: str, seed: int) -> int:
+    """Which text a request gets. The key is already sha256 hex (uniform), so its first 8 hex
+    digits, scrambled by the seed, pick the variant without hashing again."""
+    return (int(key[:8], 16) ^ (seed * 0x9E3779B1)) % TEXT_VARIANTS
+
+
+def composed(encoding: str, n: int, variant: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The first ``n`` tokens of text variant ``variant`` (texts of one variant are prefixes of
+    each other, whatever ``n``). Short texts come from an LRU (at most 8192 x 256 tokens); a
+    long answer is composed each time — it is paced, so its CPU cost is spread anyway."""
+    if n <= MEMO_MAX_TOKENS:
+        return _composed(encoding, n, variant)
+    return _compose(encoding, n, variant)
+
+
+def _compose(encoding: str, n: int, variant: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    tokens, chunks = compose(n, sentence_bank(encoding), picks_for(str(variant), 0, "text"))
+    return tuple(tokens), tuple(chunks)
+
+
+_composed = lru_cache(maxsize=8192)(_compose)
+
+
+@lru_cache(maxsize=4096)
+def _memo_length(encoding: str, text: str) -> int:
+    return len(get_encoding(encoding).encode_ordinary(text))
+
+
+def text_tokens(encoding: str, text: str) -> int:
+    if len(text) > MEMO_MAX_CHARS:
+        return len(get_encoding(encoding).encode_ordinary(text))
+    return _memo_length(encoding, text)
+
+
+def chat_prompt_tokens(messages: list[dict[str, str]], encoding: str) -> int:
+    """``suite.tokens.count_chat_tokens``'s rule (3 per message, 1 per name, 3 to prime the
+    reply, every string field counted) with short strings memoized."""
+    total = 3
+    for msg in messages:
+        total += 3
+        for name, value in msg.items():
+            if isinstance(value, str):
+                total += text_tokens(encoding, value)
+            if name == "name":
+                total += 1
+    return total
+
+
 def plan_completion(request: ChatRequest, profile: Profile, seed: int) -> Completion:
     length_rng = rng_for(request.key, seed, "length") if profile.output_tokens_spread else None
     n, finish = draw_length(profile, request.max_tokens, length_rng)
-    tokens, chunks = compose(n, sentence_bank(profile.encoding), picks_for(request.key, seed, "text"))
+    tokens, chunks = composed(profile.encoding, n, text_variant(request.key, seed))
     kept = cut_at_stop(chunks, request.stop)
     if kept is not None:
         tokens, chunks, finish = tokens[:kept], chunks[:kept], "stop"
-    prompt = (count_chat_tokens(request.messages, profile.token_model) if request.prompt is None
-              else count_tokens(request.prompt, profile.token_model))
-    return Completion(tuple(tokens), tuple(chunks), finish, prompt)
+    prompt = (chat_prompt_tokens(request.messages, profile.encoding) if request.prompt is None
+              else text_tokens(profile.encoding, request.prompt))
+    return Completion(tokens, chunks, finish, prompt)
 
 
 def plan_timing(profile: Profile, prompt_tokens: int, n_tokens: int,
@@ -123,15 +180,21 @@ def plan_timing(profile: Profile, prompt_tokens: int, n_tokens: int,
     mean_itl = 1.0 / profile.tokens_per_s  # 0.0 for tokens_per_s = inf
     gaps = max(0, n_tokens - 1)
     if mean_itl == 0 or profile.tps_jitter == 0 or rng is None:
-        return Timing(ttft, (mean_itl,) * gaps)
+        return _even_timing(ttft, mean_itl, gaps)
     itl = tuple(max(0.0, mean_itl * (1 + profile.tps_jitter * rng.gauss(0.0, 1.0)))
                 for _ in range(gaps))
     return Timing(ttft, itl)
 
 
+@lru_cache(maxsize=4096)
+def _even_timing(ttft: float, itl: float, gaps: int) -> Timing:
+    """Jitter-free timings repeat (same TTFT, same length): build each once."""
+    return Timing(ttft, (itl,) * gaps)
+
+
 def hit_timing(profile: Profile, n_tokens: int) -> Timing:
     """Cache-hit policy: hit_overhead_s after the lookup, then every token at once (no pacing)."""
-    return Timing(profile.hit_overhead_s, (0.0,) * max(0, n_tokens - 1))
+    return _even_timing(profile.hit_overhead_s, 0.0, max(0, n_tokens - 1))
 
 
 def warm_tokenizers(profiles: Iterable[Profile]) -> None:

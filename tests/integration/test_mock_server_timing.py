@@ -66,3 +66,21 @@ def test_timing_log_lines_from_the_server_stamps(tmp_path: Path) -> None:
     assert (hit["ttft_s"], hit["itl_s"], hit["ttft_target_s"]) == (None, [], 0.0)
     assert hit["e2e_s"] < SLACK_S and plain["e2e_s"] >= 0.1 + 4 * 0.02 - 0.002
     assert streamed["t_recv"] < hit["t_recv"] < plain["t_recv"]
+
+
+def test_workers_share_one_timing_log(tmp_path: Path) -> None:
+    """Each worker appends whole batches to the same file; every line is flushed on SIGTERM."""
+    profiles = tmp_path / "models.yaml"
+    profiles.write_text(yaml.safe_dump({"models": {"paced": {**PACED, "ttft_base_s": 0.0}}}))
+    log = tmp_path / "timing.jsonl"
+    server = launch_mock_server(tmp_path, profiles=profiles, cache="none",
+                                extra_args=["--timing-log", str(log), "--workers", "2"])
+    try:
+        for i in range(12):
+            assert post(server, {"model": "paced", "messages": [{"role": "user", "content": str(i)}],
+                                 "stream": True}, {"X-Request-Id": f"w{i}"}) == 200
+    finally:
+        assert server.stop() == 0
+    lines = [orjson.loads(x) for x in log.read_bytes().splitlines()]
+    assert sorted(r["request_id"] for r in lines) == sorted(f"w{i}" for i in range(12))
+    assert all(r["cache"] == "miss" and len(r["itl_s"]) == 4 for r in lines)

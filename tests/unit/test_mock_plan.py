@@ -11,7 +11,15 @@ import orjson
 import pytest
 
 from mock_server.config import DEFAULT_PROFILES_PATH, load_profiles
-from mock_server.plan import Timing, cut_at_stop, hit_timing, plan
+from mock_server.plan import (
+    Timing,
+    chat_prompt_tokens,
+    composed,
+    cut_at_stop,
+    hit_timing,
+    plan,
+    text_variant,
+)
 from mock_server.request import ChatRequest, parse_chat_request
 from mock_server.streaming import due_times, write_paced
 from mock_server.textbank import BANK_SIZE, compose, sentence_bank
@@ -182,3 +190,27 @@ def test_compose_truncates_to_n_tokens() -> None:
     tokens, chunks = compose(50, bank, iter(range(100)))
     assert len(tokens) == len(chunks) == 50
     assert tokens[: len(bank.openers[0].tokens)] == list(bank.openers[0].tokens)
+
+
+MESSAGE_SETS = [
+    [{"role": "user", "content": "Hi"}],
+    [{"role": "system", "content": "Be terse. " * 300}, {"role": "user", "content": "Why?"}],
+    [{"role": "user", "content": "A", "name": "alice"}, {"role": "assistant", "content": ""}],
+]
+
+
+@pytest.mark.parametrize("messages", MESSAGE_SETS)
+@pytest.mark.parametrize("encoding", ["o200k_base", "cl100k_base"])
+def test_memoized_prompt_count_equals_suite_tokens(messages: list[dict[str, str]],
+                                                   encoding: str) -> None:
+    model = "gpt-4o" if encoding == "o200k_base" else "gpt-4"
+    for _ in range(2):  # the second call is served from the memo
+        assert chat_prompt_tokens(messages, encoding) == count_chat_tokens(messages, model)
+
+
+def test_text_variants_are_deterministic_and_prefixes_of_each_other() -> None:
+    key = request().key
+    assert text_variant(key, 0) == text_variant(key, 0) != text_variant(key, 1)
+    short, long = composed("o200k_base", 5, 7), composed("o200k_base", 40, 7)
+    assert long[0][:5] == short[0] and long[1][:5] == short[1]
+    assert len({text_variant(request(text=f"q{i}").key, 0) for i in range(200)}) > 190

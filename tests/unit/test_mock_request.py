@@ -88,7 +88,8 @@ def test_stream_flags() -> None:
     assert (parse().stream, parse().include_usage) == (False, False)
 
 
-KNOWN = "gpt-4o, gpt-4o-mini, gpt-5-mini, llama-3.1-8b, claude-sonnet, llama-3-70b-vllm, instant"
+KNOWN = ("gpt-4o, gpt-4o-mini, gpt-5-mini, llama-3.1-8b, claude-sonnet, llama-3-70b-vllm, instant, "
+         "fixed-200ms, slow")
 
 
 @pytest.mark.parametrize(
@@ -223,3 +224,22 @@ def test_bad_engine_requests(body: dict[str, Any], param: str, code: str) -> Non
     with pytest.raises(ApiError) as err:
         parse_engine_request(orjson.dumps(body), PROFILES, "gpt-4o")
     assert (err.value.status, err.value.param, err.value.code) == (400, param, code)
+
+
+SIMPLE_BODIES = [
+    {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]},
+    {"model": "instant", "messages": [{"role": "system", "content": "s"},
+                                      {"role": "user", "content": "q"}],
+     "max_tokens": 7, "temperature": 0, "stream": True},
+    {"model": "instant", "messages": [{"role": "user", "content": "q"}], "stream": True,
+     "stream_options": {"include_usage": True}},
+    {"model": "instant", "messages": [{"role": "user", "content": "q"}], "stream": False},
+]
+
+
+@pytest.mark.parametrize("body", SIMPLE_BODIES)
+def test_fast_path_equals_the_full_path(body: dict[str, object]) -> None:
+    """The flat fast path for plain requests must give exactly the full validator's result."""
+    fast = parse_chat_request(orjson.dumps(body), PROFILES)
+    full = parse_chat_request(orjson.dumps({**body, "n": 1}), PROFILES)  # "n" forces the full path
+    assert fast == full
