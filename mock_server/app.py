@@ -3,7 +3,8 @@
 Dependencies come in as arguments (``create_app(config, cache, clock=..., sleep=...)``) so tests
 choose the clock and the cache; nothing here reads globals or the environment.
 
-Every response carries ``X-Request-Id`` (echoed when the client sent one, else generated); chat
+Every response carries ``X-Request-Id`` (echoed when the client sent one, else generated; the
+generating routes stamp it as they build their answer, the small routes through ``stamped``); chat
 answers carry ``X-Cache: HIT|MISS`` (absent when the cache is off) and ``X-Cache-Key``.
 
 Auth: with ``config.api_key`` set, every route but ``GET /health`` (liveness probes) requires
@@ -30,13 +31,12 @@ from mock_server.embeddings import embeddings_body
 from mock_server.engine import Engine
 from mock_server.metrics import CONTENT_TYPE, Metrics
 from mock_server.openai_errors import ApiError, from_http_status
-from mock_server.responses import new_request_id
+from mock_server.responses import REQUEST_ID, request_id
 from mock_server.sessions import Sessions
 from mock_server.state import STATE, AppState, Clock, Sleep
 from mock_server.timing_log import TimingLog
 from suite.errors import CacheBackendError
 
-MAX_REQUEST_ID = 200
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -58,9 +58,16 @@ async def no_such_route(request: web.Request) -> web.Response:
     return resp
 
 
-async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    given = request.headers.get("X-Request-Id", "")[:MAX_REQUEST_ID]
-    response.headers["X-Request-Id"] = given or new_request_id()
+def stamped(handler: Handler) -> Handler:
+    """``handler`` with ``X-Request-Id`` on its answer (the chat routes stamp their own)."""
+
+    async def stamp(request: web.Request) -> web.StreamResponse:
+        resp = await handler(request)
+        if not resp.prepared:
+            resp.headers[REQUEST_ID] = request_id(request.headers.get(REQUEST_ID))
+        return resp
+
+    return stamp
 
 
 async def health(request: web.Request) -> web.Response:
@@ -122,8 +129,8 @@ async def cache_clear(request: web.Request) -> web.Response:
     return json_response({"cleared": cleared, "flushed": cleared})
 
 
-def unauthorized(message: str, code: str) -> web.Response:
-    resp = error_response(ApiError(401, message, code=code))
+def unauthorized(request: web.Request, message: str, code: str) -> web.Response:
+    resp = error_response(ApiError(401, message, code=code), request)
     resp.headers["WWW-Authenticate"] = 'Bearer realm="llmsuite-mock"'
     return resp
 
@@ -137,12 +144,12 @@ def auth_middleware(api_key: str) -> Callable[..., Awaitable[web.StreamResponse]
             return await handler(request)
         given = request.headers.get("Authorization")
         if given is None:
-            return unauthorized("You didn't provide an API key. Provide it in an Authorization "
-                                "header using Bearer auth (Authorization: Bearer YOUR_KEY).",
-                                "missing_api_key")
+            return unauthorized(request, "You didn't provide an API key. Provide it in an "
+                                "Authorization header using Bearer auth (Authorization: Bearer "
+                                "YOUR_KEY).", "missing_api_key")
         if not hmac.compare_digest(given.encode(), expected):
-            return unauthorized("Incorrect API key provided (this mock server was started with "
-                                "--api-key).", "invalid_api_key")
+            return unauthorized(request, "Incorrect API key provided (this mock server was "
+                                "started with --api-key).", "invalid_api_key")
         return await handler(request)
 
     return check_key
@@ -155,14 +162,14 @@ async def close_cache(app: web.Application) -> None:
 ROUTE_TABLE: tuple[tuple[str, str, Handler], ...] = (
     ("/v1/chat/completions", "POST", chat_completions),
     ("/v1/completions", "POST", completions),
-    ("/v1/embeddings", "POST", embeddings),
+    ("/v1/embeddings", "POST", stamped(embeddings)),
     ("/api/chat", "POST", engine_chat),
-    ("/v1/models", "GET", list_models),
-    ("/health", "GET", health),
-    ("/metrics", "GET", prometheus_text),
-    ("/admin/cache/stats", "GET", cache_stats),
-    ("/admin/cache/flush", "POST", cache_clear),
-    ("/admin/cache/clear", "POST", cache_clear),
+    ("/v1/models", "GET", stamped(list_models)),
+    ("/health", "GET", stamped(health)),
+    ("/metrics", "GET", stamped(prometheus_text)),
+    ("/admin/cache/stats", "GET", stamped(cache_stats)),
+    ("/admin/cache/flush", "POST", stamped(cache_clear)),
+    ("/admin/cache/clear", "POST", stamped(cache_clear)),
 )
 ROUTES = {path: method for path, method, _ in ROUTE_TABLE}
 
@@ -184,8 +191,7 @@ def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.
                           timing_log=timing_log)
     for path, method, handler in ROUTE_TABLE:
         app.router.add_route(method, path, handler)
-    app.router.add_route("*", "/{tail:.*}", no_such_route)
-    app.on_response_prepare.append(stamp_request_id)
+    app.router.add_route("*", "/{tail:.*}", stamped(no_such_route))
     app.on_cleanup.append(close_cache)
     if timing_log is not None:
         app.cleanup_ctx.append(timing_log.flusher)

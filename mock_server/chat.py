@@ -35,20 +35,21 @@ from mock_server.plan import Completion
 from mock_server.request import ChatRequest, parse_chat_request
 from mock_server.request_more import parse_completion_request, parse_engine_request
 from mock_server.responses import (
+    MAX_REQUEST_ID,
+    REQUEST_ID,
     ChunkEvents,
     EngineEvents,
     TextEvents,
     completion_body,
     engine_body,
     new_response_id,
+    request_id,
     text_completion_body,
 )
 from mock_server.send import Events, Sent, answer_complete, stream_at_once, stream_paced
 from mock_server.state import STATE, AppState
 from mock_server.timing_log import timing_record
 from suite.tokens import count_chat_tokens
-
-MAX_REQUEST_ID = 200
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,13 @@ ENGINE_CHAT = Endpoint(
     sessions=True)
 
 
-def error_response(err: ApiError) -> web.Response:
-    return web.Response(status=err.status, body=err.body(), content_type="application/json",
+def error_response(err: ApiError, request: web.Request | None = None) -> web.Response:
+    """OpenAI's error JSON; with ``request``, stamped with its ``X-Request-Id``."""
+    resp = web.Response(status=err.status, body=err.body(), content_type="application/json",
                         headers=err.headers or None)
+    if request is not None:
+        resp.headers[REQUEST_ID] = request_id(request.headers.get(REQUEST_ID))
+    return resp
 
 
 async def read_chat(request: web.Request, st: AppState, ep: Endpoint) -> ChatRequest:
@@ -166,10 +171,8 @@ async def respond(request: web.Request, st: AppState, ep: Endpoint, chat: ChatRe
     return sent.resp
 
 
-async def start_fault(st: AppState, chat: ChatRequest, fault: Fault | None) -> ApiError | None:
+async def start_fault(st: AppState, chat: ChatRequest, fault: Fault) -> ApiError | None:
     """Count the fault; an error fault is the answer, a first-byte stall is slept here."""
-    if fault is None:
-        return None
     st.metrics.fault(chat.model, fault.kind)
     if fault.kind in ERROR_KINDS:
         return fault_error(fault)
@@ -195,8 +198,8 @@ async def handle(request: web.Request, st: AppState, ep: Endpoint,
         fault = st.engine.fault_for(chat.model, request.headers.get(FAULT_HEADER))
     except ApiError as err:
         st.metrics.answered("-", err.status, "-")  # no user-chosen label values on bad input
-        return error_response(err)
-    refused = await start_fault(st, chat, fault)
+        return error_response(err, request)
+    refused = None if fault is None else await start_fault(st, chat, fault)
     ready = t0 if fault is None else st.clock()  # a first-byte stall is added, not absorbed
     if refused is None:
         try:
@@ -205,7 +208,7 @@ async def handle(request: web.Request, st: AppState, ep: Endpoint,
             refused = err
     if refused is not None:
         st.metrics.answered(chat.model, refused.status, "-")
-        return error_response(refused)
+        return error_response(refused, request)
     try:
         return await respond(request, st, ep, chat, truthful_prompt(st, ep, chat, answer), t0,
                              ready)
@@ -227,7 +230,7 @@ def route(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]
             st.log.exception("unexpected error answering POST %s", ep.path)
             st.metrics.answered("-", 500, "-")
             return error_response(ApiError(500, "internal error in the mock server; see its log.",
-                                           code="internal_error", type_="server_error"))
+                                           code="internal_error", type_="server_error"), request)
         finally:
             st.metrics.in_flight -= 1
 

@@ -149,12 +149,19 @@ class Engine:
             return False
         return True
 
-    async def store(self, request: ChatRequest, answer: Answer) -> None:
-        """Write a generated answer back (called once it has been fully produced)."""
+    def store_now(self, request: ChatRequest, answer: Answer) -> bool:
+        """``store`` without a coroutine when nothing needs awaiting (no store, or the memory
+        cache); False when the caller must ``await store(...)`` (Redis)."""
         if answer.cache != MISS or answer.fault is not None:
-            return
+            return True
         if self.memory is not None:
             self.memory.put_now(request.key, answer.completion)
+            return True
+        return False
+
+    async def store(self, request: ChatRequest, answer: Answer) -> None:
+        """Write a generated answer back (called once it has been fully produced)."""
+        if self.store_now(request, answer):
             return
         try:
             await self.cache.put(request.key, answer.completion)

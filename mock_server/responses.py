@@ -32,6 +32,17 @@ def new_request_id() -> str:
     return f"mock-{_PROCESS_TAG}-{next(_serial):x}"
 
 
+REQUEST_ID = "X-Request-Id"
+MAX_REQUEST_ID = 200
+
+
+def request_id(given: str | None) -> str:
+    """The ``X-Request-Id`` of a response: the client's (at most 200 characters), else a new one.
+    Each response builder stamps it (an ``on_response_prepare`` hook would cost every request a
+    signal dispatch)."""
+    return given[:MAX_REQUEST_ID] if given else new_request_id()
+
+
 def usage(completion: Completion, cached: bool) -> dict[str, Any]:
     """Truthful usage. A response-cache hit processed none of the prompt, so all of it counts
     as cached (cached_tokens = prompt_tokens); a generated answer has 0 (no prompt-prefix

@@ -20,7 +20,7 @@ from mock_server.engine import HIT, OFF, Answer
 from mock_server.faults import fault_bodies
 from mock_server.plan import Completion
 from mock_server.request import ChatRequest
-from mock_server.responses import DONE
+from mock_server.responses import DONE, REQUEST_ID, request_id
 from mock_server.state import AppState
 from mock_server.streaming import due_times, write_paced
 
@@ -45,8 +45,9 @@ class Sent(NamedTuple):
     t_end: float | None = None  # clock after the last byte (None: written after the handler)
 
 
-def chat_headers(chat: ChatRequest, answer: Answer) -> dict[str, str]:
-    headers = {"X-Cache-Key": chat.key, **answer.headers}
+def chat_headers(request: web.Request, chat: ChatRequest, answer: Answer) -> dict[str, str]:
+    headers = {"X-Cache-Key": chat.key, REQUEST_ID: request_id(request.headers.get(REQUEST_ID)),
+               **answer.headers}
     if answer.cache != OFF:
         headers["X-Cache"] = answer.cache.upper()
     return headers
@@ -90,10 +91,11 @@ async def stream_at_once(request: web.Request, st: AppState, events: Events, cha
                          answer: Answer, measure: bool) -> Sent:
     """A zero-delay answer (cache hit, instant profile): the whole SSE stream as one body — one
     write, no chunked framing; clients read it exactly like a paced stream."""
-    await st.engine.store(chat, answer)
+    if not st.engine.store_now(chat, answer):
+        await st.engine.store(chat, answer)
     body = (events.role() + events.contents(answer.completion.chunks)
             + stream_tail(events, chat, answer))
-    resp = web.Response(body=body, headers={**SSE_HEADERS, **chat_headers(chat, answer)})
+    resp = web.Response(body=body, headers={**SSE_HEADERS, **chat_headers(request, chat, answer)})
     if not measure:
         return Sent(resp, 200, [st.clock()])
     try:
@@ -106,7 +108,7 @@ async def stream_at_once(request: web.Request, st: AppState, events: Events, cha
 async def stream_paced(request: web.Request, st: AppState, events: Events, chat: ChatRequest,
                        answer: Answer, ready: float) -> Sent:
     """Stream token by token, each at its due time (coalescing tokens due together)."""
-    resp = web.StreamResponse(headers={**SSE_HEADERS, **chat_headers(chat, answer)})
+    resp = web.StreamResponse(headers={**SSE_HEADERS, **chat_headers(request, chat, answer)})
     planned = stream_bodies(events, answer.completion.chunks)
     bodies, cut_after = fault_bodies(planned, answer.fault)
     try:
@@ -135,8 +137,9 @@ async def answer_complete(request: web.Request, st: AppState, chat: ChatRequest,
     if answer.fault is not None and answer.fault.kind == "disconnect":
         cut(request)
         return Sent(web.Response(status=204), CUT)  # never reaches the client: the socket is gone
-    await st.engine.store(chat, answer)
-    resp = web.Response(body=body, headers={**JSON_HEADERS, **chat_headers(chat, answer)})
+    if not st.engine.store_now(chat, answer):
+        await st.engine.store(chat, answer)
+    resp = web.Response(body=body, headers={**JSON_HEADERS, **chat_headers(request, chat, answer)})
     if not measure:
         return Sent(resp, 200)
     try:

@@ -35,7 +35,7 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRu
 
 from suite.driver import distributed
 from suite.driver.config import ENV_DURATION, ENV_LOAD, DriverConfig
-from suite.driver.exchange import Exchange
+from suite.driver.exchange import Exchange, tune_client
 from suite.driver.loadopts import LoadOptions
 from suite.driver.measure import Measured
 from suite.driver.record import classify_exception
@@ -131,6 +131,7 @@ class _Sender(FastHttpUser):
     def on_start(self) -> None:
         self.index = _state().next_user()
         self.client.client.valid_response_codes = ALL_STATUSES
+        tune_client(self.client)
 
     def _send(self, req: CorpusRequest, scheduled: float | None = None) -> None:
         state = _state()

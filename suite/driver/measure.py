@@ -26,7 +26,8 @@ from typing import Any
 import orjson
 
 from suite.driver.cachedetect import header_word
-from suite.driver.sse import DONE, SSEEvent
+from suite.driver.chunkshape import ChunkShape, learn
+from suite.driver.sse import DONE, SSEEvent, SSEParser
 from suite.driver.targets import Target, TargetOptions, build_target, response_id
 from suite.tokens import count_tokens
 
@@ -48,6 +49,8 @@ ERROR_KINDS: dict[str, str] = {
 
 CHAT = build_target(TargetOptions())
 JsonCache = Callable[[Any], "str | None"]  # a response's JSON → hit / miss / None
+_DONE = DONE.encode()
+_LEARN_TRIES = 2  # the first content chunk may differ from the rest (e.g. it carries the role)
 
 
 @dataclass
@@ -71,6 +74,11 @@ class Measured:
     # not recorded: what content checks and the token cross-check read
     text: str | None = field(default=None, repr=False)
     objects: list[Any] | None = field(default=None, repr=False)
+
+
+def _show(raw: bytes) -> str:
+    """The start of a bad chunk, quoted, for an error message."""
+    return repr(raw[:120].decode("utf-8", "replace"))
 
 
 def error(kind: str, message: str) -> dict[str, str]:
@@ -164,39 +172,55 @@ class StreamAccumulator:
         self.eof = False  # the response ended cleanly (HTTP framing complete)
         self.problem: dict[str, str] | None = None
         self.objects: list[Any] | None = [] if keep_objects else None
+        self.shape: ChunkShape | None = None
+        self.learning = _LEARN_TRIES  # content chunks that may still teach a shape
 
     def add(self, ev: SSEEvent) -> bool:
         """Fold one event in; False once nothing more should be read."""
         return self.add_all((ev,))
 
+    def add_read(self, parser: SSEParser, data: bytes, now: float) -> bool:
+        """Fold in one read of the stream, stamped ``now``: the parser's raw fast path when the
+        read is whole one-line events (the usual case), else its general path."""
+        raw = parser.feed_data(data)
+        return self.add_raw(raw, now) if raw is not None else self.add_all(parser.feed(data, now))
+
     def add_all(self, events: Iterable[SSEEvent]) -> bool:
-        """Fold in the events of one read (hot path: once per token, so the loop keeps its
-        lookups in locals and its checks ordered by frequency); False once nothing more should
-        be read."""
-        loads, piece, parts, objects = orjson.loads, self.piece, self.parts, self.objects
+        """Fold in decoded events (the general SSE path); False once nothing more should be
+        read."""
         for data, t, event, _ in events:
-            if data == DONE:
-                self.done = True
-                return False
             if event == "error":
                 self.problem = error("stream_error", f"error event: {error_message(data.encode())}")
                 return False
-            try:
-                chunk = loads(data)
-            except orjson.JSONDecodeError:
-                self.problem = error("invalid_json", f"chunk is not JSON: {data[:120]!r}")
+            if not self.add_raw((data.encode(),), t):
                 return False
-            if type(chunk) is not dict:
-                self.problem = error("invalid_json", f"chunk is not a JSON object: {data[:120]!r}")
-                return False
-            if not self.started:
-                self._first_chunk(chunk)
-            if "error" in chunk and chunk["error"] is not None:
-                self.problem = error("stream_error", f"error chunk: {error_message(data.encode())}")
-                return False
-            if "usage" in chunk and type(chunk["usage"]) is dict:
-                self.usage = chunk["usage"]
-            content, finished = piece(chunk)
+        return True
+
+    def add_raw(self, payloads: Iterable[bytes], t: float) -> bool:
+        """Fold in the undecoded ``data`` of the events of one read, all stamped ``t`` (hot path:
+        once per token, so the loop keeps its lookups in locals and its checks ordered by
+        frequency; content chunks of a learned shape are read without a parse,
+        suite.driver.chunkshape); False once nothing more should be read."""
+        loads, piece, parts, objects, shape = orjson.loads, self.piece, self.parts, self.objects, self.shape
+        for raw in payloads:
+            content = shape.text(raw) if shape is not None else None
+            if content is None:
+                if raw == _DONE:
+                    self.done = True
+                    return False
+                chunk = self._chunk(raw, loads)
+                if chunk is None:
+                    return False
+                if "usage" in chunk and type(chunk["usage"]) is dict:
+                    self.usage = chunk["usage"]
+                content, finished = piece(chunk)
+                if finished:
+                    self.done = True
+                if objects is not None:
+                    objects.append(chunk)
+                elif content and self.learning:
+                    self.learning -= 1
+                    shape = self.shape = learn(raw, content, piece)
             if content:
                 if self.first is None:
                     self.first = t
@@ -204,11 +228,25 @@ class StreamAccumulator:
                     self.gaps.append(t - self.last)  # type: ignore[operator]
                 self.last = t
                 parts.append(content)
-            if finished:
-                self.done = True
-            if objects is not None:
-                objects.append(chunk)
         return True
+
+    def _chunk(self, raw: bytes, loads: Callable[[bytes], Any]) -> dict[str, Any] | None:
+        """One parsed chunk, or None with the problem recorded (not JSON, not an object, an
+        error chunk)."""
+        try:
+            chunk = loads(raw)
+        except orjson.JSONDecodeError:
+            self.problem = error("invalid_json", f"chunk is not JSON: {_show(raw)}")
+            return None
+        if type(chunk) is not dict:
+            self.problem = error("invalid_json", f"chunk is not a JSON object: {_show(raw)}")
+            return None
+        if not self.started:
+            self._first_chunk(chunk)
+        if "error" in chunk and chunk["error"] is not None:
+            self.problem = error("stream_error", f"error chunk: {error_message(raw)}")
+            return None
+        return chunk
 
     def _first_chunk(self, chunk: dict[str, Any]) -> None:
         self.started = True

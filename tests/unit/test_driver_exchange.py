@@ -156,3 +156,30 @@ def test_read_some_takes_what_is_buffered_without_waiting() -> None:
     assert read_some(stream) == b"data: a\n\ndata: b"
     stream = Stream([b"data: c\n", b"\n"])
     assert read_some(stream) == b"data: c\n"
+
+
+def test_the_sparse_cookie_jar_still_keeps_and_sends_cookies() -> None:
+    """It skips the stdlib jar's work only when that work would do nothing."""
+    import urllib.request
+    from http.client import HTTPMessage
+
+    from suite.driver.exchange import SparseCookieJar
+
+    class Answer:
+        def __init__(self, **headers: str) -> None:
+            self.headers = HTTPMessage()
+            for name, value in headers.items():
+                self.headers[name.replace("_", "-")] = value
+
+        def info(self) -> HTTPMessage:
+            return self.headers
+
+    jar, url = SparseCookieJar(), "http://127.0.0.1:8000/v1/chat/completions"
+    first = urllib.request.Request(url)
+    jar.add_cookie_header(first)
+    jar.extract_cookies(Answer(Content_Type="text/event-stream"), first)
+    assert not first.has_header("Cookie") and len(jar) == 0
+    jar.extract_cookies(Answer(Set_Cookie="route=b7; Path=/"), first)
+    second = urllib.request.Request(url)
+    jar.add_cookie_header(second)
+    assert second.get_header("Cookie") == "route=b7" and len(jar) == 1

@@ -125,8 +125,8 @@ def _measured_at_every_split(stream: bytes, kind: str) -> set[tuple[object, ...]
     for cut in range(len(stream) + 1):
         parser, acc = SSEParser(), StreamAccumulator(0.0, "gpt-4o", 3, target=target)
         for piece in (stream[:cut], stream[cut:]):
-            for ev in parser.feed(piece, now=1.0):
-                acc.add(ev)
+            if piece:  # as the exchange reads: raw fast path when the read allows, else general
+                acc.add_read(parser, piece, 1.0)
         if not parser.mid_event:
             acc.ended()
         m = acc.finish(2.0)
@@ -169,3 +169,65 @@ def test_the_last_event_id_carries_over_on_the_fast_path() -> None:
     events = parse_pieces([b"id: 4\ndata: a\n\ndata: b\n\n"])
     assert [(e.data, e.id) for e in events] == [("a", "4"), ("b", "4")]
     assert parse_pieces([b"event: error\ndata: x\n\ndata: y\n\n"])[1].event is None
+
+
+@pytest.mark.parametrize("read, raw", [
+    (b'data: {"a":1}\n\ndata: [DONE]\n\n', [b'{"a":1}', b"[DONE]"]),
+    (b"data: x\n\n", [b"x"]),
+    (b"data: \n\n", [b""]),
+    (b"data: a\n\ndata: b\n", [b"a"]),        # the last event is not complete yet: kept
+    (b"data: a", None),                       # no event complete
+    (b"data: a\ndata: b\n\n", None),          # two data lines in one event
+    (b"data: a\n\n\n\ndata: b\n\n", None),    # an extra blank line
+    (b"data: a\n\n: ping\n\n", None),         # a comment
+    (b"data: a\n\nid: 4\ndata: b\n\n", None),  # another field
+    (b"data: a\r\n\r\n", None),               # CRLF
+    (b"data:a\n\n", None),                    # no space after the colon
+    (b"\xef\xbb\xbfdata: a\n\n", None),       # a BOM
+])
+def test_feed_data_takes_only_whole_one_line_events(read: bytes, raw: list[bytes] | None) -> None:
+    """The raw fast path answers only when it is exactly right, and consumes nothing otherwise."""
+    parser = SSEParser()
+    assert parser.feed_data(read) == raw
+    if raw is None:
+        assert parser.bytes_fed == 0 and not parser.mid_event
+        assert [e.data.encode() for e in parser.feed(read, 1.0)] == [
+            e.data.encode() for e in SSEParser().feed(read, 1.0)]
+
+
+def test_feed_data_keeps_an_unfinished_event_for_the_next_read() -> None:
+    parser = SSEParser()
+    assert parser.feed_data(b"data: a\n\ndata: b") == [b"a"] and parser.mid_event
+    assert parser.feed_data(b"\n\ndata: c\n\nda") == [b"b", b"c"]
+    assert [e.data for e in parser.feed(b"ta: d\nid: 7\n\n", 2.0)] == ["d"]  # general path
+    assert parser.feed(b"data: e\n", 3.0) == []
+    assert parser.feed_data(b"\n") is None  # an event half-parsed by the general path
+    assert parser.feed_data(b"data: f\n\n") is None
+    assert [e.data for e in parser.feed(b"\ndata: f\n\n", 4.0)] == ["e", "f"]
+    assert parser.feed_data(b"data: g\n\n") == [b"g"] and not parser.mid_event
+    assert parser.bytes_fed == len(b"data: a\n\ndata: b\n\ndata: c\n\ndata: d\nid: 7\n\n"
+                                   b"data: e\n\ndata: f\n\ndata: g\n\n")
+
+
+def parse_as_the_exchange(pieces: list[bytes]) -> list[tuple[str, str | None]]:
+    """Raw fast path when a read allows it, else the general path — as StreamAccumulator.add_read."""
+    parser, out = SSEParser(), []
+    for piece in pieces:
+        raw = parser.feed_data(piece)
+        if raw is None:
+            out.extend(shape(parser.feed(piece, now=0.0)))
+        else:
+            out.extend((r.decode(), None) for r in raw)
+    return out
+
+
+MIXED_STREAM = (b'data: {"a":1}\n\ndata: {"b":2}\n\n: ping\n\ndata: x\n\nevent: error\ndata: e\n\n'
+                b'data: two\ndata: lines\n\nid: 3\ndata: y\n\ndata: \xc3\xa9\n\ndata: [DONE]\n\n')
+
+
+@pytest.mark.parametrize("stream", [MIXED_STREAM, OPENAI_STREAM.replace(b"\n", b"\r\n")],
+                         ids=["LF", "CRLF"])
+def test_fast_and_general_paths_mixed_agree_at_every_pair_of_splits(stream: bytes) -> None:
+    want = shape(parse_pieces([stream]))
+    for i, j in itertools.combinations(range(len(stream) + 1), 2):
+        assert parse_as_the_exchange([stream[:i], stream[i:j], stream[j:]]) == want, (i, j)
