@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -72,6 +72,9 @@ class Metrics:
         self.batches: dict[str, Any] = {}  # model -> Batch (has .active, .queued); set by the app
         self.registry = CollectorRegistry()
         self.registry.register(self)
+        # process_cpu_seconds_total / process_resident_memory_bytes, read from /proc at scrape time
+        # only (no hot-path cost): what the suite's target monitor charts as CPU and RSS.
+        ProcessCollector(registry=self.registry)
 
     def cache_error(self) -> None:
         self.counts.errors += 1

@@ -176,13 +176,17 @@ def test_models_health_and_metrics(client: openai.OpenAI, server: MockServer) ->
     assert orjson.loads(body) == {"status": "ok", "models": list(PROFILES), "cache": "redis",
                                   "seed": 0}
     client.chat.completions.create(model="instant", messages=chat("metrics"), max_tokens=3)
+    # a streamed answer too, so the TTFT histogram has data even when this test runs alone
+    list(client.chat.completions.create(model="instant", messages=chat("metrics, streamed"),
+                                        max_tokens=3, stream=True))
     status, headers, body = http(server, "GET", "/metrics")
     text = body.decode()
     assert status == 200 and headers["content-type"].startswith("text/plain")
     for needle in ('mock_requests_total{cache="miss",model="instant",status="200"}',
                    "mock_ttft_seconds_bucket", 'mock_e2e_seconds_count{cache="miss",model="instant"}',
                    'mock_prompt_tokens_total{model="instant"}', "mock_in_flight_requests 0.0",
-                   "mock_cache_hits_total", "mock_cache_misses_total", "mock_cache_errors_total"):
+                   "mock_cache_hits_total", "mock_cache_misses_total", "mock_cache_errors_total",
+                   "process_cpu_seconds_total", "process_resident_memory_bytes"):
         assert needle in text, needle
 
 
