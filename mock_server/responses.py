@@ -77,24 +77,15 @@ def completion_body(rid: str, created: int, model: str, completion: Completion,
     })
 
 
-class ChunkEvents:
-    """SSE events of one streamed response."""
+class _Events:
+    """SSE events of one streamed answer: a content event is ``_open`` + JSON string + ``_close``.
+    Kinds without role, finish or usage events keep the empty defaults."""
 
-    def __init__(self, rid: str, created: int, model: str) -> None:
-        head = orjson.dumps({"id": rid, "object": "chat.completion.chunk", "created": created,
-                             "model": model, "system_fingerprint": None})
-        self._prefix = b"data: " + head[:-1] + b',"choices":'
-        # content event = _open + json string + _close
-        self._open = self._prefix + b'[{"index":0,"delta":{"content":'
-        self._close = b'},"logprobs":null,"finish_reason":null}]}\n\n'
-
-    def _choice(self, delta: bytes, finish: bytes) -> bytes:
-        return (self._prefix + b'[{"index":0,"delta":' + delta
-                + b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n")
+    _open = b""
+    _close = b""
 
     def role(self) -> bytes:
-        """First chunk: the assistant role with empty content (sent together with token 1)."""
-        return self._choice(b'{"role":"assistant","content":""}', b"null")
+        return b""
 
     def content(self, text: str) -> bytes:
         return self._open + orjson.dumps(text) + self._close
@@ -107,12 +98,40 @@ class ChunkEvents:
                 + self._close)
 
     def finish(self, reason: str) -> bytes:
+        return b""
+
+    def usage(self, completion: Completion, cached: bool) -> bytes:
+        return b""
+
+
+def _usage_event(prefix: bytes, completion: Completion, cached: bool) -> bytes:
+    """Final chunk for ``stream_options.include_usage``: empty choices plus usage."""
+    return prefix + b"[]," + orjson.dumps({"usage": usage(completion, cached)})[1:] + b"\n\n"
+
+
+class ChunkEvents(_Events):
+    """SSE events of one streamed chat answer."""
+
+    def __init__(self, rid: str, created: int, model: str) -> None:
+        head = orjson.dumps({"id": rid, "object": "chat.completion.chunk", "created": created,
+                             "model": model, "system_fingerprint": None})
+        self._prefix = b"data: " + head[:-1] + b',"choices":'
+        self._open = self._prefix + b'[{"index":0,"delta":{"content":'
+        self._close = b'},"logprobs":null,"finish_reason":null}]}\n\n'
+
+    def _choice(self, delta: bytes, finish: bytes) -> bytes:
+        return (self._prefix + b'[{"index":0,"delta":' + delta
+                + b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n")
+
+    def role(self) -> bytes:
+        """First chunk: the assistant role with empty content (sent together with token 1)."""
+        return self._choice(b'{"role":"assistant","content":""}', b"null")
+
+    def finish(self, reason: str) -> bytes:
         return self._choice(b"{}", orjson.dumps(reason))
 
     def usage(self, completion: Completion, cached: bool) -> bytes:
-        """Final chunk for ``stream_options.include_usage``: empty choices plus usage."""
-        return (self._prefix + b"[]," + orjson.dumps({"usage": usage(completion, cached)})[1:]
-                + b"\n\n")
+        return _usage_event(self._prefix, completion, cached)
 
 
 def text_completion_body(rid: str, created: int, model: str, completion: Completion,
@@ -131,7 +150,7 @@ def text_completion_body(rid: str, created: int, model: str, completion: Complet
     })
 
 
-class TextEvents:
+class TextEvents(_Events):
     """SSE events of one streamed ``POST /v1/completions`` answer (no role chunk)."""
 
     def __init__(self, rid: str, created: int, model: str) -> None:
@@ -141,22 +160,12 @@ class TextEvents:
         self._open = self._prefix + b'[{"text":'
         self._close = b',"index":0,"logprobs":null,"finish_reason":null}]}\n\n'
 
-    def role(self) -> bytes:
-        return b""
-
-    def content(self, text: str) -> bytes:
-        return self._open + orjson.dumps(text) + self._close
-
-    def contents(self, chunks: tuple[str, ...]) -> bytes:
-        return b"".join(self.content(c) for c in chunks)
-
     def finish(self, reason: str) -> bytes:
         return (self._open + b'"","index":0,"logprobs":null,"finish_reason":' + orjson.dumps(reason)
                 + b"}]}\n\n")
 
     def usage(self, completion: Completion, cached: bool) -> bytes:
-        return (self._prefix + b"[]," + orjson.dumps({"usage": usage(completion, cached)})[1:]
-                + b"\n\n")
+        return _usage_event(self._prefix, completion, cached)
 
 
 def engine_body(rid: str, created: int, model: str, completion: Completion, cached: bool,
@@ -174,7 +183,7 @@ def engine_body(rid: str, created: int, model: str, completion: Completion, cach
     })
 
 
-class EngineEvents:
+class EngineEvents(_Events):
     """SSE events of a streamed ``POST /api/chat`` answer: ``data: {"response": piece,
     "session_id": id}`` per token, then ``data: [DONE]`` (no role, finish or usage events).
     Drivers read the ``response`` field of each event, so this shape is a contract."""
@@ -182,18 +191,3 @@ class EngineEvents:
     def __init__(self, session_id: str) -> None:
         self._open = b'data: {"response":'
         self._close = b',"session_id":' + orjson.dumps(session_id) + b"}\n\n"
-
-    def role(self) -> bytes:
-        return b""
-
-    def content(self, text: str) -> bytes:
-        return self._open + orjson.dumps(text) + self._close
-
-    def contents(self, chunks: tuple[str, ...]) -> bytes:
-        return b"".join(self.content(c) for c in chunks)
-
-    def finish(self, reason: str) -> bytes:
-        return b""
-
-    def usage(self, completion: Completion, cached: bool) -> bytes:
-        return b""

@@ -5,10 +5,9 @@ through ``esc``; run folders and model names are user input."""
 from __future__ import annotations
 
 import base64
-import html
-from collections.abc import Iterable
 from typing import Any
 
+from suite.analyze.report import esc, table  # one escaping rule for every page
 from suite.compare.cells import cell_ratio, cell_signed, cell_value, metric_name
 
 CSS = """
@@ -18,16 +17,6 @@ font-size:.9rem;margin:.5rem 0}th,td{border:1px solid #dde;padding:.3rem .6rem;t
 th{background:#f3f5f9}td:first-child,th:first-child{text-align:left}.lead li{font-size:1.05rem}
 .sig{font-weight:600}.why{color:#8a5a00}.fail{color:#b00020}.pass{color:#116b2e}img{max-width:100%}
 """
-
-
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def runs_table(result: dict[str, Any]) -> str:

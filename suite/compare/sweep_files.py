@@ -18,8 +18,9 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before pyplot loads)
 
+from suite.analyze.report import esc, table  # noqa: E402
 from suite.compare.files import write_json  # noqa: E402
-from suite.compare.html import CSS, esc, table  # noqa: E402
+from suite.compare.html import CSS  # noqa: E402
 
 SWEEP_JSON, SWEEP_CSV, SWEEP_PNG, SWEEP_HTML = "sweep.json", "sweep.csv", "sweep.png", "sweep.html"
 
