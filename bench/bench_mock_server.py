@@ -69,7 +69,12 @@ app.router.add_get("/", hello)
 app.router.add_post("/post", echo)
 for name in SAME:
     app.router.add_post(name, same)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+try:  # issue 4's reference is aiohttp+uvloop; the mock runs on uvloop too when it is installed
+    import uvloop
+    loop = uvloop.new_event_loop()
+except ImportError:
+    loop = None
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=loop)
 """
 UNIQUE = "__N__"  # replaced per request by a fresh token when prompts must be unique (misses)
 WRK_LUA = """

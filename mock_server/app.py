@@ -29,6 +29,7 @@ from mock_server.chat import chat_completions, completions, engine_chat, error_r
 from mock_server.config import MockConfig
 from mock_server.embeddings import embeddings_body
 from mock_server.engine import Engine
+from mock_server.fastlane import lane_profiles
 from mock_server.metrics import CONTENT_TYPE, Metrics
 from mock_server.openai_errors import ApiError, from_http_status
 from mock_server.responses import REQUEST_ID, request_id
@@ -177,9 +178,10 @@ ROUTES = {path: method for path, method, _ in ROUTE_TABLE}
 def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.perf_counter,
                sleep: Sleep = asyncio.sleep, metrics: Metrics | None = None,
                log: logging.Logger | None = None,
-               timing_log: TimingLog | None = None) -> web.Application:
+               timing_log: TimingLog | None = None, fast_lane: bool = True) -> web.Application:
     """The mock server as an aiohttp Application; the caller owns running it (serve.py, tests).
-    A ``timing_log`` is flushed every second while serving and closed on cleanup."""
+    A ``timing_log`` is flushed every second while serving and closed on cleanup. ``fast_lane``
+    False sends every request through the general flow (tests compare the two)."""
     log = log or logging.getLogger("mock_server")
     registry = metrics or Metrics()
     middlewares = [auth_middleware(config.api_key)] if config.api_key else []
@@ -189,6 +191,9 @@ def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.
     app[STATE] = AppState(config=config, cache=cache, engine=engine, metrics=registry, clock=clock,
                           sleep=sleep, log=log, started=int(time.time()), sessions=Sessions(),
                           timing_log=timing_log)
+    in_process = engine.memory is not None or not engine.enabled  # never awaits a cache
+    if fast_lane and timing_log is None and in_process and not config.normalize:
+        app[STATE].lane = lane_profiles(config.profiles)
     for path, method, handler in ROUTE_TABLE:
         app.router.add_route(method, path, handler)
     app.router.add_route("*", "/{tail:.*}", stamped(no_such_route))

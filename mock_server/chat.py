@@ -29,6 +29,7 @@ from aiohttp import web
 
 from mock_server.config import MockConfig
 from mock_server.engine import FAULT_HEADER, HIT, Answer
+from mock_server.fastlane import fast_chat
 from mock_server.faults import ERROR_KINDS, Fault
 from mock_server.openai_errors import ApiError
 from mock_server.plan import Completion
@@ -62,6 +63,7 @@ class Endpoint:
     events: Callable[[str, int, ChatRequest], Events]
     body: Callable[[str, int, ChatRequest, Completion, bool], bytes]
     sessions: bool = False  # keeps a conversation per session_id (POST /api/chat)
+    lane: bool = False  # zero-delay answers may take the fast lane (fastlane.py)
 
 
 def _engine_model(config: MockConfig) -> str:
@@ -72,7 +74,8 @@ CHAT = Endpoint(
     "/v1/chat/completions", "chatcmpl",
     lambda raw, cfg: parse_chat_request(raw, cfg.profiles, cfg.normalize),
     lambda rid, created, chat: ChunkEvents(rid, created, chat.model),
-    lambda rid, created, chat, c, cached: completion_body(rid, created, chat.model, c, cached))
+    lambda rid, created, chat, c, cached: completion_body(rid, created, chat.model, c, cached),
+    lane=True)
 COMPLETIONS = Endpoint(
     "/v1/completions", "cmpl",
     lambda raw, cfg: parse_completion_request(raw, cfg.profiles, cfg.normalize),
@@ -96,12 +99,15 @@ def error_response(err: ApiError, request: web.Request | None = None) -> web.Res
     return resp
 
 
-async def read_chat(request: web.Request, st: AppState, ep: Endpoint) -> ChatRequest:
+async def read_body(request: web.Request, st: AppState) -> bytes:
     try:
-        body = await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
         raise ApiError(413, f"request body too large: {exc.text}; send at most "
                        f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
+
+
+def read_chat(st: AppState, ep: Endpoint, body: bytes) -> ChatRequest:
     chat = ep.parse(body, st.config)
     if ep.sessions and chat.session_id is not None:
         messages = st.sessions.conversation(chat.session_id, chat.messages)
@@ -194,7 +200,12 @@ def truthful_prompt(st: AppState, ep: Endpoint, chat: ChatRequest, answer: Answe
 async def handle(request: web.Request, st: AppState, ep: Endpoint,
                  t0: float) -> web.StreamResponse:
     try:
-        chat = await read_chat(request, st, ep)
+        raw = await read_body(request, st)
+        if ep.lane and st.lane:
+            fast = fast_chat(request, st, raw, t0)
+            if fast is not None:
+                return fast
+        chat = read_chat(st, ep, raw)
         fault = st.engine.fault_for(chat.model, request.headers.get(FAULT_HEADER))
     except ApiError as err:
         st.metrics.answered("-", err.status, "-")  # no user-chosen label values on bad input

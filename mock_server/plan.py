@@ -12,7 +12,7 @@ a Random costs ~7 us; the text uses sha256-derived picks instead).
 
 Capacity rule (a MISS must stay cheap): the text of a request is one of ``TEXT_VARIANTS`` texts
 per (encoding, length), chosen by sha256(seed, key); composed texts are kept in an LRU, so a miss
-usually costs one sha256 and a dict lookup instead of composing sentences. Prompt tokens are
+usually costs a dict lookup and a slice instead of composing sentences. Prompt tokens are
 counted like ``suite.tokens.count_chat_tokens`` with the length of short strings (roles, system
 prompts, repeated questions) memoized.
 """
@@ -22,14 +22,14 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache, lru_cache
 from itertools import count
 from typing import NamedTuple
 
 from mock_server.config import Profile
 from mock_server.request import ChatRequest
-from mock_server.textbank import compose, sentence_bank
+from mock_server.textbank import SentenceBank, compose, extend, sentence_bank
 from suite.tokens import encoding_for, get_encoding
 
 TEXT_VARIANTS = 4096  # distinct texts per (encoding, length): collisions are rare, caching works
@@ -116,42 +116,72 @@ def text_variant(key: str, seed: int) -> int:
     return (int(key[:8], 16) ^ (seed * 0x9E3779B1)) % TEXT_VARIANTS
 
 
+class _Head:
+    """The tokens of one text variant composed so far (lists to extend, tuples to slice), and
+    where its picks stand."""
+
+    __slots__ = ("chunk_list", "chunks", "picks", "token_list", "tokens")
+
+    def __init__(self, variant: int) -> None:
+        self.token_list: list[int] = []
+        self.chunk_list: list[str] = []
+        self.tokens: tuple[int, ...] = ()
+        self.chunks: tuple[str, ...] = ()
+        self.picks = picks_for(str(variant), 0, "text")
+
+    def grow(self, n: int, bank: SentenceBank) -> None:
+        extend(self.token_list, self.chunk_list, n, bank, self.picks)
+        self.tokens, self.chunks = tuple(self.token_list), tuple(self.chunk_list)
+
+
+_heads: dict[tuple[str, int], _Head] = {}  # at most TEXT_VARIANTS per encoding, <= ~4 KB each
+
+
 def composed(encoding: str, n: int, variant: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """The first ``n`` tokens of text variant ``variant`` (texts of one variant are prefixes of
-    each other, whatever ``n``). Short texts come from an LRU (at most 8192 x 256 tokens); a
+    each other, whatever ``n``). Each variant's head is kept and only ever extended, up to
+    ``MEMO_MAX_TOKENS``, so a short answer costs two slices once its variant has been seen; a
     long answer is composed each time — it is paced, so its CPU cost is spread anyway."""
-    if n <= MEMO_MAX_TOKENS:
-        return _composed(encoding, n, variant)
-    return _compose(encoding, n, variant)
+    if n > MEMO_MAX_TOKENS:
+        tokens, chunks = compose(n, sentence_bank(encoding), picks_for(str(variant), 0, "text"))
+        return tuple(tokens), tuple(chunks)
+    head = _heads.get((encoding, variant))
+    if head is None:
+        head = _heads[(encoding, variant)] = _Head(variant)
+    if len(head.tokens) < n:
+        head.grow(n, sentence_bank(encoding))
+    return head.tokens[:n], head.chunks[:n]
 
 
-def _compose(encoding: str, n: int, variant: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    tokens, chunks = compose(n, sentence_bank(encoding), picks_for(str(variant), 0, "text"))
-    return tuple(tokens), tuple(chunks)
-
-
-_composed = lru_cache(maxsize=8192)(_compose)
+@cache
+def _encoder(encoding: str) -> Callable[[str], list[int]]:
+    return get_encoding(encoding).encode_ordinary
 
 
 @lru_cache(maxsize=4096)
 def _memo_length(encoding: str, text: str) -> int:
-    return len(get_encoding(encoding).encode_ordinary(text))
+    return len(_encoder(encoding)(text))
 
 
 def text_tokens(encoding: str, text: str) -> int:
     if len(text) > MEMO_MAX_CHARS:
-        return len(get_encoding(encoding).encode_ordinary(text))
+        return len(_encoder(encoding)(text))
     return _memo_length(encoding, text)
 
 
 def chat_prompt_tokens(messages: list[dict[str, str]], encoding: str) -> int:
     """``suite.tokens.count_chat_tokens``'s rule (3 per message, 1 per name, 3 to prime the
-    reply, every string field counted) with short strings memoized."""
+    reply, every string field counted) with short strings memoized — but the last message's
+    content, the new question, is counted directly: on a miss it is usually new, and a memo
+    insert (and eviction) would cost more than the count."""
     total = 3
-    for msg in messages:
+    last = len(messages) - 1
+    for i, msg in enumerate(messages):
         total += 3
         for name, value in msg.items():
-            if isinstance(value, str):
+            if i == last and name == "content":
+                total += len(_encoder(encoding)(value))
+            elif isinstance(value, str):
                 total += text_tokens(encoding, value)
             if name == "name":
                 total += 1

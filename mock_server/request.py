@@ -265,10 +265,12 @@ def _simple_usage(obj: dict[str, Any]) -> bool | None:
     return None
 
 
-def _simple(obj: dict[str, Any], profiles: Mapping[str, Profile]) -> ChatRequest | None:
+def simple_request(obj: dict[str, Any], profiles: Mapping[str, Profile]) -> ChatRequest | None:
     """The common request (only SIMPLE_FIELDS, plain string messages, valid values) validated
     in one flat pass — fewer calls is what makes a zero-latency MISS cheap. None: anything
     unusual, and the full path below decides (and words any error)."""
+    if not obj.keys() <= SIMPLE_FIELDS:
+        return None
     model = obj.get("model")
     profile = profiles.get(model) if type(model) is str else None
     messages = obj.get("messages")
@@ -284,9 +286,10 @@ def _simple(obj: dict[str, Any], profiles: Mapping[str, Profile]) -> ChatRequest
         max_tokens = profile.max_output_tokens
     if not (1 <= max_tokens <= profile.max_output_tokens and 0.0 <= temperature <= 2.0):
         return None
-    for msg in messages:
-        if not (type(msg) is dict and msg.get("role") in ROLES and "content" in msg
-                and all(type(v) is str for v in msg.values())):
+    for msg in messages:  # {"role", "content"} decided without a generator: most messages
+        if not (type(msg) is dict and msg.get("role") in ROLES
+                and type(msg.get("content")) is str
+                and (len(msg) == 2 or all(type(v) is str for v in msg.values()))):
             return None
     key = cache_key({"model": profile.name, "messages": messages, "max_tokens": max_tokens,
                      "temperature": float(temperature)})
@@ -299,8 +302,8 @@ def parse_chat_request(body: bytes, profiles: Mapping[str, Profile],
     """Validate a request body; raise ApiError (400/404) naming the bad parameter. With
     ``normalize`` the key (and so the generated text) ignores case, whitespace and punctuation."""
     obj = _decode(body)
-    if not normalize and obj.keys() <= SIMPLE_FIELDS:
-        simple = _simple(obj, profiles)
+    if not normalize:
+        simple = simple_request(obj, profiles)
         if simple is not None:
             return simple
     profile = _model(obj, profiles)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import select
@@ -134,10 +135,21 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 0, cache_url:
         TimingLog(timing_log).close()  # an unwritable path fails here, before any worker starts
     options: dict[str, Any] = {"cache_ttl_s": cache_ttl_s, "cache_capacity": cache_capacity,
                                "access_log": access_log, "timing_log": timing_log}
+    warm_tokenizers(config.profiles.values())
+    settle_heap()
     if workers > 1:
         serve_workers(config, host, port, cache_url, workers, on_ready, options)
         return
     run(_until_signal(config, host, port, cache_url, on_ready=on_ready, **options))
+
+
+def settle_heap() -> None:
+    """Move everything loaded so far (tokenizer tables, sentence banks, modules) out of the cyclic
+    GC's reach: it is never garbage, yet every full collection would walk all of it. Done once,
+    by the serving process only (serve(), never serve_async(): tests share their process), and
+    before forking workers, so their copies of these pages stay shared (copy-on-write)."""
+    gc.collect()
+    gc.freeze()
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -183,7 +195,6 @@ def _stop_children(pids: list[int], sig: int = signal.SIGTERM) -> None:
 def serve_workers(config: MockConfig, host: str, port: int, cache_url: str, workers: int,
                   on_ready: Callable[[str], None], options: dict[str, Any]) -> None:
     """Pre-fork ``workers`` processes on one socket (see the module docstring)."""
-    warm_tokenizers(config.profiles.values())  # once, shared copy-on-write by the workers
     sock = listen(host, port)
     read_fd, write_fd = os.pipe()
     pids: list[int] = []

@@ -31,6 +31,7 @@ class AppState:
     started: int  # epoch seconds, the "created" of /v1/models entries
     sessions: Sessions  # POST /api/chat conversations
     timing_log: TimingLog | None = None  # --timing-log: one JSONL line per answered request
+    lane: frozenset[str] = frozenset()  # models whose answers may take the fast lane (fastlane.py)
 
 
 STATE = web.AppKey("mock_state", AppState)

@@ -47,12 +47,19 @@ def sentence_bank(encoding: str) -> SentenceBank:
                         tuple(_piece(" " + t, encoding) for t in texts))
 
 
-def compose(n: int, bank: SentenceBank, picks: Iterator[int]) -> tuple[list[int], list[str]]:
-    """The first ``n`` tokens (and their chunks) of sentences chosen by ``picks``."""
-    piece = bank.openers[next(picks) % BANK_SIZE]
-    tokens, chunks = list(piece.tokens), list(piece.chunks)
+def extend(tokens: list[int], chunks: list[str], n: int, bank: SentenceBank,
+           picks: Iterator[int]) -> None:
+    """Append sentences chosen by ``picks`` (an opener first) until there are >= ``n`` tokens.
+    Extending a text later with the same ``picks`` gives the text composed at once."""
     while len(tokens) < n:
-        piece = bank.continuations[next(picks) % BANK_SIZE]
+        piece = (bank.continuations if tokens else bank.openers)[next(picks) % BANK_SIZE]
         tokens += piece.tokens
         chunks += piece.chunks
+
+
+def compose(n: int, bank: SentenceBank, picks: Iterator[int]) -> tuple[list[int], list[str]]:
+    """The first ``n`` tokens (and their chunks) of sentences chosen by ``picks``."""
+    tokens: list[int] = []
+    chunks: list[str] = []
+    extend(tokens, chunks, n, bank, picks)
     return tokens[:n], chunks[:n]

@@ -142,6 +142,23 @@ def test_non_streaming_body_has_the_openai_shape() -> None:
                              "completion_tokens_details": {"reasoning_tokens": 0}}
 
 
+@pytest.mark.parametrize("cached", [True, False])
+@pytest.mark.parametrize("completion", [C1, Completion((), (), "length", 0),
+                                        Completion((5,) * 3, ('"<b>', "\\n\u00e9", "\u2028"), "stop", 7)])
+def test_the_spliced_body_is_what_serializing_the_object_gives(completion: Completion,
+                                                               cached: bool) -> None:
+    from mock_server.responses import usage
+
+    expected = orjson.dumps({
+        "id": 'chatcmpl-"1', "object": "chat.completion", "created": 1_700_000_000,
+        "model": "gpt-4o", "system_fingerprint": None,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": completion.text,
+                                             "refusal": None},
+                     "logprobs": None, "finish_reason": completion.finish_reason}],
+        "usage": usage(completion, cached), "cached": cached})
+    assert completion_body('chatcmpl-"1', 1_700_000_000, "gpt-4o", completion, cached) == expected
+
+
 @pytest.mark.parametrize(("cached", "cached_tokens"), [(True, 9), (False, 0)])
 def test_cached_tokens_is_the_whole_prompt_on_a_hit_only(cached: bool, cached_tokens: int) -> None:
     """A response-cache hit processed none of the prompt; a generated answer all of it."""
@@ -185,6 +202,20 @@ def test_stream_events_have_the_chunk_shape() -> None:
     chunks = ("a", ' "b"', "\\", "")
     assert ev.contents(chunks) == b"".join(ev.content(c) for c in chunks)
     assert ev.contents(()) == b""
+
+
+def test_stream_contents_are_the_same_with_a_full_chunk_memo(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunk JSON is memoized up to a bound; past it chunks are serialized anew, same bytes."""
+    from mock_server import responses
+
+    monkeypatch.setattr(responses, "_CHUNK_JSON", {})
+    monkeypatch.setattr(responses, "CHUNK_JSON_LIMIT", 3)
+    ev = ChunkEvents("chatcmpl-1", 7, "gpt-4o")
+    for chunks in (("a", "b"), ("a", "b", "c", "d", "e"), ("e", '","', "a"), ("a", "b")):
+        for _ in range(2):  # first sight and memoized
+            assert ev.contents(chunks) == b"".join(ev.content(c) for c in chunks)
+    assert len(responses._CHUNK_JSON) == 3
 
 
 def test_memory_cache_entries_expire_after_the_ttl() -> None:

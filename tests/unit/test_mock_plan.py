@@ -12,11 +12,13 @@ import pytest
 
 from mock_server.config import DEFAULT_PROFILES_PATH, load_profiles
 from mock_server.plan import (
+    MEMO_MAX_TOKENS,
     Timing,
     chat_prompt_tokens,
     composed,
     cut_at_stop,
     hit_timing,
+    picks_for,
     plan,
     text_variant,
 )
@@ -213,4 +215,13 @@ def test_text_variants_are_deterministic_and_prefixes_of_each_other() -> None:
     assert text_variant(key, 0) == text_variant(key, 0) != text_variant(key, 1)
     short, long = composed("o200k_base", 5, 7), composed("o200k_base", 40, 7)
     assert long[0][:5] == short[0] and long[1][:5] == short[1]
+    # a kept head (<= MEMO_MAX_TOKENS) and a freshly composed long text agree on their prefix
+    head, beyond = (composed("o200k_base", n, 7) for n in (MEMO_MAX_TOKENS, MEMO_MAX_TOKENS + 30))
+    assert len(beyond[0]) == MEMO_MAX_TOKENS + 30 and beyond[0][:MEMO_MAX_TOKENS] == head[0]
+    assert beyond[1][:MEMO_MAX_TOKENS] == head[1]
+    # a kept head extended on demand gives the text composed at once, in either order
+    for first, then in ((40, 5), (5, 40)):
+        composed("o200k_base", first, 11 + first)
+        fresh = compose(then, sentence_bank("o200k_base"), picks_for(str(11 + first), 0, "text"))
+        assert composed("o200k_base", then, 11 + first) == (tuple(fresh[0]), tuple(fresh[1]))
     assert len({text_variant(request(text=f"q{i}").key, 0) for i in range(200)}) > 190
