@@ -34,7 +34,8 @@ from suite.tokens import encoding_for, get_encoding
 
 TEXT_VARIANTS = 4096  # distinct texts per (encoding, length): collisions are rare, caching works
 MEMO_MAX_CHARS = 2048  # longer strings are counted each time (bounds the memo's memory)
-MEMO_MAX_TOKENS = 256  # longer texts are composed each time (bounds the text LRU's memory)
+MEMO_MAX_TOKENS = 256  # longer texts are composed each time (bounds the kept heads' memory)
+WARM_TOKENS = 32  # heads composed at start-up up to this length
 
 
 class Completion(NamedTuple):
@@ -117,21 +118,21 @@ def text_variant(key: str, seed: int) -> int:
 
 
 class _Head:
-    """The tokens of one text variant composed so far (lists to extend, tuples to slice), and
-    where its picks stand."""
+    """The tokens of one text variant composed so far, and where its picks stand. Held as
+    tuples of ints and strs, which the cyclic GC stops tracking: thousands of kept heads cost
+    no collection time."""
 
-    __slots__ = ("chunk_list", "chunks", "picks", "token_list", "tokens")
+    __slots__ = ("chunks", "picks", "tokens")
 
     def __init__(self, variant: int) -> None:
-        self.token_list: list[int] = []
-        self.chunk_list: list[str] = []
         self.tokens: tuple[int, ...] = ()
         self.chunks: tuple[str, ...] = ()
         self.picks = picks_for(str(variant), 0, "text")
 
     def grow(self, n: int, bank: SentenceBank) -> None:
-        extend(self.token_list, self.chunk_list, n, bank, self.picks)
-        self.tokens, self.chunks = tuple(self.token_list), tuple(self.chunk_list)
+        tokens, chunks = list(self.tokens), list(self.chunks)
+        extend(tokens, chunks, n, bank, self.picks)
+        self.tokens, self.chunks = tuple(tokens), tuple(chunks)
 
 
 _heads: dict[tuple[str, int], _Head] = {}  # at most TEXT_VARIANTS per encoding, <= ~4 KB each
@@ -229,10 +230,15 @@ def hit_timing(profile: Profile, n_tokens: int) -> Timing:
 
 def warm_tokenizers(profiles: Iterable[Profile]) -> None:
     """Load every profile's encoding and sentence bank now, so the first request does not pay
-    ~0.5 s for them."""
+    ~0.5 s for them; and compose every text variant's head up to the profile's median length
+    (at most WARM_TOKENS: ~0.1 s per encoding), so the first thousands of misses cost what later
+    ones do (a head only grows, so longer answers extend it as they come)."""
     for profile in profiles:
         encoding_for(profile.token_model)
         sentence_bank(profile.encoding)
+        n = min(profile.output_tokens_median, WARM_TOKENS)
+        for variant in range(TEXT_VARIANTS):
+            composed(profile.encoding, n, variant)
 
 
 def plan(request: ChatRequest, profile: Profile, seed: int) -> Plan:

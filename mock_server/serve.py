@@ -111,7 +111,9 @@ async def _until_signal(config: MockConfig, host: str, port: int, cache_url: str
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
-    """asyncio.run, on uvloop when it happens to be installed (it is not a dependency)."""
+    """asyncio.run on uvloop (a dependency except on Windows, where it does not exist): a C
+    event loop takes less CPU per request; bench_mock_server.py runs its bare reference on it
+    too, so the capacity ratio compares like with like."""
     try:
         import uvloop
     except ImportError:
@@ -143,13 +145,20 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 0, cache_url:
     run(_until_signal(config, host, port, cache_url, on_ready=on_ready, **options))
 
 
+GC_THRESHOLD = (20_000, 10, 10)  # Python's default first threshold is 700
+
+
 def settle_heap() -> None:
     """Move everything loaded so far (tokenizer tables, sentence banks, modules) out of the cyclic
-    GC's reach: it is never garbage, yet every full collection would walk all of it. Done once,
-    by the serving process only (serve(), never serve_async(): tests share their process), and
-    before forking workers, so their copies of these pages stay shared (copy-on-write)."""
+    GC's reach: it is never garbage, yet every full collection would walk all of it; and let
+    the youngest generation grow to GC_THRESHOLD[0] before it is collected: a request allocates
+    dozens of short-lived containers that reference counting frees anyway, so at the default
+    threshold the collector runs every few requests for nothing. Done once, by the serving
+    process only (serve(), never serve_async(): tests share their process), and before forking
+    workers, so their copies of these pages stay shared (copy-on-write)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 def listen(host: str, port: int) -> socket.socket:
