@@ -6,7 +6,8 @@ The log is made up in-process (seeded; two models, streaming, cache hits on repe
 1 % warm-up records) and written as two shards into a temporary run directory; nothing is timed
 until it is on disk. Each
 measured step runs in its own fresh Python process, so its peak RSS (``resource.getrusage``,
-``ru_maxrss``) is its own. Not a test: nothing here asserts a speed.
+``ru_maxrss``) is its own; the analysis run also prints the wall time of its steps (import, load,
+summarize). Not a test: nothing here asserts a speed.
 
     .venv/bin/python bench/bench_analyze.py            # 1M records: full, reference, with charts
     .venv/bin/python bench/bench_analyze.py --n 200000 # quick mode for development
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -42,7 +44,11 @@ for name in np.unique(models):
 from suite.analyze.load import load_run
 from suite.analyze.summary import summarize
 from suite.analyze.slo import load_slo
-summarize(load_run(RUN_DIR), load_slo("multi-tenant"))
+PHASES["import"] = time.perf_counter() - t0
+run = load_run(RUN_DIR)
+PHASES["load"] = time.perf_counter() - t0 - PHASES["import"]
+summarize(run, load_slo("multi-tenant"))
+PHASES["summarize"] = time.perf_counter() - t0 - PHASES["import"] - PHASES["load"]
 """,
     "analyze+charts": """
 from suite.analyze.pipeline import analyze_and_write
@@ -55,6 +61,7 @@ WRAPPER = """
 import resource, time, json, sys
 RUN_DIR = {run_dir!r}
 FILES = {files!r}
+PHASES = {{}}
 t0 = time.perf_counter()
 _use0 = resource.getrusage(resource.RUSAGE_SELF)
 CPU0 = _use0.ru_utime + _use0.ru_stime
@@ -62,7 +69,8 @@ CPU0 = _use0.ru_utime + _use0.ru_stime
 elapsed = time.perf_counter() - t0
 use = resource.getrusage(resource.RUSAGE_SELF)
 cpu = use.ru_utime + use.ru_stime - CPU0
-print(json.dumps({{"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": use.ru_maxrss / 1024}}))
+print(json.dumps({{"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": use.ru_maxrss / 1024,
+                  "phases": PHASES}}))
 """
 
 
@@ -97,10 +105,10 @@ def record(i: int, model: str, repeat: bool, ok: bool, ttft: float, e2e: float, 
     }
 
 
-def measure(kind: str, run_dir: Path, files: list[Path], repeats: int) -> dict[str, float]:
+def measure(kind: str, run_dir: Path, files: list[Path], repeats: int) -> dict[str, Any]:
     """Best time of ``repeats`` fresh processes, with that process's peak RSS."""
     code = WRAPPER.format(run_dir=str(run_dir), files=[str(f) for f in files], body=CHILD[kind])
-    best: dict[str, float] | None = None
+    best: dict[str, Any] | None = None
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         got = json.loads(out.stdout.strip().splitlines()[-1])
@@ -150,9 +158,11 @@ def main() -> int:
     return 0
 
 
-def report(label: str, got: dict[str, float], n: int) -> None:
+def report(label: str, got: dict[str, Any], n: int) -> None:
     print(f"{label:42s}: {got['seconds']:6.2f} s  (CPU {got['cpu_seconds']:6.2f} s)  "
           f"{n / got['seconds']:9.0f} records/s  peak RSS {got['peak_rss_mb']:6.0f} MB")
+    if got.get("phases"):  # wall seconds of each step of the same run
+        print(f"{'':42s}  " + ", ".join(f"{k} {v:.2f} s" for k, v in got["phases"].items()))
 
 
 if __name__ == "__main__":

@@ -36,19 +36,37 @@ def discrepancy(frame: pd.DataFrame) -> dict[str, Any]:
         "usage_tokens": int(usage[both].sum()), "tiktoken_tokens": int(tik[both].sum()),
         "total_relative": value(float(diff.sum() / usage[both].sum()) if usage[both].sum() else None,
                                 "usage counted zero tokens on every paired request"),
-        "difference": dist(diff, NO_PAIRS, unit="tokens"),
-        "relative_difference": dist(rel, "usage counted zero tokens on every paired request", unit="ratio"),
+        "difference": dist(diff, NO_PAIRS, unit="tokens", scratch=True),
+        "relative_difference": dist(rel, "usage counted zero tokens on every paired request", unit="ratio",
+                                    scratch=True),
     }
+
+
+NOT_RECORDED = "(not recorded)"
+
+
+def source_counts(col: pd.Series, rows: np.ndarray) -> dict[str, int]:
+    """How many of the ``rows`` name each token source (``(not recorded)`` for none), by name. On
+    a categorical column the codes are counted (no string per row)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()[rows]
+        counts = np.bincount(codes.astype(np.int64) + 1, minlength=len(col.cat.categories) + 1)
+        out: dict[str, int] = {}
+        for name, n in zip([NOT_RECORDED, *map(str, col.cat.categories)], counts, strict=True):
+            if n:
+                out[name] = out.get(name, 0) + int(n)
+        return dict(sorted(out.items()))
+    source = col[rows].astype(object).fillna(NOT_RECORDED)
+    return {str(k): int(v) for k, v in source.value_counts().sort_index().items()}
 
 
 def token_counts(frame: pd.DataFrame) -> dict[str, Any]:
     ok = frame["ok"].to_numpy()
-    source = frame.loc[ok, "tokens_source"].astype(object).fillna("(not recorded)")
     return {
         "prompt_tokens": int(np.nansum(column(frame, "prompt_tokens")[ok])),
         "completion_tokens": int(np.nansum(column(frame, "completion_tokens")[ok])),
         "cached_tokens": int(np.nansum(column(frame, "cached_tokens")[ok])),
-        "tokens_source": {str(k): int(v) for k, v in source.value_counts().sort_index().items()},
+        "tokens_source": source_counts(frame["tokens_source"], ok),
     }
 
 

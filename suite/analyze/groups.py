@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from suite.analyze.logread import Gaps
-from suite.analyze.metrics import column, dist, flags, value
-from suite.analyze.stats import ratio
+from suite.analyze.metrics import column, dist, dist_block, flags, value
+from suite.analyze.stats import describe, describe_merged, describe_sorted, ratio
 
+ITL_WHY = "no inter-token gaps recorded (non-streaming or single-chunk replies)"
 NO_WINDOW = "the measured window has zero length (a single request without a measured e2e)"
 CLOSED_LOOP = "closed-loop run (no scheduled send times)"
 
@@ -51,18 +52,60 @@ def ttft_why(frame: pd.DataFrame) -> str:
     return "no TTFT recorded on successful streaming requests"
 
 
-def latency_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> dict[str, Any]:
-    """TTFT, E2E, TPOT and ITL (pooled gaps and per-request mean) over the successful requests."""
+def ok_rows(frame: pd.DataFrame, n_rows: int) -> np.ndarray:
+    """This group's successful requests as a mask over all rows of the run."""
+    return row_mask(frame, n_rows, frame["ok"].to_numpy())
+
+
+def _itl_dist(gaps: Gaps, rows: np.ndarray) -> dict[str, Any]:
+    itl = gaps.pooled(rows)
+    return dist(itl, ITL_WHY, scratch=not np.may_share_memory(itl, gaps.values))
+
+
+def itl_dist(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> dict[str, Any]:
+    """Pooled ITL (every gap of every successful request once) of one group."""
+    return _itl_dist(gaps, ok_rows(frame, n_rows))
+
+
+def itl_blocks(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], gaps: Gaps,
+               n_rows: int) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Pooled-ITL distributions of the whole run and of each part (its models, which split its rows)."""
+    return pooled_itl_blocks(gaps, ok_rows(frame, n_rows), {n: ok_rows(p, n_rows) for n, p in parts.items()})
+
+
+def pooled_itl_blocks(gaps: Gaps, run_rows: np.ndarray,
+                      part_rows: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``itl_blocks`` from row masks: numpy only (no pandas), so it may run in a thread beside the
+    other sections. Each part's gaps are sorted once; the run's order statistics are then read from
+    the sorted parts (``describe_merged``): the run's millions of gaps are not copied or sorted again."""
+    blocks: dict[str, dict[str, Any]] = {}
+    ordered: list[np.ndarray] = []
+    for name, rows in part_rows.items():
+        itl = gaps.pooled(rows)
+        got = describe_sorted(itl, scratch=not np.may_share_memory(itl, gaps.values))
+        blocks[name] = dist_block(itl.size, None if got is None else got[0], ITL_WHY)
+        if got is not None:
+            ordered.append(got[1])
+    itl = gaps.pooled(run_rows)
+    if itl.size != sum(o.size for o in ordered):  # parts that do not split the run: sort it as is
+        return _itl_dist(gaps, run_rows), blocks
+    return dist_block(itl.size, describe_merged(itl, ordered) if itl.size else describe(itl), ITL_WHY), blocks
+
+
+def latency_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int,
+                  itl: dict[str, Any] | None = None) -> dict[str, Any]:
+    """TTFT, E2E, TPOT and ITL (pooled gaps and per-request mean) over the successful requests;
+    ``itl`` when it was computed already (``itl_blocks``). Every masked column is a fresh copy, so
+    ``dist`` may sort it in place (``scratch``)."""
     ok = frame["ok"].to_numpy()
     streamed = ok & flags(frame, "stream")
     return {
-        "ttft": dist(column(frame, "ttft")[streamed], ttft_why(frame)),
-        "e2e": dist(column(frame, "e2e")[ok], "no successful requests"),
+        "ttft": dist(column(frame, "ttft")[streamed], ttft_why(frame), scratch=True),
+        "e2e": dist(column(frame, "e2e")[ok], "no successful requests", scratch=True),
         "tpot": dist(column(frame, "tpot")[streamed],
-                     "no successful streaming request with more than one completion token"),
-        "itl": dist(gaps.pooled(row_mask(frame, n_rows, ok)),
-                    "no inter-token gaps recorded (non-streaming or single-chunk replies)"),
-        "itl_mean": dist(column(frame, "itl_mean")[ok], "no request recorded inter-token gaps"),
+                     "no successful streaming request with more than one completion token", scratch=True),
+        "itl": itl_dist(frame, gaps, n_rows) if itl is None else itl,
+        "itl_mean": dist(column(frame, "itl_mean")[ok], "no request recorded inter-token gaps", scratch=True),
     }
 
 
@@ -71,7 +114,7 @@ def compat_block(frame: pd.DataFrame, latency: dict[str, Any]) -> dict[str, Any]
     ok = frame["ok"].to_numpy()
     streamed = ok & flags(frame, "stream")
     guidellm_tpot = dist(column(frame, "e2e_per_token")[streamed],
-                         "no successful streaming request with a completion token count")
+                         "no successful streaming request with a completion token count", scratch=True)
     return {
         "vllm": {"tpot": latency["tpot"], "itl": latency["itl"]},
         "guidellm": {"tpot": guidellm_tpot, "itl": latency["tpot"]},
@@ -105,8 +148,9 @@ def open_loop_block(frame: pd.DataFrame) -> dict[str, Any]:
     streamed = ok & flags(frame, "stream")
     return {
         "lateness": dist(column(frame, "lateness"), CLOSED_LOOP),
-        "e2e_from_scheduled": dist(column(frame, "e2e_from_scheduled")[ok], CLOSED_LOOP),
-        "ttft_from_scheduled": dist(column(frame, "ttft_from_scheduled")[streamed], CLOSED_LOOP),
+        "e2e_from_scheduled": dist(column(frame, "e2e_from_scheduled")[ok], CLOSED_LOOP, scratch=True),
+        "ttft_from_scheduled": dist(column(frame, "ttft_from_scheduled")[streamed], CLOSED_LOOP,
+                                    scratch=True),
     }
 
 
@@ -116,10 +160,11 @@ def errors_by_kind(frame: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in sorted(failed.value_counts().items())}
 
 
-def group_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int, seconds: float) -> dict[str, Any]:
-    """Everything measured for one model (or for all requests together)."""
+def group_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int, seconds: float,
+                itl: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything measured for one model (or for all requests together); ``itl`` if known already."""
     ok = int(frame["ok"].sum())
-    latency = latency_block(frame, gaps, n_rows)
+    latency = latency_block(frame, gaps, n_rows, itl)
     return {
         "requests": len(frame),
         "ok": ok,

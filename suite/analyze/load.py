@@ -8,6 +8,7 @@ filled in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from suite.analyze.logread import Gaps, check_required, frame_of, gaps_of, read_shards
+from suite.analyze.memory import small_pages
 from suite.errors import AnalysisError
 from suite.records import RunMeta, manifest_path
 
@@ -65,14 +67,17 @@ def load_requests(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int]:
         raise AnalysisError(f"{where}: the request log is empty (no request was recorded). Check that "
                             "the run sent traffic (target reachable, corpus not empty) and run it again.")
     check_required(where, table)
-    warm = pc.fill_null(table.column("warmup"), False)
-    excluded = int(pc.sum(warm).as_py() or 0)
-    if excluded:
-        table = table.filter(pc.invert(warm))
-        if table.num_rows == 0:
-            raise AnalysisError(f"{where}: all {excluded} records are warm-up records; nothing is left to "
-                                "analyze. Run longer than the warm-up window.")
-    return frame_of(table), gaps_of(table), excluded
+    warm = pc.fill_null(table.column("warmup"), False).to_numpy()
+    excluded = int(warm.sum())
+    if excluded == table.num_rows:
+        raise AnalysisError(f"{where}: all {excluded} records are warm-up records; nothing is left to "
+                            "analyze. Run longer than the warm-up window.")
+    keep = ~warm if excluded else None
+    # hundreds of MB of short-lived columns (suite.analyze.memory); the gaps (numpy copies, GIL
+    # released) are gathered on the second core while this thread builds the frame
+    with small_pages(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-gaps") as pool:
+        gaps = pool.submit(gaps_of, table, keep)
+        return frame_of(table, keep), gaps.result(), excluded
 
 
 def _read_json(path: Path, what: str) -> Any:

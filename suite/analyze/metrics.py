@@ -23,15 +23,22 @@ def value(number: float | None, why: str, unit: str | None = None) -> dict[str, 
     return out
 
 
-def dist(values: Any, why: str, unit: str = "s") -> dict[str, Any]:
+def dist(values: Any, why: str, unit: str = "s", *, scratch: bool = False) -> dict[str, Any]:
     """A distribution: sample size, mean, p50/p90/p95/p99 and max of every finite value, or ``n: 0``
-    with every statistic null and the reason."""
+    with every statistic null and the reason. ``scratch=True``: ``values`` is the caller's temporary
+    (e.g. a masked copy of a column) and may be left sorted."""
     arr = finite(values)
-    points = describe(arr)
+    points = describe(arr, scratch=scratch or (arr is not values and isinstance(values, np.ndarray)
+                                               and not np.may_share_memory(arr, values)))
+    return dist_block(arr.size, points, why, unit)
+
+
+def dist_block(n: int, points: dict[str, float] | None, why: str, unit: str = "s") -> dict[str, Any]:
+    """The distribution dict of ``n`` finite values and their ``describe`` points (None: no value)."""
     if points is None:
         empty = {name: None for name in ("mean", *(f"p{q}" for q in LATENCY_PERCENTILES), "max")}
         return {"n": 0, **empty, "unit": unit, "why": why}
-    return {"n": int(arr.size), **points, "unit": unit}
+    return {"n": int(n), **points, "unit": unit}
 
 
 def flags(frame: pd.DataFrame, name: str) -> np.ndarray:

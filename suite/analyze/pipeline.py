@@ -13,18 +13,6 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from suite.analyze.charts import (
-    cache_series,
-    has_hits_and_misses,
-    latency_series,
-    plot_cache_latency,
-    plot_latency_cdf,
-    plot_open_loop,
-    plot_speedup_ci,
-    plot_ttft_histogram,
-    speedup_bars,
-)
-from suite.analyze.charts_time import plot_target_metrics, plot_throughput
 from suite.analyze.facts import COMPAT_COLUMNS, OPEN_LOOP_COLUMNS, SPREAD_COLUMNS
 from suite.analyze.load import LoadedRun, load_run
 from suite.analyze.report import render_html
@@ -99,7 +87,23 @@ def write_models_csv(path: Path, summary: dict[str, Any]) -> Path:
 
 def write_charts(run_dir: Path, frame: pd.DataFrame, summary: dict[str, Any],
                  series: TargetSeries | None = None) -> dict[str, Path]:
-    """Latency CDF, TTFT histogram and throughput always; cache and target charts when there is data."""
+    """Latency CDF, TTFT histogram and throughput always; cache and target charts when there is data.
+
+    The chart modules are imported here, not at the top: matplotlib costs ~0.7 s of import, which
+    ``analyze_run``, ``summarize`` and ``llmsuite compare`` (no charts of a run) should not pay."""
+    from suite.analyze.charts import (
+        cache_series,
+        has_hits_and_misses,
+        latency_series,
+        plot_cache_latency,
+        plot_latency_cdf,
+        plot_open_loop,
+        plot_speedup_ci,
+        plot_ttft_histogram,
+        speedup_bars,
+    )
+    from suite.analyze.charts_time import plot_target_metrics, plot_throughput
+
     latency = latency_series(frame)
     paths = [plot_latency_cdf(latency, run_dir / "latency_cdf.png"),
              plot_ttft_histogram(latency, run_dir / "ttft_histogram.png")]

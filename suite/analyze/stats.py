@@ -8,9 +8,9 @@ the caller says why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -37,16 +37,48 @@ def percentiles(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[
 def sorted_percentiles(ordered: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """numpy.percentile's ``linear`` method, bit for bit, on an already sorted array. Sorting once
     (SIMD) beats numpy's multi-point partition several times over on millions of ITL gaps."""
-    n = ordered.size
+    return _linear(ordered.size, qs, lambda idx: ordered[idx])
+
+
+def merged_percentiles(parts: Sequence[np.ndarray], qs: Sequence[float]) -> np.ndarray:
+    """``sorted_percentiles`` of the union of several sorted arrays (e.g. each model's sorted gaps,
+    for the whole run), bit for bit, without merging them: each order statistic needed is found by
+    binary search (``kth_smallest``), so the millions of values are neither copied nor sorted again."""
+    n = sum(p.size for p in parts)
+    return _linear(n, qs, lambda idx: np.array([kth_smallest(parts, int(k)) for k in idx]))
+
+
+def _linear(n: int, qs: Sequence[float], at: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Type-7 interpolation between the order statistics ``at(lo)`` and ``at(hi)`` (numpy's formula)."""
     q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
     virtual = (n - 1) * q
     prev = np.floor(virtual)
     gamma = virtual - prev
     lo = np.clip(prev.astype(np.intp), 0, n - 1)
     hi = np.clip(lo + 1, 0, n - 1)
-    a, b = ordered[lo], ordered[hi]
+    a, b = at(lo), at(hi)
     diff = b - a
     return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
+def kth_smallest(parts: Sequence[np.ndarray], k: int) -> float:
+    """The ``k``-th smallest value (0-based) of the union of ascending arrays, in O(m² log² n) for m
+    parts. The answer x is in some part; there, the first value v with ``count(≤ v) > k`` is x itself,
+    while in a part without x that first value has ``count(< v) > k``."""
+    def count(v: float, side: Literal["left", "right"]) -> int:
+        return sum(int(np.searchsorted(p, v, side)) for p in parts)
+
+    for part in parts:
+        lo, hi = 0, part.size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if count(part[mid], "right") > k:
+                hi = mid
+            else:
+                lo = mid + 1
+        if lo < part.size and count(part[lo], "left") <= k:
+            return float(part[lo])
+    raise IndexError(f"k={k} is outside the {sum(p.size for p in parts)} values")
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -76,15 +108,52 @@ def tpot(e2e: Any, ttft: Any, completion_tokens: Any) -> np.ndarray:
     return (e2e[usable] - ttft[usable]) / (tokens[usable] - 1)
 
 
-def describe(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[str, float] | None:
-    """Mean, the percentiles and max of the finite values (one sort for all of them), or None."""
+def describe(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES, *,
+             scratch: bool = False) -> dict[str, float] | None:
+    """Mean, the percentiles and max of the finite values (one sort for all of them), or None.
+
+    ``scratch=True`` says ``values`` is the caller's temporary: it is then sorted in place instead of
+    copied first (a copy of millions of gaps saved). A copy ``finite`` made is always sorted in place."""
+    got = describe_sorted(values, qs, scratch=scratch)
+    return None if got is None else got[0]
+
+
+def describe_sorted(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES, *,
+                    scratch: bool = False) -> tuple[dict[str, float], np.ndarray] | None:
+    """``describe`` and the sorted finite values it was read from (kept for ``describe_merged``)."""
     arr = finite(values)
     if arr.size == 0:
         return None
-    ordered = np.sort(arr)
+    mean = float(arr.mean())  # before any in-place sort: the summation order stays the input's
+    ordered = sort_owned(arr, values, scratch)
     points = sorted_percentiles(ordered, qs)
+    return {"mean": mean, **{f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)},
+            "max": float(ordered[-1])}, ordered
+
+
+def describe_merged(values: Any, parts: Sequence[np.ndarray],
+                    qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[str, float] | None:
+    """``describe(values)`` when ``parts`` are the same finite values split into sorted arrays (each
+    group's own, already sorted): the mean from ``values`` in their order, the order statistics from
+    the parts. Same numbers, bit for bit, without sorting ``values``."""
+    arr = finite(values)
+    if arr.size == 0:
+        return None
+    if arr.size != sum(p.size for p in parts):
+        raise ValueError(f"the parts hold {sum(p.size for p in parts)} values, not {arr.size}")
+    points = merged_percentiles([p for p in parts if p.size], qs)
     return {"mean": float(arr.mean()), **{f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)},
-            "max": float(ordered[-1])}
+            "max": max(float(p[-1]) for p in parts if p.size)}
+
+
+def sort_owned(arr: np.ndarray, source: Any, scratch: bool = False) -> np.ndarray:
+    """``arr`` sorted: in place when it may be reordered (``scratch``, or a fresh copy of the numpy
+    array ``source``), else a sorted copy. Anything else (a list, a pandas column) is never reordered."""
+    fresh = isinstance(source, np.ndarray) and arr is not source and not np.may_share_memory(arr, source)
+    if scratch or fresh:
+        arr.sort()
+        return arr
+    return np.sort(arr)
 
 
 def pooled_gaps(itl_lists: Iterable[Any]) -> np.ndarray:

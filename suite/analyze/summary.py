@@ -9,6 +9,7 @@ headlines, missing, definitions.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -19,18 +20,23 @@ import suite
 from suite.analyze.accounting import accounting_section
 from suite.analyze.cache import cache_section
 from suite.analyze.definitions import DEFINITIONS
-from suite.analyze.groups import add_derived, group_block
+from suite.analyze.groups import add_derived, group_block, ok_rows, pooled_itl_blocks
 from suite.analyze.headlines import headlines
 from suite.analyze.load import LoadedRun
+from suite.analyze.memory import small_pages
 from suite.analyze.metrics import collect_missing, column
 from suite.analyze.slo import SloSpec, evaluate_slo, good_mask, goodput_block
 from suite.analyze.stats import window
-from suite.analyze.timeline import timeline_section
+from suite.analyze.timeline import timeline_columns, timeline_of
 from suite.errors import ModelError
 from suite.models import PriceTable, load_price_table
 
 SUMMARY_SCHEMA = "llmsuite.summary/2"
-UNSLICED = ("id", "response_id", "error_message", "target", "worker", "user")
+# columns no per-model section reads (they are read on the whole run only); slicing each model's rows
+# copies every other column, so these stay out of the slices
+UNSLICED = ("id", "response_id", "error_message", "target", "worker", "user", "model", "t_start",
+            "scheduled", "completion_tokens_tiktoken", "cached_tokens", "status", "chunks", "tokens_source",
+            "warmup", "gaps")
 NO_SLO = "no SLO given (analyze with --slo PROFILE|FILE)"
 
 
@@ -43,7 +49,7 @@ def _version(name: str) -> str:
 
 def errors_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Failed requests grouped by error kind, most frequent first, with one example message."""
-    failed = frame[~frame["ok"].to_numpy()]
+    failed = frame.loc[~frame["ok"].to_numpy(), ["error_kind", "error_message", "status"]]
     kinds = failed["error_kind"].astype(object).fillna("(no error recorded)")
     rows = []
     for kind, group in failed.groupby(kinds, sort=False):
@@ -87,7 +93,7 @@ def split_models(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Each model's rows, sliced once and shared by every section. Slices are copies, so only the
     columns the sections read are sliced (ids and messages stay in the whole-run frame)."""
     used = frame.drop(columns=[c for c in UNSLICED if c in frame.columns])
-    return dict(sorted((str(m), g) for m, g in used.groupby("model", observed=True)))
+    return dict(sorted((str(m), g) for m, g in used.groupby(frame["model"], observed=True)))
 
 
 def goodput_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], slo: SloSpec | None,
@@ -112,24 +118,42 @@ def _prices() -> tuple[PriceTable | None, str | None]:
 def summarize(run: LoadedRun, slo: SloSpec | None = None,
               prices: PriceTable | None = None) -> dict[str, Any]:
     """The summary dict of a loaded run (see module docstring for its layout)."""
+    with small_pages():  # many short-lived 8-128 MB arrays: see suite.analyze.memory
+        return _summarize(run, slo, prices)
+
+
+def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None) -> dict[str, Any]:
     frame = add_derived(run.requests, run.gaps)
     n_rows = len(frame)
     start, end = window(column(frame, "t_start"), column(frame, "e2e"))
     seconds = end - start
     table, table_why = (prices, None) if prices is not None else _prices()
     parts = split_models(frame)
+    # pooled ITL (sorting millions of gaps) and the timeline are numpy only, on arrays taken here:
+    # they run on the second core while this thread does the pandas-heavy sections; the numbers do
+    # not depend on the interleaving
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-summary") as pool:
+        itl = pool.submit(pooled_itl_blocks, run.gaps, ok_rows(frame, n_rows),
+                          {m: ok_rows(g, n_rows) for m, g in parts.items()})
+        timeline = pool.submit(timeline_of, *timeline_columns(frame), start, end)
+        sections = {
+            "run": run_section(run, start, end),
+            "totals": totals_section(frame),
+            "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why),
+            "tokens": accounting_section(frame, parts, table, table_why),
+            "goodput": goodput_section(frame, parts, slo, seconds),
+        }
+        itl_all, itl_models = itl.result()
+        sections["timeline"] = timeline.result()
     summary: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
         "generator": {"name": "suite.analyze", "version": suite.__version__, "numpy": _version("numpy"),
                       "pandas": _version("pandas"), "pyarrow": _version("pyarrow")},
-        "run": run_section(run, start, end),
-        "totals": totals_section(frame),
-        "overall": group_block(frame, run.gaps, n_rows, seconds),
-        "models": {m: group_block(g, run.gaps, n_rows, seconds) for m, g in parts.items()},
-        "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why),
-        "tokens": accounting_section(frame, parts, table, table_why),
-        "timeline": timeline_section(frame, start, end),
-        "goodput": goodput_section(frame, parts, slo, seconds),
+        "run": sections["run"],
+        "totals": sections["totals"],
+        "overall": group_block(frame, run.gaps, n_rows, seconds, itl_all),
+        "models": {m: group_block(g, run.gaps, n_rows, seconds, itl_models[m]) for m, g in parts.items()},
+        **{k: sections[k] for k in ("cache", "tokens", "timeline", "goodput")},
     }
     summary["slo"] = evaluate_slo(summary, slo) if slo is not None else {"why": NO_SLO}
     summary["headlines"] = headlines(summary)

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pandas as pd
+import pyarrow as pa
 import pytest
 
-from suite.analyze import analyze_run
+from suite.analyze import analyze_run, logread
 from suite.analyze.load import load_run
 from suite.analyze.logread import Gaps
 from suite.errors import AnalysisError
@@ -91,3 +93,74 @@ def test_a_non_number_gap_is_named(tmp_path: Path) -> None:
         analyze_run(tmp_path)
     assert str(err.value) == (f"{tmp_path / 'requests.jsonl'}:2: field 'itl' holds 'late'; inter-token gaps "
                               "must be numbers (seconds).")
+
+
+def test_gaps_pool_without_a_copy_when_the_rows_left_out_hold_no_gaps() -> None:
+    gaps = Gaps(np.array([0.1, 0.3, 0.5]), np.array([0, 2, 2, 3]))
+    pooled = gaps.pooled(np.array([True, False, True]))  # row 1 has no gaps
+    assert pooled is gaps.values
+    assert gaps.pooled(np.array([False, False, True])).tolist() == [0.5]
+
+
+def _table_in_chunks() -> pa.Table:
+    """Rows 0-5 in three record batches (chunks), with null and empty ITL lists and a null in a list."""
+    itl = [[0.1, 0.2], None, [], [0.3, None, 0.4], [0.5], [0.6, 0.7]]
+    whole = pa.table({
+        **{n: pa.array([float(i) if n != "scheduled" else None for i in range(6)], pa.float64())
+           for n in logread.FLOAT_FIELDS},
+        "model": ["a", "b", "a", "b", "a", "b"], "target": ["t"] * 6, "worker": ["w0", "w1"] * 3,
+        "tokens_source": ["usage", None] * 3, "cache": ["HIT", "miss", None, "hit", "Miss", "hit"],
+        "id": [f"r{i}" for i in range(6)], "response_id": [None, "x"] * 3,
+        "repeat": [True, None, False, True, None, False], "stream": [True] * 6,
+        "warmup": [True, False, False, False, True, False], "ok": [True, True, None, False, True, True],
+        "itl": pa.array(itl, pa.list_(pa.float64())),
+        "error": pa.array([None, {"kind": "http_5xx", "message": "503"}] + [None] * 4, logread.ERROR_TYPE),
+    }, schema=logread.SCHEMA)
+    return pa.Table.from_batches([*whole.slice(0, 2).to_batches(), *whole.slice(2, 3).to_batches(),
+                                  *whole.slice(5).to_batches()])
+
+
+def test_rows_kept_while_converting_equal_a_filtered_table() -> None:
+    table = _table_in_chunks()
+    assert table.column("itl").num_chunks == 3
+    keep = ~np.array([True, False, False, False, True, False])
+    filtered = table.filter(pa.array(keep))
+    pd.testing.assert_frame_equal(logread.frame_of(table, keep), logread.frame_of(filtered))
+    kept, direct = logread.gaps_of(table, keep), logread.gaps_of(filtered)
+    assert np.array_equal(kept.values, direct.values, equal_nan=True)
+    assert kept.offsets.tolist() == direct.offsets.tolist() == [0, 0, 0, 3, 5]
+    everything = logread.gaps_of(table)
+    assert everything.offsets.tolist() == [0, 2, 2, 2, 5, 6, 8]
+    assert np.array_equal(everything.values, [0.1, 0.2, 0.3, np.nan, 0.4, 0.5, 0.6, 0.7], equal_nan=True)
+
+
+def test_small_pages_restores_numpy_setting() -> None:
+    from suite.analyze.memory import _switch, small_pages
+
+    switch = _switch()
+    assert switch is not None  # numpy >= 1.26 has it; the block is a no-op where it does not
+    before = switch(True)
+    try:
+        with small_pages():
+            assert switch(False) is False  # off inside the block
+        assert switch(True) is True  # back on after it
+    finally:
+        switch(before)
+
+
+def test_small_pages_nested_and_overlapping_restore_once() -> None:
+    from suite.analyze.memory import _switch, small_pages
+
+    switch = _switch()
+    assert switch is not None
+    before = switch(True)
+    try:
+        outer, inner = small_pages(), small_pages()
+        outer.__enter__()
+        inner.__enter__()
+        outer.__exit__(None, None, None)  # closed first (another thread's block), inner still open
+        assert switch(False) is False
+        inner.__exit__(None, None, None)
+        assert switch(True) is True  # restored once, by the last block to close
+    finally:
+        switch(before)

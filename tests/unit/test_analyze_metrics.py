@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from suite.analyze import analyze_and_write, analyze_run
+from suite.analyze import analyze_and_write, analyze_run, timeline
+from suite.analyze.accounting import source_counts
+from suite.analyze.groups import add_derived, itl_blocks, itl_dist
 from suite.analyze.load import load_run
-from suite.analyze.summary import summarize
+from suite.analyze.summary import split_models, summarize
 from suite.models import Price, PriceTable
 
 from .test_analyze_summary import analyze, rec, run_dir
@@ -142,3 +146,40 @@ def test_cost_headline(tmp_path: Path) -> None:
                         prices=PriceTable({"gpt-4o": Price(2.5, 10.0)}, "2025-08-15", "test", "p.yaml"))
     assert "the run's tokens cost $3.5000 at 2025-08-15 list prices; cache hits saved $3.5000" in \
         summary["headlines"]
+
+
+@pytest.mark.parametrize("width", [1.0, 10.0, 0.1, 3.0])
+def test_bucket_index_is_floor_division(width: float) -> None:
+    rng = np.random.default_rng(int(width * 10))
+    start = 1.7e9
+    t = start + np.concatenate([rng.random(20_000) * 5000,
+                                # times on and just below bucket edges, where x / width may round up
+                                np.arange(500) * width, np.nextafter(np.arange(1, 501) * width, 0)])
+    n = 10_000
+    expected = np.clip(((t - start) // width).astype(np.int64), 0, n - 1)
+    assert np.array_equal(timeline.bucket_index(t, start, width, n), expected)
+
+
+def test_itl_of_the_run_read_from_the_sorted_model_parts(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    records = [rec(i, model=("gpt-4o", "gpt-5-mini")[i % 2], stream=True, e2e=1.0, ttft=0.1,
+                   itl=np.round(rng.exponential(0.01, int(rng.integers(0, 30))), 4).tolist() or None,
+                   ok=i % 7 != 0, status=200 if i % 7 else 500)
+               for i in range(1, 400)]
+    run = load_run(run_dir(tmp_path, records))
+    frame = add_derived(run.requests, run.gaps)
+    parts = split_models(frame)
+    merged, per_model = itl_blocks(frame, parts, run.gaps, len(frame))
+    assert merged == itl_dist(frame, run.gaps, len(frame))  # sorted directly: the same numbers
+    assert per_model == {m: itl_dist(g, run.gaps, len(frame)) for m, g in parts.items()}
+    assert merged["n"] == sum(b["n"] for b in per_model.values()) > 0
+
+
+def test_token_sources_counted_on_codes_as_on_strings() -> None:
+    values = ["usage", None, "tiktoken", "usage", "estimate", None, "usage"]
+    rows = np.array([True, True, True, False, True, True, True])
+    on_codes = source_counts(pd.Series(pd.Categorical(values, categories=["usage", "unused", "tiktoken",
+                                                                          "estimate"])), rows)
+    on_strings = source_counts(pd.Series(values, dtype=object), rows)
+    assert on_codes == on_strings == {"(not recorded)": 2, "estimate": 1, "tiktoken": 1, "usage": 2}
+    assert list(on_codes) == sorted(on_codes)

@@ -70,3 +70,50 @@ def test_describe_has_mean_percentiles_and_max() -> None:
     assert stats.describe(np.arange(1, 101)) == {"mean": 50.5, "p50": 50.5, "p90": pytest.approx(90.1),
                                                  "p95": 95.05, "p99": pytest.approx(99.01), "max": 100.0}
     assert stats.describe([math.nan]) is None
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_merged_percentiles_equal_those_of_the_merged_array(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # ties (rounded values) and empty or one-value parts are the hard cases of a k-th-of-union search
+    parts = [np.sort(np.round(rng.exponential(1.0, int(rng.integers(0, 60))), 1)) for _ in range(3)]
+    parts = [p for p in parts if p.size] or [np.array([1.0])]
+    qs = (0, 1, 50, 90, 95, 99, 99.9, 100)
+    merged = np.concatenate(parts)
+    assert np.array_equal(stats.merged_percentiles(parts, qs), np.percentile(merged, qs))
+    assert stats.describe_merged(merged, parts) == stats.describe(merged)
+
+
+def test_kth_smallest_of_sorted_parts() -> None:
+    parts = [np.array([1.0, 4.0, 4.0, 9.0]), np.array([2.0, 4.0]), np.array([0.5])]
+    assert [stats.kth_smallest(parts, k) for k in range(7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 9.0]
+    with pytest.raises(IndexError):
+        stats.kth_smallest(parts, 7)
+
+
+def test_describe_merged_refuses_parts_that_are_not_the_values() -> None:
+    with pytest.raises(ValueError, match="the parts hold 1 values, not 2"):
+        stats.describe_merged([1.0, 2.0], [np.array([1.0])])
+    assert stats.describe_merged([math.nan], []) is None
+
+
+def test_describe_sorts_in_place_only_what_it_may() -> None:
+    values = np.array([3.0, 1.0, 2.0])
+    assert stats.describe(values)["p50"] == 2.0 and values.tolist() == [3.0, 1.0, 2.0]  # caller's array
+    assert stats.describe(values, scratch=True)["p50"] == 2.0 and values.tolist() == [1.0, 2.0, 3.0]
+    with_nan = np.array([3.0, math.nan, 1.0])
+    got, ordered = stats.describe_sorted(with_nan)
+    assert ordered.tolist() == [1.0, 3.0] and np.isnan(with_nan[1])  # the finite copy was sorted
+    # the mean is taken before sorting: same summation order, same bits as numpy's on the input
+    rng = np.random.default_rng(3)
+    noisy = rng.lognormal(0, 3, 10_001)
+    assert stats.describe(noisy.copy(), scratch=True)["mean"] == float(noisy.mean())
+
+
+def test_sort_owned_never_reorders_a_view_or_a_list() -> None:
+    base = np.array([2.0, 1.0, 3.0])
+    view = base[:2]
+    assert stats.sort_owned(view, base).tolist() == [1.0, 2.0] and base.tolist() == [2.0, 1.0, 3.0]
+    listed = [2.0, 1.0]
+    arr = np.asarray(listed)
+    assert stats.sort_owned(arr, listed).tolist() == [1.0, 2.0] and listed == [2.0, 1.0]

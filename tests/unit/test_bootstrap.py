@@ -169,3 +169,21 @@ def test_huge_sample_quantile_ci_is_fast_and_textbook() -> None:
     assert time.perf_counter() - t0 < 2.0  # one sort, not a million-point resample per replicate
     expected = 2 * 1.96 * np.sqrt(np.pi / 2 / data.size)
     assert abs((hi - lo) - expected) / expected < 0.15
+
+
+def test_sorted_view_skips_the_sort_of_sorted_data() -> None:
+    from suite.analyze.bootstrap import sorted_view
+
+    ordered = np.array([1.0, 2.0, 2.0, 5.0])
+    assert sorted_view(ordered) is ordered
+    shuffled = np.array([5.0, 1.0, 2.0])
+    assert sorted_view(shuffled).tolist() == [1.0, 2.0, 5.0] and shuffled.tolist() == [5.0, 1.0, 2.0]
+    assert sorted_view(np.array([3.0])).tolist() == [3.0]
+
+
+@pytest.mark.parametrize("stat", ["median", "p95"])
+def test_quantile_intervals_do_not_depend_on_input_order(stat: str) -> None:
+    data = np.random.default_rng(4).lognormal(0, 1, 3001)
+    other = np.random.default_rng(5).lognormal(1, 1, 2000)
+    assert bootstrap_ci(data, stat) == bootstrap_ci(np.sort(data), stat)
+    assert bootstrap_ratio_ci(other, data, stat) == bootstrap_ratio_ci(np.sort(other), np.sort(data), stat)
