@@ -84,8 +84,8 @@ def main() -> int:
     p.add_argument("--cases", default="bare-json,miss,hit,bare-sse,stream-miss,stream-hit")
     a = p.parse_args()
     if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
-        print("valgrind is not installed (apt-get install valgrind); nothing measured.")
-        return 1
+        print("not measured: valgrind is not installed (apt-get install valgrind).")
+        return 0
     plain = orjson.dumps(capacity.BODY)
     stream = orjson.dumps({**capacity.BODY, "stream": True})
     unique_plain, unique_stream = (b.replace(b"answer?", b"answer? " + capacity.UNIQUE.encode())

@@ -141,17 +141,30 @@ _heads: dict[tuple[str, int], _Head] = {}  # at most TEXT_VARIANTS per encoding,
 def composed(encoding: str, n: int, variant: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """The first ``n`` tokens of text variant ``variant`` (texts of one variant are prefixes of
     each other, whatever ``n``). Each variant's head is kept and only ever extended, up to
-    ``MEMO_MAX_TOKENS``, so a short answer costs two slices once its variant has been seen; a
-    long answer is composed each time — it is paced, so its CPU cost is spread anyway."""
+    ``MEMO_MAX_TOKENS``, and recent (length, variant) slices of it are kept too: answers of the
+    same length and variant share one pair of tuples, so making (and, once the response cache
+    evicts it, freeing) a completion touches two objects instead of every token and chunk. A long
+    answer is composed each time — it is paced, so its CPU cost is spread anyway."""
     if n > MEMO_MAX_TOKENS:
         tokens, chunks = compose(n, sentence_bank(encoding), picks_for(str(variant), 0, "text"))
         return tuple(tokens), tuple(chunks)
+    return _head_slice(encoding, n, variant)
+
+
+@lru_cache(maxsize=2 * TEXT_VARIANTS)
+def _head_slice(encoding: str, n: int, variant: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    head = _grown(encoding, n, variant)
+    return head.tokens[:n], head.chunks[:n]
+
+
+def _grown(encoding: str, n: int, variant: int) -> _Head:
+    """The variant's head, at least ``n`` tokens long."""
     head = _heads.get((encoding, variant))
     if head is None:
         head = _heads[(encoding, variant)] = _Head(variant)
     if len(head.tokens) < n:
         head.grow(n, sentence_bank(encoding))
-    return head.tokens[:n], head.chunks[:n]
+    return head
 
 
 @cache
@@ -238,7 +251,7 @@ def warm_tokenizers(profiles: Iterable[Profile]) -> None:
         sentence_bank(profile.encoding)
         n = min(profile.output_tokens_median, WARM_TOKENS)
         for variant in range(TEXT_VARIANTS):
-            composed(profile.encoding, n, variant)
+            _grown(profile.encoding, n, variant)
 
 
 def plan(request: ChatRequest, profile: Profile, seed: int) -> Plan:
