@@ -11,8 +11,9 @@ Token ids and chunk strings are real: the text is sentences of the model's tikto
 a Random costs ~7 us; the text uses sha256-derived picks instead).
 
 Capacity rule (a MISS must stay cheap): the text of a request is one of ``TEXT_VARIANTS`` texts
-per (encoding, length), chosen by sha256(seed, key); composed texts are kept in an LRU, so a miss
-usually costs a dict lookup and a slice instead of composing sentences. Prompt tokens are
+per (encoding, length), chosen by sha256(seed, key); each variant's head is composed once and
+kept (and recent slices of it shared), so a miss usually costs a cached slice instead of composing
+sentences. Prompt tokens are
 counted like ``suite.tokens.count_chat_tokens`` with the length of short strings (roles, system
 prompts, repeated questions) memoized.
 """
