@@ -29,7 +29,6 @@ from itertools import count
 from typing import NamedTuple
 
 from mock_server.config import Profile
-from mock_server.pretokens import counter
 from mock_server.request import ChatRequest
 from mock_server.textbank import SentenceBank, compose, extend, sentence_bank
 from suite.tokens import encoding_for, get_encoding
@@ -188,15 +187,15 @@ def text_tokens(encoding: str, text: str) -> int:
 def chat_prompt_tokens(messages: list[dict[str, str]], encoding: str) -> int:
     """``suite.tokens.count_chat_tokens``'s rule (3 per message, 1 per name, 3 to prime the
     reply, every string field counted) with short strings memoized — but the last message's
-    content, the new question, is usually new on a miss: it is counted from its pre-tokens'
-    memoized counts (pretokens.py), exactly, without a memo entry of its own."""
+    content, the new question, is counted directly: on a miss it is usually new, and a memo
+    insert (and eviction) would cost more than the count."""
     total = 3
     last = len(messages) - 1
     for i, msg in enumerate(messages):
         total += 3
         for name, value in msg.items():
             if i == last and name == "content":
-                total += counter(encoding)(value)
+                total += len(_encoder(encoding)(value))
             elif isinstance(value, str):
                 total += text_tokens(encoding, value)
             if name == "name":
