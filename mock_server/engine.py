@@ -88,7 +88,7 @@ class Engine:
         profile = self.config.profiles[request.model]
         if self.memory is not None:
             cached = self.memory.get_now(request.key)
-            self._count(cached)
+            self.count_lookup(cached)
         else:
             cached = await self._lookup(request.key)
         if cached is not None:
@@ -177,10 +177,11 @@ class Engine:
             self._failed(exc)
             return None
         self._recovered()
-        self._count(found)
+        self.count_lookup(found)
         return found
 
-    def _count(self, found: Completion | None) -> None:
+    def count_lookup(self, found: Completion | None) -> None:
+        """One cache lookup's outcome in the hit/miss counters."""
         if found is None:
             self.metrics.counts.misses += 1
         else:

@@ -29,8 +29,8 @@ from mock_server.config import Profile
 from mock_server.engine import FAULT_HEADER, HIT, MISS, OFF
 from mock_server.plan import plan_completion
 from mock_server.request import simple_request
-from mock_server.responses import DONE, REQUEST_ID, ChunkEvents, completion_body, new_response_id, request_id
-from mock_server.send import JSON_HEADERS, SSE_HEADERS
+from mock_server.responses import ChunkEvents, completion_body, new_response_id
+from mock_server.send import JSON_HEADERS, SSE_HEADERS, answer_headers, whole_stream
 from mock_server.state import AppState
 
 
@@ -57,33 +57,27 @@ def fast_chat(request: web.Request, st: AppState, raw: bytes, t0: float) -> web.
     if chat is None or chat.model not in st.lane:
         return None
     engine, metrics = st.engine, st.metrics
-    cached = None if engine.memory is None else engine.memory.get_now(chat.key)
+    memory, cached = engine.memory, None
+    if memory is not None:
+        cached = memory.get_now(chat.key)
+        engine.count_lookup(cached)
     if cached is not None:
         completion, cache = cached, HIT
-        metrics.counts.hits += 1
     else:
         completion = plan_completion(chat, st.config.profiles[chat.model], st.config.seed)
-        if engine.memory is not None:
-            cache = MISS
-            metrics.counts.misses += 1
-            engine.memory.put_now(chat.key, completion)
-        else:
-            cache = OFF
+        cache = OFF if memory is None else MISS
+        if memory is not None:
+            memory.put_now(chat.key, completion)
     hit = cache == HIT
     rid, created = new_response_id("chatcmpl"), int(time.time())
     if chat.stream:
-        events = ChunkEvents(rid, created, chat.model)
-        tail = events.usage(completion, hit) if chat.include_usage else b""
-        body = (events.role() + events.contents(completion.chunks)
-                + events.finish(completion.finish_reason) + tail + DONE)
-        headers = SSE_HEADERS
+        body = whole_stream(ChunkEvents(rid, created, chat.model), completion, chat.include_usage,
+                            hit)
+        kind = SSE_HEADERS
     else:
         body = completion_body(rid, created, chat.model, completion, hit)
-        headers = JSON_HEADERS
-    headers = {**headers, "X-Cache-Key": chat.key,
-               REQUEST_ID: request_id(request.headers.get(REQUEST_ID))}
-    if cache != OFF:
-        headers["X-Cache"] = cache.upper()
+        kind = JSON_HEADERS
+    headers = answer_headers(request, kind, chat.key, cache)
     resp = web.Response(body=body, headers=headers)
     done = st.clock() - t0
     metrics.answered(chat.model, 200, cache)

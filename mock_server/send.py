@@ -45,12 +45,21 @@ class Sent(NamedTuple):
     t_end: float | None = None  # clock after the last byte (None: written after the handler)
 
 
-def chat_headers(request: web.Request, chat: ChatRequest, answer: Answer) -> dict[str, str]:
-    headers = {"X-Cache-Key": chat.key, REQUEST_ID: request_id(request.headers.get(REQUEST_ID)),
-               **answer.headers}
-    if answer.cache != OFF:
-        headers["X-Cache"] = answer.cache.upper()
+def answer_headers(request: web.Request, kind: dict[str, str], key: str, cache: str,
+                   extra: dict[str, str] | None = None) -> dict[str, str]:
+    """``kind`` (JSON_HEADERS or SSE_HEADERS) plus X-Cache-Key, X-Request-Id, ``extra`` and
+    X-Cache (absent when no cache is configured)."""
+    headers = {**kind, "X-Cache-Key": key, REQUEST_ID: request_id(request.headers.get(REQUEST_ID))}
+    if extra:
+        headers.update(extra)
+    if cache != OFF:
+        headers["X-Cache"] = cache.upper()
     return headers
+
+
+def chat_headers(request: web.Request, kind: dict[str, str], chat: ChatRequest,
+                 answer: Answer) -> dict[str, str]:
+    return answer_headers(request, kind, chat.key, answer.cache, answer.headers)
 
 
 def stream_bodies(events: Events, chunks: tuple[str, ...]) -> list[bytes]:
@@ -60,10 +69,15 @@ def stream_bodies(events: Events, chunks: tuple[str, ...]) -> list[bytes]:
     return bodies
 
 
-def stream_tail(events: Events, chat: ChatRequest, answer: Answer) -> bytes:
-    completion = answer.completion
-    usage = events.usage(completion, answer.cache == HIT) if chat.include_usage else b""
+def stream_tail(events: Events, completion: Completion, include_usage: bool, hit: bool) -> bytes:
+    usage = events.usage(completion, hit) if include_usage else b""
     return events.finish(completion.finish_reason) + usage + DONE
+
+
+def whole_stream(events: Events, completion: Completion, include_usage: bool, hit: bool) -> bytes:
+    """Every event of a streamed answer, for sending in one write."""
+    return (events.role() + events.contents(completion.chunks)
+            + stream_tail(events, completion, include_usage, hit))
 
 
 def cut(request: web.Request) -> None:
@@ -93,9 +107,8 @@ async def stream_at_once(request: web.Request, st: AppState, events: Events, cha
     write, no chunked framing; clients read it exactly like a paced stream."""
     if not st.engine.store_now(chat, answer):
         await st.engine.store(chat, answer)
-    body = (events.role() + events.contents(answer.completion.chunks)
-            + stream_tail(events, chat, answer))
-    resp = web.Response(body=body, headers={**SSE_HEADERS, **chat_headers(request, chat, answer)})
+    body = whole_stream(events, answer.completion, chat.include_usage, answer.cache == HIT)
+    resp = web.Response(body=body, headers=chat_headers(request, SSE_HEADERS, chat, answer))
     if not measure:
         return Sent(resp, 200, [st.clock()])
     try:
@@ -108,7 +121,7 @@ async def stream_at_once(request: web.Request, st: AppState, events: Events, cha
 async def stream_paced(request: web.Request, st: AppState, events: Events, chat: ChatRequest,
                        answer: Answer, ready: float) -> Sent:
     """Stream token by token, each at its due time (coalescing tokens due together)."""
-    resp = web.StreamResponse(headers={**SSE_HEADERS, **chat_headers(request, chat, answer)})
+    resp = web.StreamResponse(headers=chat_headers(request, SSE_HEADERS, chat, answer))
     planned = stream_bodies(events, answer.completion.chunks)
     bodies, cut_after = fault_bodies(planned, answer.fault)
     try:
@@ -119,7 +132,8 @@ async def stream_paced(request: web.Request, st: AppState, events: Events, chat:
             cut(request)
             return Sent(resp, CUT, stamps)
         await st.engine.store(chat, answer)
-        await resp.write(stream_tail(events, chat, answer))
+        await resp.write(stream_tail(events, answer.completion, chat.include_usage,
+                                     answer.cache == HIT))
         await resp.write_eof()
     except ConnectionResetError:
         return Sent(resp, CLIENT_CLOSED)
@@ -139,7 +153,7 @@ async def answer_complete(request: web.Request, st: AppState, chat: ChatRequest,
         return Sent(web.Response(status=204), CUT)  # never reaches the client: the socket is gone
     if not st.engine.store_now(chat, answer):
         await st.engine.store(chat, answer)
-    resp = web.Response(body=body, headers={**JSON_HEADERS, **chat_headers(request, chat, answer)})
+    resp = web.Response(body=body, headers=chat_headers(request, JSON_HEADERS, chat, answer))
     if not measure:
         return Sent(resp, 200)
     try:

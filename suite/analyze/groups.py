@@ -67,15 +67,10 @@ def itl_dist(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> dict[str, Any]:
     return _itl_dist(gaps, ok_rows(frame, n_rows))
 
 
-def itl_blocks(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], gaps: Gaps,
-               n_rows: int) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Pooled-ITL distributions of the whole run and of each part (its models, which split its rows)."""
-    return pooled_itl_blocks(gaps, ok_rows(frame, n_rows), {n: ok_rows(p, n_rows) for n, p in parts.items()})
-
-
 def pooled_itl_blocks(gaps: Gaps, run_rows: np.ndarray,
                       part_rows: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """``itl_blocks`` from row masks: numpy only (no pandas), so it may run in a thread beside the
+    """Pooled-ITL distributions of the whole run and of each part (its models, which split its
+    rows), from row masks: numpy only (no pandas), so it may run in a thread beside the
     other sections. Each part's gaps are sorted once; the run's order statistics are then read from
     the sorted parts (``describe_merged``): the run's millions of gaps are not copied or sorted again."""
     blocks: dict[str, dict[str, Any]] = {}
@@ -95,7 +90,7 @@ def pooled_itl_blocks(gaps: Gaps, run_rows: np.ndarray,
 def latency_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int,
                   itl: dict[str, Any] | None = None) -> dict[str, Any]:
     """TTFT, E2E, TPOT and ITL (pooled gaps and per-request mean) over the successful requests;
-    ``itl`` when it was computed already (``itl_blocks``). Every masked column is a fresh copy, so
+    ``itl`` when it was computed already (``pooled_itl_blocks``). Every masked column is a fresh copy, so
     ``dist`` may sort it in place (``scratch``)."""
     ok = frame["ok"].to_numpy()
     streamed = ok & flags(frame, "stream")

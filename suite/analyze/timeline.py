@@ -64,13 +64,9 @@ def series(t_start: np.ndarray, e2e: np.ndarray, ok: np.ndarray, tokens: np.ndar
 
 def timeline_of(t_start: np.ndarray, e2e: np.ndarray, ok: np.ndarray, tokens: np.ndarray, start: float,
                 end: float) -> dict[str, Any]:
-    """Per-bucket series from per-request arrays (numpy only: it may run beside pandas work)."""
+    """Per-bucket series from per-request arrays (numpy only: it may run beside pandas work);
+    requests without a measured e2e count in ``sent`` only."""
     return {f"{w}s": series(t_start, e2e, ok, tokens, start, end, float(w)) for w in BUCKETS_S}
-
-
-def timeline_section(frame: pd.DataFrame, start: float, end: float) -> dict[str, Any]:
-    """Per-bucket series for the run; requests without a measured e2e count in ``sent`` only."""
-    return timeline_of(*timeline_columns(frame), start, end)
 
 
 def timeline_columns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

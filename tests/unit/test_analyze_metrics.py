@@ -10,7 +10,7 @@ import pytest
 
 from suite.analyze import analyze_and_write, analyze_run, timeline
 from suite.analyze.accounting import source_counts
-from suite.analyze.groups import add_derived, itl_blocks, itl_dist
+from suite.analyze.groups import add_derived, itl_dist, ok_rows, pooled_itl_blocks
 from suite.analyze.load import load_run
 from suite.analyze.summary import split_models, summarize
 from suite.models import Price, PriceTable
@@ -169,7 +169,8 @@ def test_itl_of_the_run_read_from_the_sorted_model_parts(tmp_path: Path) -> None
     run = load_run(run_dir(tmp_path, records))
     frame = add_derived(run.requests, run.gaps)
     parts = split_models(frame)
-    merged, per_model = itl_blocks(frame, parts, run.gaps, len(frame))
+    merged, per_model = pooled_itl_blocks(run.gaps, ok_rows(frame, len(frame)),
+                                          {m: ok_rows(g, len(frame)) for m, g in parts.items()})
     assert merged == itl_dist(frame, run.gaps, len(frame))  # sorted directly: the same numbers
     assert per_model == {m: itl_dist(g, run.gaps, len(frame)) for m, g in parts.items()}
     assert merged["n"] == sum(b["n"] for b in per_model.values()) > 0
