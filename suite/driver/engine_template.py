@@ -37,7 +37,7 @@ PLACEHOLDERS: dict[str, Callable[[CorpusRequest], Any]] = {
     "stream": lambda req: req.stream,
     "request_id": lambda req: req.id,
 }
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 Render = Callable[[CorpusRequest], Any]
 
@@ -76,7 +76,7 @@ def _node(node: Any) -> Render:
 
 
 def _string(text: str) -> Render:
-    names = _PLACEHOLDER.findall(text)
+    names = PLACEHOLDER.findall(text)
     unknown = [n for n in names if n not in PLACEHOLDERS]
     if unknown:
         raise SpecError(f"--engine-template: unknown placeholder {{{unknown[0]}}}; known: "
@@ -89,7 +89,7 @@ def _string(text: str) -> Render:
 
     def render(req: CorpusRequest) -> str:
         values = {n: _as_text(get(req)) for n, get in getters.items()}
-        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+        return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
     return render
 
 

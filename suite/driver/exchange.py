@@ -24,7 +24,7 @@ from suite.driver.checks import CONTENT_KIND
 from suite.driver.config import DriverConfig
 from suite.driver.measure import Measured, StreamAccumulator, error, measure_http_error, measure_json
 from suite.driver.record import classify_exception
-from suite.driver.redact import Redactor, secret_values
+from suite.driver.redact import Redactor
 from suite.driver.sse import SSEParser
 from suite.driver.targets import build_target
 from suite.records import CorpusRequest
@@ -77,7 +77,7 @@ class Exchange:
         # crc32(id) below this threshold ⇒ the id is in the token cross-check sample
         self.sample_below = int(opts.token_check_sample * _SAMPLE_SCALE)
         self.headers = opts.base_headers(config.api_key)
-        self.redactor = Redactor(secret_values(opts.headers, config.api_key))
+        self.redactor = Redactor(opts.secrets(config.api_key))
 
     def send(self, client: Any, req: CorpusRequest, t_send: float) -> Measured:
         return exchange(client, req, self, t_send)

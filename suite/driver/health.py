@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from suite.driver.measure import error_message
-from suite.driver.redact import Redactor, secret_values
+from suite.driver.redact import Redactor
 from suite.driver.requestopts import RequestOptions
 from suite.driver.targets import build_target
 from suite.errors import TargetError
@@ -80,7 +80,7 @@ def health_probe(opts: RequestOptions, path: str, api_key: str | None,
     headers = {**opts.base_headers(api_key), "Accept": "application/json"}
     if opts.request_id_header:
         headers[opts.request_id_header] = req.id
-    return Probe(path, target.body(req), headers, opts.kind, secret_values(opts.headers, api_key))
+    return Probe(path, target.body(req), headers, opts.kind, opts.secrets(api_key))
 
 
 def probe_problem(url: str, status: int, body: bytes, kind: str) -> str | None:

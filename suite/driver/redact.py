@@ -1,20 +1,29 @@
 """Keep secrets (API keys, credential headers) out of everything the suite writes.
 
 Secrets reach the Locust child only through its environment. What can still leak is a value the
-suite persists: a header list in run.json, or a target's error message that echoes the key back
-("Incorrect API key provided: sk-..."). ``secret_header`` decides which headers are credentials;
-``Redactor`` scrubs known secret values from any text before it is recorded.
+suite persists: a header list or an ``--engine-template`` body in run.json (an engine API may take
+its key in the body: ``{"api_key": "..."}``), or a target's error message that echoes the key back
+("Incorrect API key provided: sk-..."). ``secret_header`` decides which header names and body
+fields are credentials; ``Redactor`` scrubs known secret values from any text before it is
+recorded.
 
 >>> Redactor(["sk-123456"]).text("bad key sk-123456 given")
 'bad key [redacted] given'
 >>> redact_headers([("Authorization", "Bearer x"), ("X-Team", "blue")])
 {'Authorization': '[redacted]', 'X-Team': 'blue'}
+>>> redact_template('{"message": "{text}", "auth": {"api_key": "sk-123456"}}')
+'{"message":"{text}","auth":{"api_key":"[redacted]"}}'
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from suite.driver.engine_template import PLACEHOLDER
 
 REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"auth|key|token|secret|cookie|passw|credential|signature", re.IGNORECASE)
@@ -31,16 +40,57 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name: REDACTED if secret_header(name) else value for name, value in headers}
 
 
-def secret_values(headers: Iterable[tuple[str, str]], api_key: str | None) -> list[str]:
-    """Every value that must never appear in a written file: the key and credential headers'
-    values, plus the token part of ``Bearer <token>`` (a target may echo just that)."""
+def _with_token(value: str) -> list[str]:
+    """The value, plus the token part of ``Bearer <token>`` (a target may echo just that)."""
+    scheme, _, token = value.partition(" ")
+    return [value, token] if token and scheme.lower() in ("bearer", "basic", "token") else [value]
+
+
+def _template_fields(node: Any) -> Iterable[tuple[dict[str, Any], str]]:
+    """(object, field) of every literal string under a credential-like field name, at any depth
+    (a placeholder such as ``{message}`` is filled per request from the corpus, not a secret)."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if isinstance(value, str) and secret_header(name) and not PLACEHOLDER.search(value):
+                yield node, name
+            else:
+                yield from _template_fields(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _template_fields(item)
+
+
+def _template_tree(template: str | None) -> Any:
+    if template is None:
+        return None
+    try:
+        return orjson.loads(template)
+    except orjson.JSONDecodeError:
+        return None  # not JSON: the template's own validation reports it
+
+
+def redact_template(template: str | None) -> str | None:
+    """An ``--engine-template`` as a run may persist it: credential fields' literal values
+    replaced by ``[redacted]`` (unchanged when it has none)."""
+    tree = _template_tree(template)
+    found = list(_template_fields(tree))
+    if not found:
+        return template
+    for node, name in found:
+        node[name] = REDACTED
+    return orjson.dumps(tree).decode()
+
+
+def secret_values(headers: Iterable[tuple[str, str]], api_key: str | None,
+                  template: str | None = None) -> list[str]:
+    """Every value that must never appear in a written file: the key, credential headers' values
+    and credential fields of the engine template, each with its bare token."""
     out = [api_key] if api_key else []
     for name, value in headers:
         if secret_header(name):
-            out.append(value)
-            scheme, _, token = value.partition(" ")
-            if token and scheme.lower() in ("bearer", "basic", "token"):
-                out.append(token)
+            out.extend(_with_token(value))
+    for node, name in _template_fields(_template_tree(template)):
+        out.extend(_with_token(node[name]))
     return [s for s in out if len(s) >= MIN_SECRET_LEN]
 
 

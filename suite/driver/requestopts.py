@@ -15,7 +15,7 @@ import orjson
 
 from suite.driver.cachedetect import cache_rule
 from suite.driver.checks import ContentChecks
-from suite.driver.redact import redact_headers
+from suite.driver.redact import redact_headers, redact_template, secret_values
 from suite.driver.targets import TargetOptions, build_target
 from suite.errors import SpecError
 
@@ -74,10 +74,16 @@ class RequestOptions:
             headers[auth] = f"Bearer {api_key}" if auth.lower() == "authorization" else api_key
         return headers
 
+    def secrets(self, api_key: str | None) -> list[str]:
+        """Values that must never be written: the key, credential headers, template fields."""
+        return secret_values(self.headers, api_key, self.engine_template)
+
     def describe(self) -> dict[str, Any]:
-        """The options as run.json may keep them: header values of credentials redacted."""
+        """The options as run.json may keep them: credential headers' values and the engine
+        template's credential fields redacted."""
         out = asdict(self)
         out["headers"] = redact_headers(self.headers)
+        out["engine_template"] = redact_template(self.engine_template)
         return out
 
     def to_json(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from suite.driver.cachedetect import cache_rule
@@ -11,7 +12,7 @@ from suite.driver.checks import ContentChecks
 from suite.driver.config import DriverConfig
 from suite.driver.exchange import Exchange
 from suite.driver.measure import Measured
-from suite.driver.redact import REDACTED, Redactor, secret_values
+from suite.driver.redact import REDACTED, Redactor, redact_template, secret_values
 from suite.driver.requestopts import RequestOptions
 from suite.errors import SpecError
 from suite.records import CorpusRequest
@@ -89,6 +90,24 @@ def test_redaction_of_keys_and_credential_headers() -> None:
         f"got {REDACTED} and {REDACTED} and {REDACTED}")
     assert r.error({"kind": "http_401", "message": "bad key sk-abc"})["message"] == f"bad key {REDACTED}"
 
+
+
+TEMPLATE = ('{"message": "{message}", "session_id": "{session_id}", "api_key": "sk-live-777",'
+            ' "auth": {"token": "Bearer tok-999", "user": "ann"}, "keys": ["{request_id}"], "n": 3}')
+
+
+def test_engine_template_credential_fields_are_secrets() -> None:
+    values = secret_values([], None, TEMPLATE)
+    assert set(values) == {"sk-live-777", "Bearer tok-999", "tok-999"}
+    assert secret_values([], None, "not json") == [] and secret_values([], None, None) == []
+
+
+def test_redact_template_keeps_placeholders_and_other_fields() -> None:
+    redacted = orjson.loads(redact_template(TEMPLATE))
+    assert redacted == {"message": "{message}", "session_id": "{session_id}", "api_key": REDACTED,
+                        "auth": {"token": REDACTED, "user": "ann"}, "keys": ["{request_id}"], "n": 3}
+    plain = '{"message": "{message}", "api_key": "{request_id}"}'  # a placeholder is not a secret
+    assert redact_template(plain) == plain and redact_template(None) is None
 
 # --- Exchange.finalize: checks, token cross-check sample, redaction ----------------------------
 

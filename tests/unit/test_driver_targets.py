@@ -111,6 +111,14 @@ def test_request_options_round_trip_through_the_environment(tmp_path) -> None:
     assert "k-secret-1" not in orjson.dumps(described).decode()
 
 
+def test_describe_redacts_a_literal_key_in_the_engine_template() -> None:
+    opts = RequestOptions(kind="engine", engine_template='{"message": "{message}", "apiKey": "sk-9876"}')
+    described = opts.describe()
+    assert orjson.loads(described["engine_template"]) == {"message": "{message}", "apiKey": "[redacted]"}
+    assert "sk-9876" not in orjson.dumps(described).decode()
+    assert "sk-9876" in opts.secrets(None)  # and error messages echoing it are scrubbed
+
+
 def test_engine_kind_gets_its_default_path_from_the_environment(tmp_path) -> None:
     env = {"LLMSUITE_CORPUS": "c", "LLMSUITE_OUT": str(tmp_path / "r.jsonl"),
            "LLMSUITE_REQUEST": RequestOptions(kind="engine").to_json()}
