@@ -65,6 +65,9 @@ def _load_options(fn: Any) -> Any:
         click.option("--abort-error-ratio", type=float, help="Abort when the error ratio over "
                      "--abort-window exceeds this (e.g. 0.5)."),
         click.option("--abort-window", default="30s", show_default=True),
+        click.option("--abort-min-requests", type=int, default=20, show_default=True,
+                     help="--abort-error-ratio judges a window only once it holds this many "
+                     "results (a couple of early failures are not a trend)."),
         click.option("--abort-health-failures", type=int, help="Abort after this many /health checks "
                      "in a row fail (checked every --health-interval)."),
         click.option("--health-interval", default="5s", show_default=True),
@@ -96,6 +99,7 @@ def build_load(v: dict[str, Any]) -> LoadOptions:
         warmup_s=parse_duration("--warmup", v.pop("warmup")) or 0.0,
         abort_error_ratio=v.pop("abort_error_ratio"),
         abort_window_s=parse_duration("--abort-window", v.pop("abort_window")) or 30.0,
+        abort_min_requests=v.pop("abort_min_requests"),
         health_failures=v.pop("abort_health_failures"),
         health_interval_s=parse_duration("--health-interval", v.pop("health_interval")) or 5.0,
         prometheus_port=v.pop("prometheus_port"), llm_stats=bool(v.get("web")))

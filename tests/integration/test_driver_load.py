@@ -200,7 +200,8 @@ def _cli(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
 def test_an_error_ratio_abort_stops_the_run_and_exits_8(tmp_path: Path, server: Any) -> None:
     corpus(tmp_path / "c.jsonl", 400, "broken")
     proc = _cli(["-c", "c.jsonl", "-t", server.url, "--run-id", "r", "--out", "runs", "-u", "2",
-                 "--abort-error-ratio", "0.5", "--abort-window", "10s", "--no-analyze"], tmp_path)
+                 "--abort-error-ratio", "0.5", "--abort-window", "10s", "--abort-min-requests", "5",
+                 "--no-analyze"], tmp_path)
     try:
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -210,6 +211,8 @@ def test_an_error_ratio_abort_stops_the_run_and_exits_8(tmp_path: Path, server: 
     meta = json.loads((tmp_path / "runs" / "r" / "run.json").read_text())
     aborted = meta["extra"]["aborted"]
     assert aborted["reason"].startswith("error ratio 1.00 over the last 10 s")
+    assert meta["extra"]["load"]["abort_min_requests"] == 5
+    assert "(5 of 5 requests failed)" in aborted["reason"]  # judged from the 5th result on
     assert aborted["at"] > meta["started"]
     lines = (tmp_path / "runs" / "r" / "requests.jsonl").read_bytes().splitlines()
     assert meta["extra"]["sent"] == len(lines) < 400
