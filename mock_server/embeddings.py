@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import orjson
 
+from mock_server import fields
 from mock_server.openai_errors import ApiError, invalid
-from mock_server.request import _decode, _kind
 from suite.tokens import count_tokens
 
 # model -> native dimensions (OpenAI's published sizes); -3 models accept smaller `dimensions`.
@@ -45,7 +45,7 @@ def _inputs(obj: dict[str, Any]) -> list[str]:
         ok_tokens = isinstance(item, list) and item and all(type(t) is int for t in item)
         if not (isinstance(item, str) and item) and not ok_tokens:
             raise invalid("input", f"input[{i}] must be a non-empty string or array of token "
-                          f"ids, got {_kind(item)}.", "invalid_type")
+                          f"ids, got {fields.kind(item)}.", "invalid_type")
         out.append(item if isinstance(item, str) else orjson.dumps(item).decode())
     return out
 
@@ -84,7 +84,7 @@ def _format(obj: dict[str, Any]) -> str:
 
 def embeddings_body(body: bytes) -> bytes:
     """The whole endpoint as a pure function: request bytes -> response bytes (or ApiError)."""
-    obj = _decode(body)
+    obj = fields.decode(body)
     model = _model(obj)
     texts, dims, fmt = _inputs(obj), _dimensions(obj, model), _format(obj)
     data = []

@@ -8,12 +8,9 @@ import orjson
 import pytest
 
 from mock_server.config import DEFAULT_PROFILES_PATH, load_profiles
+from mock_server.fields import normalize_text
 from mock_server.openai_errors import ApiError
-from mock_server.request import (
-    ChatRequest,
-    normalize_text,
-    parse_chat_request,
-)
+from mock_server.request import ChatRequest, parse_chat_request
 from mock_server.request_more import parse_completion_request, parse_engine_request
 from suite.records import request_key
 
