@@ -1,8 +1,8 @@
-"""Request-log records: build them, write them without losing one, and check a log is complete.
+"""Request-log records: build them, serialize them, and check a log is complete.
 
-Rule 1 (suite.records): every request sent has exactly one record, failures included. The writer
-appends one line per record and flushes it at once, so a crash loses at most the line being
-written; ``check_log`` is how the runner proves the rule held for a run.
+Rule 1 (suite.records): every request sent has exactly one record, failures included.
+``record_line`` is one record's JSONL line (sink.py's ``BatchWriter`` appends them);
+``check_log`` is how the runner proves the rule held for a run.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
 
 import orjson
 
@@ -79,28 +77,6 @@ def record_line(record: RequestRecord) -> bytes:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class RecordWriter:
-    """Append-only JSONL writer: one ``write`` = one complete line on disk (flushed)."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.count = 0
-        self._fh: BinaryIO | None = path.open("ab")
-
-    def write(self, record: RequestRecord) -> None:
-        if self._fh is None:
-            raise ValueError(f"{self.path}: writer is closed; a record would be lost")
-        self._fh.write(record_line(record))
-        self._fh.flush()
-        self.count += 1
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
 
 
 @dataclass

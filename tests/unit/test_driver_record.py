@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import orjson
 import pytest
 
 from suite.driver.feeder import CorpusFeeder
 from suite.driver.measure import Measured
-from suite.driver.record import RecordWriter, build_record, check_log, classify_exception
+from suite.driver.record import build_record, check_log, classify_exception
 from suite.records import CorpusRequest, RequestRecord
 
 
@@ -68,22 +67,6 @@ def test_build_record_joins_request_and_measurement() -> None:
     assert d["scheduled"] is None
     assert (d["ttft"], d["e2e"], d["itl"], d["cache"], d["ok"]) == (0.1, 0.5, [0.01], "hit", True)
     assert build_record(corpus_request(1), m, target="t", worker="w", user=0, t_start=0).repeat is False
-
-
-def test_writer_appends_whole_lines_visible_before_close(tmp_path: Path) -> None:
-    path = tmp_path / "run" / "requests.jsonl"
-    writer = RecordWriter(path)
-    rec = build_record(corpus_request(1), Measured(error={"kind": "connect", "message": "x"}),
-                       target="t", worker="w", user=0, t_start=1.0)
-    writer.write(rec)
-    assert orjson.loads(path.read_bytes())["error"]["kind"] == "connect"  # flushed, not buffered
-    writer.close()
-    again = RecordWriter(path)
-    again.write(rec)
-    again.close()
-    assert path.read_bytes().count(b"\n") == 2 and again.count == 1
-    with pytest.raises(ValueError, match="writer is closed"):
-        again.write(rec)
 
 
 def lines(*ids: str) -> list[bytes]:
