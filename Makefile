@@ -42,6 +42,7 @@ bench: install redis
 
 lint: install
 	$(BIN)/ruff check suite mock_server tests bench
+	$(BIN)/python -m suite.devtools.imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
