@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 
 from suite.errors import SpecError
 from suite.records import CorpusRequest, request_key
+from suite.runtime import cyclic_gc_paused
 from suite.synth.context import ContextPool
-from suite.synth.gcpause import cyclic_gc_paused
 from suite.synth.params import ValueSpec
 from suite.synth.paraphrase import paraphrase
 from suite.synth.planner import FRESH, REPEAT, PlanConfig, Slot, plan

@@ -77,8 +77,9 @@ COMPILERS: dict[str, Callable[[SlotSpec, random.Random], Filler]] = {
 
 class PooledSlots:
     """Slot values for one build. A Faker slot draws from the seeded Faker until it has written
-    ``FAKER_POOL`` values, then reuses them uniformly (Faker's weighted providers cost ~100 µs a call;
-    1,024 distinct names or companies per slot is still far more than a corpus can exhaust)."""
+    ``FAKER_POOL`` values, then reuses them uniformly (Faker's weighted providers are slow, a
+    weighted draw per call; 1,024 distinct names or companies per slot is still far more than a
+    corpus can exhaust)."""
 
     def __init__(self, spec: ScenarioSpec, fake: Faker) -> None:
         self.rng: random.Random = fake.random  # the Random itself: Faker's proxy attribute is slow

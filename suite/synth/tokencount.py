@@ -3,8 +3,8 @@
 Rule: no text is tokenized twice. Every message is counted once per (model, role, content) and
 remembered — prefix messages (system prompt, few-shot examples, history) and last messages alike, so
 a user turn is not encoded again when it reappears in the next turn's history; the last messages are
-counted one encoding at a time with ``encode_ordinary`` in a plain loop (measured here:
-tiktoken's ``encode_ordinary_batch`` is 3-4x slower on short texts — a thread-pool task per text).
+counted one encoding at a time with ``encode_ordinary`` in a plain loop: tiktoken's
+``encode_ordinary_batch`` is slower on short texts (a thread-pool task per text).
 """
 
 from __future__ import annotations

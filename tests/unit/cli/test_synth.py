@@ -51,7 +51,8 @@ def test_corpus_stats_table_and_plots(tmp_path: Path) -> None:
                                  "--seed", "1", "-o", str(out)])
     result = CliRunner().invoke(cli.cli, ["corpus", "stats", str(out), "--plot"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert "repeat_ratio" in result.output and "0.5" in result.output
+    assert "repeat_ratio" in result.output
+    assert "0.5" in result.output
     for name in ("c.tokens.png", "c.popularity.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
@@ -59,7 +60,8 @@ def test_corpus_stats_table_and_plots(tmp_path: Path) -> None:
 def test_corpus_stats_missing_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli.cli, ["corpus", "stats", str(tmp_path / "nope.jsonl")],
                                 terminal_width=200)
-    assert result.exit_code == 2 and "cannot read" in result.output
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
 
 
 @pytest.mark.parametrize(("text", "expected"), [("500", {"requests": 500}), ("60s", {"seconds": 60.0})])
@@ -103,7 +105,8 @@ def test_cli_synth_import_skip_bad(tmp_path: Path) -> None:
     base = ["synth", "--import", str(source), "--repeat-ratio", "0", "--near-duplicate-ratio", "0",
             "-o", str(out)]
     failed = CliRunner().invoke(cli.cli, base, terminal_width=300)
-    assert failed.exit_code == 2 and f"Error: {source}:2: not valid JSON" in failed.output
+    assert failed.exit_code == 2
+    assert f"Error: {source}:2: not valid JSON" in failed.output
     result = CliRunner().invoke(cli.cli, [*base, "--skip-bad"], terminal_width=300)
     assert result.exit_code == 0, result.output
     assert ("imported 2 prompts (2 conversations) from p.jsonl (jsonl); 1 bad entries skipped, "
@@ -116,10 +119,11 @@ def test_write_then_manifest_matches_write_corpus(tmp_path: Path) -> None:
     from suite.synth import build_corpus, build_manifest, load_spec, write_corpus
     from suite.synth.write import write_corpus_then_manifest
 
-    bundled = Path(__file__).resolve().parents[2] / "corpora" / "scenarios" / "ops-assistant.yaml"
+    bundled = Path(__file__).resolve().parents[3] / "corpora" / "scenarios" / "ops-assistant.yaml"
     spec = replace(load_spec(bundled), n=60)
     requests = build_corpus(spec, 3)
     a, ma = write_corpus(tmp_path / "a.jsonl", requests, build_manifest(spec, 3, requests))
     b, mb, _ = write_corpus_then_manifest(tmp_path / "b.jsonl", requests,
                                           lambda sha: build_manifest(spec, 3, requests, corpus_sha=sha))
-    assert a.read_bytes() == b.read_bytes() and ma.read_bytes() == mb.read_bytes()
+    assert a.read_bytes() == b.read_bytes()
+    assert ma.read_bytes() == mb.read_bytes()

@@ -46,7 +46,8 @@ def test_sharegpt_multi_turn_conversation_gives_one_prompt_per_human_turn(tmp_pa
                      [system, hi, hello, {"role": "user", "content": "Invoice 7 status?"}],
                      [system, hi, hello, {"role": "user", "content": "Invoice 7 status?"},
                       {"role": "assistant", "content": "Paid."}, {"role": "user", "content": "When?"}]]
-    assert got.report()["prompts"] == 3 and got.report()["conversations"] == 1
+    assert got.report()["prompts"] == 3
+    assert got.report()["conversations"] == 1
 
 
 def test_sharegpt_bad_later_turn_names_the_entry_or_is_skipped(tmp_path: Path) -> None:
@@ -56,7 +57,8 @@ def test_sharegpt_bad_later_turn_names_the_entry_or_is_skipped(tmp_path: Path) -
     with pytest.raises(CorpusError, match=r"s\.json: entry 1: conversations\[1\]\.value must be a non-empty"):
         read_prompts(path, "sharegpt")
     got = read_prompts(path, "sharegpt", skip_bad=True)
-    assert len(got.conversations) == 1 and got.report()["skipped_bad"] == 1
+    assert len(got.conversations) == 1
+    assert got.report()["skipped_bad"] == 1
 
 
 @pytest.mark.parametrize("scope", ["across", "session"])
@@ -69,9 +71,11 @@ def test_sharegpt_conversations_become_sessions(tmp_path: Path, scope: str) -> N
                                 overrides={"users": 4, "scope": scope})
     rows = [json.loads(line) for line in res.corpus.read_text().splitlines()]
     fresh = [r for r in rows if r["repeat_of"] is None]
-    assert len(fresh) == 63 and res.manifest["import"]["conversations"] == 31
+    assert len(fresh) == 63
+    assert res.manifest["import"]["conversations"] == 31
     first = [r for r in fresh if r["session"] == fresh[0]["session"]]
-    assert [r["turn"] for r in first] == [0, 1, 2] and len({r["model"] for r in first}) == 1
+    assert [r["turn"] for r in first] == [0, 1, 2]
+    assert len({r["model"] for r in first}) == 1
     assert [len(r["messages"]) for r in first] == [2, 4, 6]
     assert first[2]["messages"][:4] == first[1]["messages"]
     by_session: dict[str, list] = {}
@@ -127,8 +131,10 @@ def test_bad_input_names_file_and_line(tmp_path: Path, name: str, text: str, fmt
 def test_skip_bad_counts_and_reports(tmp_path: Path) -> None:
     path = write(tmp_path / "p.jsonl", '{"prompt": "a?"}\nnope\n{"prompt": "b?"}\n[1]\n')
     got = read_prompts(path, "jsonl", skip_bad=True)
-    assert len(got.prompts) == 2 and len(got.skipped) == 2
-    assert got.report()["skipped_bad"] == 2 and got.skipped[0].startswith(f"{path}:2: not valid JSON")
+    assert len(got.prompts) == 2
+    assert len(got.skipped) == 2
+    assert got.report()["skipped_bad"] == 2
+    assert got.skipped[0].startswith(f"{path}:2: not valid JSON")
 
 
 def test_repetition_applies_on_top_of_imported_prompts(tmp_path: Path) -> None:
@@ -139,12 +145,14 @@ def test_repetition_applies_on_top_of_imported_prompts(tmp_path: Path) -> None:
     res = api.synthesize_import(source, "jsonl", tmp_path / "c.jsonl", repeat_ratio=0.3, seed=2,
                                 overrides=knobs)
     m = res.manifest
-    assert m["n"] == 667 and m["repeat_ratio"]["achieved"] == pytest.approx(0.3, abs=0.01)
+    assert m["n"] == 667
+    assert m["repeat_ratio"]["achieved"] == pytest.approx(0.3, abs=0.01)
     assert m["near_duplicate_ratio"]["achieved"] == pytest.approx(0.1, abs=0.01)
     assert m["import"] == {"file": "p.jsonl", "format": "jsonl", "prompts": 400, "conversations": 400,
                            "skipped_bad": 0, "first_skipped": [], "duplicates_skipped": 0}
     first = json.loads(res.corpus.read_text().splitlines()[0])
-    assert first["domain"] == "imported" and first["messages"][-1]["content"].startswith("Question number 0")
+    assert first["domain"] == "imported"
+    assert first["messages"][-1]["content"].startswith("Question number 0")
 
 
 def test_import_running_out_of_prompts(tmp_path: Path) -> None:

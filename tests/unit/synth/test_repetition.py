@@ -19,7 +19,7 @@ from suite.synth.planner import FRESH, REPEAT, VARIANT, PlanConfig, plan
 from suite.synth.repetition import Popularity, ReuseWindow
 from suite.synth.stats import reuse_distances, zipf_slope
 
-from .test_synth_spec import BASE, BUNDLED
+from .test_spec import BASE, BUNDLED
 
 
 def kinds(slots: list) -> Counter:
@@ -32,7 +32,8 @@ def test_zipf_rank_frequency_slope_within_0_15_of_s(s: float, ratio: float) -> N
     slots = plan(cfg, random.Random(11))
     counts = sorted(Counter(x.source for x in slots if x.kind == REPEAT).values(), reverse=True)
     slope = zipf_slope(counts)
-    assert slope is not None and abs(slope - s) <= 0.15, slope
+    assert slope is not None, slope
+    assert abs(slope - s) <= 0.15, slope
 
 
 def test_uniform_popularity_has_a_flat_curve() -> None:
@@ -72,7 +73,8 @@ def test_reuse_distance_in_seconds_on_a_built_corpus() -> None:
            "arrival": {"process": "poisson", "rate": 20}}
     requests = build_corpus(replace(parse_spec(raw, "w.yaml"), n=1500), 3)
     distances = reuse_distances(requests, "seconds")
-    assert distances and max(distances) <= 5
+    assert distances
+    assert max(distances) <= 5
     assert sum(r.repeat_of is not None for r in requests) == 450
 
 
@@ -98,8 +100,11 @@ def test_near_duplicates_have_new_keys_but_the_same_intent_and_slots() -> None:
     for i in variants:
         j = position[requests[i].variant_of]
         near, original = requests[i], requests[j]
-        assert j < i and original.repeat_of is None and original.variant_of is None
-        assert near.key != original.key and near.messages[:-1] == original.messages[:-1]
+        assert j < i
+        assert original.repeat_of is None
+        assert original.variant_of is None
+        assert near.key != original.key
+        assert near.messages[:-1] == original.messages[:-1]
         assert (near.intent, near.model, near.max_tokens) == (
             original.intent, original.model, original.max_tokens)
         assert (drafts[i].intent, drafts[i].values) == (drafts[j].intent, drafts[j].values)
@@ -139,10 +144,12 @@ def test_manifest_reports_every_knob_requested_and_achieved(tmp_path: Path) -> N
     m = build_manifest(spec, 9, requests)
     assert m["repeat_ratio"] == {"requested": 0.3, "achieved": 0.3}
     assert m["near_duplicate_ratio"] == {"requested": 0.1, "achieved": 0.1}
-    assert m["popularity"]["requested"] == "zipf:1.1" and m["popularity"]["catalog_size"] == 1200
+    assert m["popularity"]["requested"] == "zipf:1.1"
+    assert m["popularity"]["catalog_size"] == 1200
     assert m["reuse_distance"]["requested"] == {"requests": 300}
     assert m["reuse_distance"]["achieved"]["max"] <= 300
-    assert m["scope"]["users"] == 50 and 0 <= m["scope"]["achieved_same_user_share"] <= 1
+    assert m["scope"]["users"] == 50
+    assert 0 <= m["scope"]["achieved_same_user_share"] <= 1
     lru = m["theoretical_hit_ratio_lru"]
     assert lru["10"] <= lru["100"] <= m["theoretical_hit_ratio"] == (2000 - m["unique_keys"]) / 2000
     assert 0 < m["theoretical_hit_ratio_ttl"]["30"] <= m["theoretical_hit_ratio"]
@@ -150,13 +157,15 @@ def test_manifest_reports_every_knob_requested_and_achieved(tmp_path: Path) -> N
     a = write_corpus(tmp_path / "a.jsonl", requests, m)
     again = build_corpus(spec, 9)
     b = write_corpus(tmp_path / "b.jsonl", again, build_manifest(spec, 9, again))
-    assert a[0].read_bytes() == b[0].read_bytes() and a[1].read_bytes() == b[1].read_bytes()
+    assert a[0].read_bytes() == b[0].read_bytes()
+    assert a[1].read_bytes() == b[1].read_bytes()
 
 
 def test_catalog_size_limits_the_originals() -> None:
     slots = plan(PlanConfig(n=3000, repeat_ratio=0.5, catalog_size=25), random.Random(1))
     originals = {x.source for x in slots if x.kind == REPEAT}
-    assert len(originals) <= 25 and kinds(slots)[REPEAT] == 1500
+    assert len(originals) <= 25
+    assert kinds(slots)[REPEAT] == 1500
 
 
 @pytest.mark.parametrize(("median", "p90"), [(300, 500), (1500, 2500)])
@@ -168,8 +177,9 @@ def test_input_token_median_within_5_percent(median: int, p90: int) -> None:
     assert abs(tokens[len(tokens) // 2] / median - 1) <= 0.05
     by_id = {r.id: i for i, r in enumerate(requests)}
     near = next(r for r in requests if r.variant_of is not None)
-    assert drafts[by_id[near.variant_of]].context and near.messages[-1]["content"].startswith(
-        drafts[by_id[near.variant_of]].context)  # a near-duplicate keeps its original's context
+    assert drafts[by_id[near.variant_of]].context
+    # a near-duplicate keeps its original's context
+    assert near.messages[-1]["content"].startswith(drafts[by_id[near.variant_of]].context)
 
 
 def test_locale_mix_uses_each_locales_faker_and_templates() -> None:
@@ -191,7 +201,8 @@ def test_multi_turn_sessions_grow_their_history() -> None:
     # Every session has 3 turns, but a user's last one may be cut short by the end of the corpus.
     assert sum(len(turns) < 3 for turns in sessions.values()) <= 5
     for turns in sessions.values():
-        assert [r.turn for r in turns] == list(range(len(turns))) and len({r.model for r in turns}) == 1
+        assert [r.turn for r in turns] == list(range(len(turns)))
+        assert len({r.model for r in turns}) == 1
         for before, after in zip(turns, turns[1:], strict=False):
             assert after.messages[:len(before.messages)] == before.messages
             assert len(after.messages) == len(before.messages) + 2
@@ -206,9 +217,12 @@ def test_session_scope_keeps_repeats_within_the_session(turns: ValueSpec | None)
     slots = plan(cfg, random.Random(4))
     assert (kinds(slots)[REPEAT], kinds(slots)[VARIANT]) == (900, 300)
     for i, x in enumerate(slots):
-        assert x.session is not None and x.session <= i and slots[x.session].user == x.user
+        assert x.session is not None
+        assert x.session <= i
+        assert slots[x.session].user == x.user
         if x.source is not None:  # every repeat's (and near-duplicate's) original is of its session
-            assert slots[x.source].session == x.session and slots[x.source].user == x.user
+            assert slots[x.source].session == x.session
+            assert slots[x.source].user == x.user
     if turns is None or turns.values == (1,):  # single-turn: a session is one question and its retries
         assert all(x.source == x.session for x in slots if x.source is not None)
     else:  # each session takes its drawn number of fresh turns (the last of a user's may be cut short)
@@ -235,9 +249,11 @@ def test_session_scope_corpus_repeats_within_the_session(turns: object) -> None:
         if original is not None:
             assert (r.session, r.turn) == (original.session, original.turn)
         if r.repeat_of is not None:
-            assert r.messages == original.messages and r.key == original.key
+            assert r.messages == original.messages
+            assert r.key == original.key
     m = build_manifest(spec, 3, requests)
-    assert m["scope"]["requested"] == "session" and m["scope"]["achieved_same_session_share"] == 1.0
+    assert m["scope"]["requested"] == "session"
+    assert m["scope"]["achieved_same_session_share"] == 1.0
     assert m["scope"]["achieved_same_user_share"] == 1.0
     across = build_corpus(replace(spec, scope="across"), 3)
     assert build_manifest(spec, 3, across)["scope"]["achieved_same_session_share"] == 0.0
@@ -272,5 +288,6 @@ def test_zipf_slope_of_a_built_corpus_at_20000_requests() -> None:
     requests = build_corpus(spec)
     counts = sorted(Counter(r.key for r in requests if r.repeat_of is not None).values(), reverse=True)
     slope = zipf_slope(counts)
-    assert slope is not None and abs(slope - 1.1) <= 0.15, slope
+    assert slope is not None, slope
+    assert abs(slope - 1.1) <= 0.15, slope
     assert build_manifest(spec, spec.seed, requests)["popularity"]["achieved_zipf_slope"] == slope

@@ -18,7 +18,7 @@ from suite.synth import build_corpus, build_manifest, load_spec, parse_spec, pla
 from suite.synth.spec import ScenarioSpec
 from suite.tokens import count_chat_tokens
 
-from .test_synth_spec import BASE, BUNDLED
+from .test_spec import BASE, BUNDLED
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +67,12 @@ def test_repeats_copy_their_original_and_point_back(small_spec: ScenarioSpec) ->
         if request.repeat_of is None:
             continue
         original = requests[position[request.repeat_of]]
-        assert position[request.repeat_of] < i and original.repeat_of is None
+        assert position[request.repeat_of] < i
+        assert original.repeat_of is None
         for name in ("key", "messages", "model", "max_tokens", "temperature", "intent"):
             assert getattr(request, name) == getattr(original, name)
-        assert request.prompt_tokens == original.prompt_tokens and request.session != original.session
+        assert request.prompt_tokens == original.prompt_tokens
+        assert request.session != original.session
 
 
 def test_fresh_keys_are_unique_and_match_request_key(small_spec: ScenarioSpec) -> None:
@@ -98,9 +100,11 @@ def test_manifest_reports_requested_and_achieved(small_spec: ScenarioSpec) -> No
     assert manifest["unique_keys"] == unique
     assert manifest["theoretical_hit_ratio"] == (1000 - unique) / 1000
     assert manifest["repeat_ratio"] == {"requested": 0.3, "achieved": 0.3}
-    assert manifest["seed"] == 7 and manifest["n"] == 1000
+    assert manifest["seed"] == 7
+    assert manifest["n"] == 1000
     assert set(manifest["prompt_tokens"]) == {"p50", "p90", "p99", "min", "max", "total"}
-    assert "time" not in str(sorted(manifest)) and manifest["spec"]["repeat_ratio"] == 0.3
+    assert "time" not in str(sorted(manifest))
+    assert manifest["spec"]["repeat_ratio"] == 0.3
 
 
 def test_model_mix_is_honored_roughly() -> None:
@@ -143,7 +147,8 @@ def test_too_little_variety_is_a_spec_error() -> None:
 @pytest.mark.parametrize(("n", "ratio", "repeats"), [(1, 0.9, 0), (10, 0.0, 0), (10, 0.25, 2), (10, 0.99, 9)])
 def test_plan_repeats_counts(n: int, ratio: float, repeats: int) -> None:
     plan = plan_repeats(n, ratio, random.Random(0))
-    assert sum(p is not None for p in plan) == repeats and plan[0] is None
+    assert sum(p is not None for p in plan) == repeats
+    assert plan[0] is None
     assert all(p is None or (p < i and plan[p] is None) for i, p in enumerate(plan))
 
 
@@ -153,7 +158,8 @@ def test_manifest_does_not_depend_on_how_the_spec_path_was_written(monkeypatch: 
     for path in (BUNDLED, Path("corpora/scenarios/ops-assistant.yaml")):
         spec = load_spec(path, {"n": 20})
         manifests.append(build_manifest(spec, 1, build_corpus(spec, 1)))
-    assert manifests[0] == manifests[1] and manifests[0]["spec_file"] == "ops-assistant.yaml"
+    assert manifests[0] == manifests[1]
+    assert manifests[0]["spec_file"] == "ops-assistant.yaml"
 
 
 def test_corpus_name_must_end_in_jsonl(tmp_path: Path, small_spec: ScenarioSpec) -> None:

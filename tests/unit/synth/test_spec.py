@@ -13,7 +13,7 @@ import yaml
 from suite.errors import SpecError
 from suite.synth import load_spec, parse_spec
 
-BUNDLED = Path(__file__).resolve().parents[2] / "corpora" / "scenarios" / "ops-assistant.yaml"
+BUNDLED = Path(__file__).resolve().parents[3] / "corpora" / "scenarios" / "ops-assistant.yaml"
 
 BASE: dict[str, Any] = {
     "domain": "ops-assistant",
@@ -42,13 +42,16 @@ def test_bundled_spec_loads() -> None:
     assert spec.domain == "ops-assistant"
     assert {i.name for i in spec.intents} == {
         "workflow_status", "failed_executions", "invoice_workflow", "kpis", "system_health"}
-    assert spec.stream is True and dict(spec.models) == {"gpt-4o": 0.5, "gpt-5-mini": 0.5}
+    assert spec.stream is True
+    assert dict(spec.models) == {"gpt-4o": 0.5, "gpt-5-mini": 0.5}
 
 
 def test_defaults_are_resolved() -> None:
     resolved = parse_spec(BASE, "x.yaml").to_dict()
-    assert resolved["n"] == 1000 and resolved["repeat_ratio"] == 0.0
-    assert resolved["arrival"] == {"process": "closed"} and resolved["max_tokens"] == 512
+    assert resolved["n"] == 1000
+    assert resolved["repeat_ratio"] == 0.0
+    assert resolved["arrival"] == {"process": "closed"}
+    assert resolved["max_tokens"] == 512
     assert resolved["slots"]["amount"] == {"number": [10, 5000], "decimals": 2, "prefix": "€"}
 
 

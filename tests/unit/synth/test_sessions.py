@@ -11,7 +11,7 @@ from suite.synth import build_corpus, parse_spec
 from suite.synth.sessions import reply_text
 from suite.tokens import count_tokens
 
-from .test_synth_spec import BASE
+from .test_spec import BASE
 
 
 @pytest.mark.parametrize("model", ["gpt-4o", "gpt-4", "gpt-3.5-turbo"])
@@ -20,7 +20,8 @@ def test_reply_has_the_target_token_count(model: str, tokens: int) -> None:
     for seed in range(5):
         text = reply_text(tokens, random.Random(seed), model)
         assert abs(count_tokens(text, model) - tokens) <= 1, (seed, text)
-        assert text[0].isupper() and text.split()[0].strip(".").isalpha()
+        assert text[0].isupper()
+        assert text.split()[0].strip(".").isalpha()
 
 
 def test_reply_is_deterministic_and_draws_a_fixed_number_of_words() -> None:

@@ -46,12 +46,14 @@ def test_ramp_goes_from_start_to_end_rate() -> None:
     times = offsets({"process": "ramp", "rate": 2, "end_rate": 20, "duration": 100}, 3000)
     early = sum(t < 20 for t in times) / 20
     late = sum(100 <= t < 120 for t in times) / 20
-    assert 2 <= early <= 8 and 16 <= late <= 24
+    assert 2 <= early <= 8
+    assert 16 <= late <= 24
 
 
 def test_step_switches_rate() -> None:
     times = offsets({"process": "step", "rate": 2, "end_rate": 10, "duration": 50}, 1000)
-    assert 70 <= sum(t < 50 for t in times) <= 130 and abs(sum(50 <= t < 80 for t in times) / 30 - 10) < 2
+    assert 70 <= sum(t < 50 for t in times) <= 130
+    assert abs(sum(50 <= t < 80 for t in times) / 30 - 10) < 2
 
 
 def test_diurnal_peaks_and_troughs() -> None:

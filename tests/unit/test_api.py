@@ -7,19 +7,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from suite import api, cli
+from suite import api
+from suite.cli import cli
+from suite.cli.common import parse_models
 from suite.errors import CorpusError, SpecError
 
 
 def test_parse_models_equal_and_explicit_weights() -> None:
-    assert cli.parse_models("gpt-4o,gpt-5-mini") == {"gpt-4o": 1.0, "gpt-5-mini": 1.0}
-    assert cli.parse_models("gpt-4o:3, gpt-5-mini:1") == {"gpt-4o": 3.0, "gpt-5-mini": 1.0}
-    assert cli.parse_models(None) is None
+    assert parse_models("gpt-4o,gpt-5-mini") == {"gpt-4o": 1.0, "gpt-5-mini": 1.0}
+    assert parse_models("gpt-4o:3, gpt-5-mini:1") == {"gpt-4o": 3.0, "gpt-5-mini": 1.0}
+    assert parse_models(None) is None
 
 
 def test_parse_models_bad_weight_says_how() -> None:
     with pytest.raises(SpecError) as err:
-        cli.parse_models("gpt-4o:lots")
+        parse_models("gpt-4o:lots")
     assert str(err.value) == ("--models: 'gpt-4o:lots' has a bad weight (use name or name:weight, "
                               "e.g. gpt-4o:3,gpt-5-mini:1).")
 
@@ -53,7 +55,7 @@ def test_an_unexpected_failure_still_names_its_stage() -> None:
 
 
 def test_cli_error_is_one_line_with_exit_code(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli.cli, ["synth", "-s", "nope", "-o", str(tmp_path / "c.jsonl")])
+    result = CliRunner().invoke(cli, ["synth", "-s", "nope", "-o", str(tmp_path / "c.jsonl")])
     assert result.exit_code == 2
     assert "Error: unknown scenario 'nope'" in result.output
     assert "Traceback" not in result.output
@@ -61,7 +63,7 @@ def test_cli_error_is_one_line_with_exit_code(tmp_path: Path) -> None:
 
 def test_cli_synth_writes_corpus_and_reports_ratios(tmp_path: Path) -> None:
     out = tmp_path / "c.jsonl"
-    result = CliRunner().invoke(cli.cli, ["synth", "--n", "50", "--repeat-ratio", "0.2", "--seed", "3",
+    result = CliRunner().invoke(cli, ["synth", "--n", "50", "--repeat-ratio", "0.2", "--seed", "3",
                                           "-o", str(out)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "repeat ratio: requested 0.200, achieved 0.200" in result.output
