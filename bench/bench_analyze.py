@@ -41,9 +41,9 @@ for name in np.unique(models):
         np.percentile(arr[np.isfinite(arr)], [50, 90, 95, 99])
 """,
     "analyze": """
-from suite.analyze.load import load_run
-from suite.analyze.summary import summarize
-from suite.analyze.slo import load_slo
+from suite.analyze.read.load import load_run
+from suite.analyze.summarize.summary import summarize
+from suite.analyze.summarize.slo import load_slo
 PHASES["import"] = time.perf_counter() - t0
 run = load_run(RUN_DIR)
 PHASES["load"] = time.perf_counter() - t0 - PHASES["import"]
@@ -52,7 +52,7 @@ PHASES["summarize"] = time.perf_counter() - t0 - PHASES["import"] - PHASES["load
 """,
     "analyze+charts": """
 from suite.analyze.pipeline import analyze_and_write
-from suite.analyze.slo import load_slo
+from suite.analyze.summarize.slo import load_slo
 analyze_and_write(RUN_DIR, load_slo("multi-tenant"))
 """,
 }

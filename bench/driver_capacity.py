@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from suite.driver import run_load
-from suite.driver.loadopts import LoadOptions
+from suite.driver.control.loadopts import LoadOptions
 from suite.records import write_jsonl
 from suite.services import stop_pid
 

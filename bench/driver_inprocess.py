@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 
-from suite.driver.config import DriverConfig
-from suite.driver.exchange import Exchange
-from suite.driver.record import build_record
-from suite.driver.sink import BatchWriter
+from suite.driver.control.config import DriverConfig
+from suite.driver.exchange.record import build_record
+from suite.driver.exchange.send import Exchange
+from suite.driver.inlocust.sink import BatchWriter
 from suite.records import CorpusRequest
 
 TOKENS = 16

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import streams, web  # noqa: E402
 from aiohttp.test_utils import make_mocked_request  # noqa: E402
 
+from mock_server.answer import warm_tokenizers  # noqa: E402
 from mock_server.app import create_app  # noqa: E402
 from mock_server.cache import MemoryCache  # noqa: E402
-from mock_server.chat import chat_completions  # noqa: E402
 from mock_server.config import MockConfig, load_profiles  # noqa: E402
-from mock_server.plan import warm_tokenizers  # noqa: E402
+from mock_server.handlers.chat import chat_completions  # noqa: E402
 
 
 class IdleProtocol:

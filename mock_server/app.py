@@ -1,4 +1,4 @@
-"""``create_app``: the aiohttp application and its small info/admin routes.
+"""``create_app``: the aiohttp application — the one route table, auth, and the catch-all.
 
 Dependencies come in as arguments (``create_app(config, cache, clock=..., sleep=...)``) so tests
 choose the clock and the cache; nothing here reads globals or the environment.
@@ -15,34 +15,41 @@ time and never echoed nor logged. Without a key there is no auth middleware at a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
-import orjson
 from aiohttp import web
 
-from mock_server.cache import RedisCache, ResponseCache
-from mock_server.chat import chat_completions, completions, engine_chat, error_response
+from mock_server.answer import AnswerPlanner
+from mock_server.cache import ResponseCache
 from mock_server.config import MockConfig
-from mock_server.embeddings import embeddings_body
-from mock_server.engine import Engine
-from mock_server.fastlane import lane_profiles
-from mock_server.metrics import CONTENT_TYPE, Metrics
+from mock_server.handlers.admin import cache_clear, cache_stats, health, list_models, prometheus_text
+from mock_server.handlers.chat import chat_completions, lane_models
+from mock_server.handlers.completions import completions
+from mock_server.handlers.embeddings import embeddings
+from mock_server.handlers.engine_chat import engine_chat
+from mock_server.metrics import Metrics
 from mock_server.openai_errors import ApiError, from_http_status
-from mock_server.responses import REQUEST_ID, request_id
 from mock_server.sessions import Sessions
 from mock_server.state import STATE, AppState, Clock, Sleep
 from mock_server.timing_log import TimingLog
-from suite.errors import CacheBackendError
+from mock_server.write import REQUEST_ID, error_response, request_id
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def json_response(obj: object, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(obj), content_type="application/json")
+def stamped(handler: Handler) -> Handler:
+    """``handler`` with ``X-Request-Id`` on its answer (the generating routes stamp their own)."""
+
+    async def stamp(request: web.Request) -> web.StreamResponse:
+        resp = await handler(request)
+        if not resp.prepared:
+            resp.headers[REQUEST_ID] = request_id(request.headers.get(REQUEST_ID))
+        return resp
+
+    return stamp
 
 
 async def no_such_route(request: web.Request) -> web.Response:
@@ -57,77 +64,6 @@ async def no_such_route(request: web.Request) -> web.Response:
     if allowed:
         resp.headers["Allow"] = allowed
     return resp
-
-
-def stamped(handler: Handler) -> Handler:
-    """``handler`` with ``X-Request-Id`` on its answer (the chat routes stamp their own)."""
-
-    async def stamp(request: web.Request) -> web.StreamResponse:
-        resp = await handler(request)
-        if not resp.prepared:
-            resp.headers[REQUEST_ID] = request_id(request.headers.get(REQUEST_ID))
-        return resp
-
-    return stamp
-
-
-async def health(request: web.Request) -> web.Response:
-    st = request.app[STATE]
-    return json_response({"status": "ok", "models": list(st.config.profiles),
-                          "cache": st.cache.name, "seed": st.config.seed})
-
-
-async def list_models(request: web.Request) -> web.Response:
-    st = request.app[STATE]
-    data = [{"id": name, "object": "model", "created": st.started, "owned_by": "llmsuite-mock"}
-            for name in st.config.profiles]
-    return json_response({"object": "list", "data": data})
-
-
-async def prometheus_text(request: web.Request) -> web.Response:
-    resp = web.Response(body=request.app[STATE].metrics.render())
-    resp.headers["Content-Type"] = CONTENT_TYPE
-    return resp
-
-
-async def embeddings(request: web.Request) -> web.Response:
-    st = request.app[STATE]
-    try:
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge as exc:
-            raise ApiError(413, f"request body too large: {exc.text}; send at most "
-                           f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
-        body = embeddings_body(raw)
-    except ApiError as err:
-        st.metrics.answered("-", err.status, "-")
-        return error_response(err)
-    st.metrics.answered("embeddings", 200, "off")
-    return web.Response(body=body, content_type="application/json")
-
-
-async def cache_stats(request: web.Request) -> web.Response:
-    """size (entries: counted by SCAN on Redis; null when Redis is down), hits, misses, errors."""
-    st = request.app[STATE]
-    counts = st.metrics.counts
-    size = st.cache.size()
-    if size is None and isinstance(st.cache, RedisCache):
-        with contextlib.suppress(CacheBackendError):
-            size = await st.cache.count()
-    return json_response({"backend": st.cache.name, "size": size, "entries": size,
-                          "hits": counts.hits, "misses": counts.misses, "errors": counts.errors})
-
-
-async def cache_clear(request: web.Request) -> web.Response:
-    """Empty the response cache (cold-start runs); a failing backend is a 503, not a 500.
-    ``POST /admin/cache/flush`` (the issue's name) and ``/admin/cache/clear`` are the same."""
-    st = request.app[STATE]
-    try:
-        cleared = await st.cache.clear()
-    except CacheBackendError as exc:
-        return error_response(ApiError(503, f"cannot clear the cache: {exc}.",
-                                       code="cache_unavailable", type_="server_error"))
-    return json_response({"cleared": cleared, "flushed": cleared})
 
 
 def unauthorized(request: web.Request, message: str, code: str) -> web.Response:
@@ -186,14 +122,13 @@ def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.
     registry = metrics or Metrics()
     middlewares = [auth_middleware(config.api_key)] if config.api_key else []
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=middlewares)
-    engine = Engine(config, cache, registry, log, clock)
-    registry.batches = engine.batches
-    app[STATE] = AppState(config=config, cache=cache, engine=engine, metrics=registry, clock=clock,
-                          sleep=sleep, log=log, started=int(time.time()), sessions=Sessions(),
-                          timing_log=timing_log)
-    in_process = engine.memory is not None or not engine.enabled  # never awaits a cache
-    if fast_lane and timing_log is None and in_process and not config.normalize:
-        app[STATE].lane = lane_profiles(config.profiles)
+    planner = AnswerPlanner(config, cache, registry, log, clock)
+    registry.batches = planner.batches
+    app[STATE] = AppState(config=config, cache=cache, planner=planner, metrics=registry,
+                          clock=clock, sleep=sleep, log=log, started=int(time.time()),
+                          sessions=Sessions(), timing_log=timing_log)
+    if fast_lane:
+        app[STATE].lane = lane_models(config, cache, timing_log)
     for path, method, handler in ROUTE_TABLE:
         app.router.add_route(method, path, handler)
     app.router.add_route("*", "/{tail:.*}", stamped(no_such_route))

@@ -1,4 +1,4 @@
-"""Exact-match response caches: the planned completion stored under the request's cache key.
+"""Exact-match response caches: the planned ``Completion`` stored under the request's cache key.
 
 Backends share one small async interface (``get``/``put``/``clear``/``ping``/``close``).
 ``RedisCache`` raises ``CacheBackendError`` on any backend failure; the caller (the app) decides
@@ -12,7 +12,7 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import orjson
 import redis.asyncio as aioredis
@@ -20,11 +20,25 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from mock_server.plan import Completion
 from suite.errors import CacheBackendError
 
 KEY_PREFIX = "llmsuite:mock:"
 ENTRY_VERSION = 1
+
+
+class Completion(NamedTuple):
+    """What a cache stores: everything needed to answer again byte-identically (a NamedTuple:
+    one is built per MISS, and a frozen dataclass costs twice as much to create). Planned by
+    answer.py; defined here, with its stored form, so the cache depends on no planner."""
+
+    tokens: tuple[int, ...]
+    chunks: tuple[str, ...]
+    finish_reason: str  # "stop" (natural end or stop sequence) | "length" (clipped to max_tokens)
+    prompt_tokens: int
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
 
 
 class ResponseCache(Protocol):
@@ -96,7 +110,7 @@ class MemoryCache:
         self._entries: OrderedDict[str, tuple[float, Completion]] = OrderedDict()
 
     def get_now(self, key: str) -> Completion | None:
-        """``get`` without a coroutine: the engine calls this directly (capacity path)."""
+        """``get`` without a coroutine: the answer planner calls this directly (capacity path)."""
         entry = self._entries.get(key)
         if entry is None:
             return None

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
+from mock_server.batching import LoadModel, load_model
 from mock_server.faults import FaultTable, fault_table
-from mock_server.load import LoadModel, load_model
 from suite.errors import ModelError
 from suite.models import ENCODING_BY_PREFIX, encoding_for_model, is_known_model
 from suite.tokens import BPE_FILES
@@ -46,7 +46,7 @@ class Profile:
     encoding: str
     token_model: str  # the catalog model name suite.tokens counts this profile's tokens with
     faults: FaultTable = ()  # (fault, probability) rows; see faults.py
-    load: LoadModel | None = None  # batch, queue and rate limits; None: unlimited (load.py)
+    load: LoadModel | None = None  # batch, queue and rate limits; None: unlimited (batching.py)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""One validator per request field, shared by the generating endpoints' parsers (request.py,
-request_more.py, embeddings.py) — pure, no I/O. Each raises ``ApiError`` (400/404) naming the
-parameter and the fix, in OpenAI's error shape. The cache-key helpers build the key whose rule
-request.py's docstring states. Split from request.py so that module keeps only the chat request
-itself: its type, the one-pass common case and the full validator.
+"""One validator per request field, shared by the request parsers (validate.py) and the
+embeddings handler (handlers/embeddings.py) — pure, no I/O. Each raises ``ApiError`` (400/404)
+naming the parameter and the fix, in OpenAI's error shape. The cache-key helpers build the key
+whose rule validate.py's docstring states. Kept apart from validate.py so that module reads as the
+three requests themselves: their type, the one-pass common case and the full validators.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ so two apps in one process — tests, benchmarks — never share or collide).
 The hot path only bumps plain ints (prometheus_client's labelled children take locks and validate
 labels on every call — a measurable share of a zero-latency request); the registry turns them
 into metric families when /metrics is scraped. These numbers are for live views; reports come
-from the driver's per-request records (STYLE.md §10).
+from the driver's per-request records (docs/design.md).
 """
 
 from __future__ import annotations

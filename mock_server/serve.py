@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import select
@@ -32,13 +31,14 @@ from typing import Any
 
 from aiohttp import web
 
+from mock_server.answer import warm_tokenizers
 from mock_server.app import create_app
 from mock_server.cache import MemoryCache, NullCache, RedisCache, ResponseCache
 from mock_server.config import MockConfig
-from mock_server.plan import warm_tokenizers
 from mock_server.state import STATE
 from mock_server.timing_log import TimingLog
 from suite.errors import SpecError, TargetError
+from suite.runtime import settle_heap
 
 READY_PREFIX = "mock_server listening on "
 SHUTDOWN_TIMEOUT_S = 1.0
@@ -86,7 +86,7 @@ async def serve_async(config: MockConfig, host: str, port: int, cache_url: str,
     cache = build_cache(cache_url, ttl_s=cache_ttl_s, capacity=cache_capacity)
     warm_tokenizers(config.profiles.values())
     app = create_app(config, cache, timing_log=None if timing_log is None else TimingLog(timing_log))
-    await app[STATE].engine.probe(cache_url)
+    await app[STATE].planner.probe(cache_url)
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log
                            else None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
@@ -143,22 +143,6 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 0, cache_url:
         serve_workers(config, host, port, cache_url, workers, on_ready, options)
         return
     run(_until_signal(config, host, port, cache_url, on_ready=on_ready, **options))
-
-
-GC_THRESHOLD = (20_000, 10, 10)  # Python's default first threshold is 700
-
-
-def settle_heap() -> None:
-    """Move everything loaded so far (tokenizer tables, sentence banks, modules) out of the cyclic
-    GC's reach: it is never garbage, yet every full collection would walk all of it; and let
-    the youngest generation grow to GC_THRESHOLD[0] before it is collected: a request allocates
-    dozens of short-lived containers that reference counting frees anyway, so at the default
-    threshold the collector runs every few requests for nothing. Done once, by the serving
-    process only (serve(), never serve_async(): tests share their process), and before forking
-    workers, so their copies of these pages stay shared (copy-on-write)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)
 
 
 def listen(host: str, port: int) -> socket.socket:

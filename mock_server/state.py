@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from mock_server.answer import AnswerPlanner
 from mock_server.cache import ResponseCache
 from mock_server.config import MockConfig
-from mock_server.engine import Engine
 from mock_server.metrics import Metrics
 from mock_server.sessions import Sessions
 from mock_server.timing_log import TimingLog
@@ -23,7 +23,7 @@ Sleep = Callable[[float], Awaitable[None]]
 class AppState:
     config: MockConfig
     cache: ResponseCache
-    engine: Engine
+    planner: AnswerPlanner  # decides and plans every generated answer
     metrics: Metrics
     clock: Clock
     sleep: Sleep
@@ -31,7 +31,7 @@ class AppState:
     started: int  # epoch seconds, the "created" of /v1/models entries
     sessions: Sessions  # POST /api/chat conversations
     timing_log: TimingLog | None = None  # --timing-log: one JSONL line per answered request
-    lane: frozenset[str] = frozenset()  # models whose answers may take the fast lane (fastlane.py)
+    lane: frozenset[str] = frozenset()  # models the zero-delay lane may answer (lane_models)
 
 
 STATE = web.AppKey("mock_state", AppState)

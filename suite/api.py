@@ -1,6 +1,6 @@
 """The library API: everything the CLI does, a Python user can do by importing this module.
 
-Each function composes stages through their files (DESIGN.md) and raises ``suite.errors``
+Each function composes stages through their files (docs/design.md) and raises ``suite.errors``
 exceptions; rendering and exit codes belong to the CLI. Stages are imported lazily so that, e.g.,
 ``llmsuite analyze`` never pays for Faker or the driver.
 """
@@ -77,7 +77,7 @@ def analyze(run_dir: Path, slo: str | Path | None = None, files: list[Path] | No
     folder; with ``slo`` (a profile name or a YAML file) and/or ``checks`` (``"ttft.p95 < 500ms"``),
     goodput and a verdict in the summary (``summary["slo"]["passed"]``)."""
     from suite import analyze as stage
-    from suite.analyze.slo import load_slo, with_checks
+    from suite.analyze.summarize.slo import load_slo, with_checks
 
     spec = with_checks(load_slo(slo) if slo is not None else None, checks or [])
     summary, written = stage.analyze_and_write(run_dir, spec, files)
@@ -94,17 +94,17 @@ def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, 
     ``monitor_interval``: scrape ``<target>/metrics`` every N s into ``target_metrics.jsonl``
     (None = 2 s when the target has /metrics, else off; 0 = off); ``notify`` hears which.
 
-    ``load`` (suite.driver.loadopts.LoadOptions): closed/open loop, preset, warm-up, abort rules,
-    exporters; ``topology`` (suite.driver.command.Topology): processes, master/worker, web UI;
+    ``load`` (suite.driver.control.loadopts.LoadOptions): closed/open loop, preset, warm-up, abort rules,
+    exporters; ``topology`` (suite.driver.control.command.Topology): processes, master/worker, web UI;
     ``options``: further DriverConfig fields by name (e.g. ``{"request": RequestOptions(...)}``);
     other keywords go to ``run_load`` (e.g. ``stop_timeout_s``, ``max_wall_s``). Without
     ``users`` / ``duration_s``: the preset's, else 10 users for at most 60 s.
     """
     from dataclasses import replace
 
-    from suite.driver.loadopts import LoadOptions
-    from suite.driver.runner import run_load
-    from suite.driver.shapes import get_preset
+    from suite.driver.control.loadopts import LoadOptions
+    from suite.driver.control.runner import run_load
+    from suite.driver.control.shapes import get_preset
 
     load = load or LoadOptions()
     if load.preset:
@@ -203,7 +203,7 @@ def _demo_redis(opts: DemoOptions, ui: DemoUI, stack: contextlib.ExitStack) -> s
 
 def demo(opts: DemoOptions, ui: DemoUI) -> DemoResult:
     """synth → private redis → mock server → Locust → analyze; everything started is stopped."""
-    from suite.driver.runner import new_run_id
+    from suite.driver.control.runner import new_run_id
     from suite.services import start_mock_server
 
     timings: dict[str, float] = {}

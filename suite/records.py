@@ -1,7 +1,7 @@
-"""The file contracts between stages (DESIGN.md): corpus lines, manifests and request-log records.
+"""The file contracts between stages (docs/design.md): corpus lines, manifests and request-log records.
 
 Stages never reach into each other; they exchange these shapes through files. Field names here are
-the contract: change them only together with DESIGN.md.
+the contract: change them only together with docs/design.md.
 
 Rule 1: every request the driver sends has exactly one ``RequestRecord`` line, failures included.
 Rule 2: a field that was not measured is ``None`` — never a default standing in for data.
@@ -88,6 +88,16 @@ class RequestRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The fields of a RequestRecord that come from the response (the driver's ``Measured`` has exactly
+# these, with the types and defaults declared above); the others — which request, who sent it,
+# where, when, the corpus's ground truth — are known before it is sent. A new measured field is
+# declared once, above, and named here.
+MEASURED_FIELDS: tuple[str, ...] = (
+    "ttft", "e2e", "itl", "prompt_tokens", "completion_tokens", "tokens_source", "status", "ok",
+    "error", "cache", "cached_tokens", "response_id", "completion_tokens_tiktoken", "chunks",
+)
 
 
 def request_key(model: str, messages: list[dict[str, str]], max_tokens: int, temperature: float) -> str:

@@ -6,14 +6,24 @@
     rich.print(render_summary_table(summary))             # terminal tables
 
 Every number comes from the per-request records; what cannot be measured is null with a ``why``.
+
+Modules, in data order: ``read/`` (``logread``: JSONL shards → Arrow table and flat gap array,
+``load``: a run folder → ``LoadedRun``, ``targetmetrics``: the target's scraped /metrics series);
+``summarize/`` (``summary`` assembles summary.json from ``groups`` (latency, throughput, compat,
+open loop), ``cache``, ``accounting`` (tokens, cost), ``timeline``, ``slo`` (profiles, goodput,
+verdicts), ``slowest``, ``headlines`` and ``definitions``, on top of ``metrics`` (value / distribution
+blocks), ``stats`` and ``bootstrap`` (pure numpy)); ``outputs/`` (``rows`` + ``facts``: column
+layouts shared by every renderer, ``fmt``, ``tables`` (terminal), ``report`` (HTML), ``charts`` +
+``charts_time``, ``savefig`` (the one PNG writer), ``requests_csv``); ``schema`` (TypedDicts of
+summary.json's blocks); ``pipeline`` (load → summarize → write).
 """
 
-from suite.analyze.load import LoadedRun, load_run
+from suite.analyze.outputs.report import render_html
+from suite.analyze.outputs.tables import render_summary_table
 from suite.analyze.pipeline import analyze_and_write, analyze_run, write_reports
-from suite.analyze.report import render_html
-from suite.analyze.slo import SloSpec, evaluate_slo, load_slo
-from suite.analyze.summary import SUMMARY_SCHEMA, summarize
-from suite.analyze.tables import render_summary_table
+from suite.analyze.read.load import LoadedRun, load_run
+from suite.analyze.summarize.slo import SloSpec, evaluate_slo, load_slo
+from suite.analyze.summarize.summary import SUMMARY_SCHEMA, summarize
 
 __all__ = [
     "SUMMARY_SCHEMA",

@@ -8,20 +8,20 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pandas as pd
 
-from suite.analyze.facts import COMPAT_COLUMNS, OPEN_LOOP_COLUMNS, SPREAD_COLUMNS
-from suite.analyze.load import LoadedRun, load_run
-from suite.analyze.report import render_html
-from suite.analyze.requests_csv import write_requests_csv
-from suite.analyze.rows import csv_rows
-from suite.analyze.slo import SloSpec
-from suite.analyze.slowest import slowest_section
-from suite.analyze.summary import summarize
-from suite.analyze.targetmetrics import TargetSeries, load_series, target_section
+from suite.analyze.outputs.facts import COMPAT_COLUMNS, OPEN_LOOP_COLUMNS, SPREAD_COLUMNS
+from suite.analyze.outputs.report import render_html
+from suite.analyze.outputs.requests_csv import write_requests_csv
+from suite.analyze.outputs.rows import csv_rows
+from suite.analyze.read.load import LoadedRun, load_run
+from suite.analyze.read.targetmetrics import TargetSeries, load_series, target_section
+from suite.analyze.schema import Summary
+from suite.analyze.summarize.slo import SloSpec
+from suite.analyze.summarize.slowest import slowest_section
+from suite.analyze.summarize.summary import summarize
 
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.html"
@@ -38,7 +38,7 @@ CHARTS = {  # file name -> caption
 }
 
 
-def summarize_run(run: LoadedRun, slo: SloSpec | None = None) -> tuple[dict[str, Any], TargetSeries | None]:
+def summarize_run(run: LoadedRun, slo: SloSpec | None = None) -> tuple[Summary, TargetSeries | None]:
     """The summary with the target's monitored series (when the run has them) folded in."""
     summary = summarize(run, slo)
     series = load_series(run.run_dir)
@@ -57,25 +57,25 @@ def corpus_path(run: LoadedRun) -> Path | None:
 
 
 def analyze_run(run_dir: str | Path, slo: SloSpec | None = None,
-                files: Sequence[str | Path] | None = None) -> dict[str, Any]:
+                files: Sequence[str | Path] | None = None) -> Summary:
     """The summary dict of the run's log shards (+ ``run.json`` and manifest when present)."""
     return summarize_run(load_run(run_dir, files), slo)[0]
 
 
 def analyze_and_write(run_dir: str | Path, slo: SloSpec | None = None,
-                      files: Sequence[str | Path] | None = None) -> tuple[dict[str, Any], list[Path]]:
+                      files: Sequence[str | Path] | None = None) -> tuple[Summary, list[Path]]:
     """Load once, summarize, write every output; returns the summary and the files written."""
     run = load_run(run_dir, files)
     summary, series = summarize_run(run, slo)
     return summary, write_reports(run.run_dir, summary, run.requests, series)
 
 
-def write_summary_json(path: Path, summary: dict[str, Any]) -> Path:
+def write_summary_json(path: Path, summary: Summary) -> Path:
     path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     return path
 
 
-def write_models_csv(path: Path, summary: dict[str, Any]) -> Path:
+def write_models_csv(path: Path, summary: Summary) -> Path:
     """One row per model plus the whole run; an unmeasured value is an empty cell, never 0."""
     header, rows = csv_rows(summary, SPREAD_COLUMNS + COMPAT_COLUMNS + OPEN_LOOP_COLUMNS)
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -85,13 +85,13 @@ def write_models_csv(path: Path, summary: dict[str, Any]) -> Path:
     return path
 
 
-def write_charts(run_dir: Path, frame: pd.DataFrame, summary: dict[str, Any],
+def write_charts(run_dir: Path, frame: pd.DataFrame, summary: Summary,
                  series: TargetSeries | None = None) -> dict[str, Path]:
     """Latency CDF, TTFT histogram and throughput always; cache and target charts when there is data.
 
-    The chart modules are imported here, not at the top: matplotlib costs ~0.7 s of import, which
-    ``analyze_run``, ``summarize`` and ``llmsuite compare`` (no charts of a run) should not pay."""
-    from suite.analyze.charts import (
+    The chart modules are imported here, not at the top: matplotlib is slow to import, and
+    ``analyze_run``, ``summarize`` and ``llmsuite compare`` (no charts of a run) should not pay for it."""
+    from suite.analyze.outputs.charts import (
         cache_series,
         has_hits_and_misses,
         latency_series,
@@ -102,7 +102,7 @@ def write_charts(run_dir: Path, frame: pd.DataFrame, summary: dict[str, Any],
         plot_ttft_histogram,
         speedup_bars,
     )
-    from suite.analyze.charts_time import plot_target_metrics, plot_throughput
+    from suite.analyze.outputs.charts_time import plot_target_metrics, plot_throughput
 
     latency = latency_series(frame)
     paths = [plot_latency_cdf(latency, run_dir / "latency_cdf.png"),
@@ -122,7 +122,7 @@ def write_charts(run_dir: Path, frame: pd.DataFrame, summary: dict[str, Any],
     return {CHARTS[p.name]: p for p in paths}
 
 
-def write_reports(run_dir: str | Path, summary: dict[str, Any], df: pd.DataFrame,
+def write_reports(run_dir: str | Path, summary: Summary, df: pd.DataFrame,
                   series: TargetSeries | None = None) -> list[Path]:
     """Write summary.json, per_model.csv, requests.csv, the PNG charts and report.html."""
     run_dir = Path(run_dir)

@@ -1,26 +1,176 @@
-"""``llmsuite run``'s request-side options: target kind, headers, API key, request ids, cache
-detection, content checks, token cross-check. One decorator adds them all and hands the command a
-single ``request: RequestArgs``; ``RequestArgs.options()`` validates them (a SpecError, reported by
-the CLI's usual one-line error) inside the command, where errors are translated.
+"""What every ``llmsuite`` command shares: the consoles, the progress bar, the option groups (target,
+request, bootstrap), value parsers, and the one place where a ``SuiteError`` becomes a one-line
+message and an exit code (never a traceback). Command modules import this; it imports none of them.
+
+The request options (target kind, headers, API key, request ids, cache detection, content checks,
+token cross-check) come as one decorator that hands the command a single ``request: RequestArgs``;
+``RequestArgs.options()`` validates them inside the command, where errors are translated.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from suite.driver.requestopts import (
+from suite.driver.control.requestopts import (
     DEFAULT_REQUEST_ID_HEADER,
     DEFAULT_TOKEN_CHECK_SAMPLE,
     RequestOptions,
     parse_header,
 )
-from suite.driver.targets import KINDS
+from suite.driver.exchange.targets import KINDS
+from suite.errors import SpecError, SuiteError
+
+if TYPE_CHECKING:
+    from suite.api import Analysis
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def parse_models(value: str | None) -> dict[str, float] | None:
+    """``gpt-4o,gpt-5-mini`` (equal weights) or ``gpt-4o:3,gpt-5-mini:1``."""
+    if not value:
+        return None
+    out: dict[str, float] = {}
+    for item in value.split(","):
+        name, _, weight = item.strip().partition(":")
+        try:
+            out[name] = float(weight) if weight else 1.0
+        except ValueError:
+            raise SpecError(f"--models: {item!r} has a bad weight (use name or name:weight, "
+                            "e.g. gpt-4o:3,gpt-5-mini:1).") from None
+    return out
+
+
+class RunProgress:
+    """A rich progress bar fed by the driver's (done, total) callback; closed by ``stop``."""
+
+    def __init__(self, label: str) -> None:
+        self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                             console=console, transient=False)
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._task is None:
+            self._bar.start()
+            self._task = self._bar.add_task("requests", total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._bar.stop()
+
+
+def print_summary(analysis: Analysis) -> None:
+    """The summary table of an analysis and where its report is."""
+    from suite.analyze import render_summary_table
+
+    console.print(render_summary_table(analysis.summary))
+    console.print(f"[bold]report:[/] {analysis.run_dir / 'report.html'}")
+
+
+def run_command(fn: Callable[[], int | None]) -> None:
+    """Run a command's body and exit with its code; the only place a ``SuiteError`` becomes a
+    one-line message and its exit code, and a bug of ours becomes exit 70 (no traceback)."""
+    try:
+        code = fn() or 0
+    except SuiteError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[bold red]Interrupted.[/]")
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: say so in one line; the traceback only on request
+        if os.environ.get("LLMSUITE_DEBUG"):
+            raise
+        err_console.print(f"[bold red]Internal error:[/] {type(exc).__name__}: {exc}. This is a bug in "
+                          "llmsuite; re-run with LLMSUITE_DEBUG=1 for the traceback and report it.",
+                          highlight=False, soft_wrap=True)
+        sys.exit(70)
+    sys.exit(code)
+
+
+def target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--corpus, --target, --run-id, --out: what a run replays, where, and where it writes."""
+    options = [
+        click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                     required=True, help="Corpus JSONL to replay."),
+        click.option("--target", "-t", required=True, help="Base URL, e.g. http://127.0.0.1:8000"),
+        click.option("--run-id", help="Folder name under --out (default: UTC timestamp)."),
+        click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "ms": 0.001}
+EXIT_INTERRUPTED = 130
+
+
+def parse_duration(option: str, value: str | None) -> float | None:
+    """``90``, ``90s``, ``5m``, ``1.5h``, ``500ms`` → seconds (``None`` stays ``None``); a bad value
+    names the option."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*", value)
+    if not match:
+        raise SpecError(f"{option}: {value!r} is not a duration; write seconds or a number with s, m, "
+                        f"h or ms, e.g. 90, 30s, 5m.")
+    return float(match.group(1)) * _UNITS[match.group(2) or ""]
+
+
+def default_out(prefix: str) -> Path:
+    return Path("reports") / f"{prefix}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+
+
+def parse_list(option: str, value: str | None, kind: type = float) -> list[Any] | None:
+    """``0,0.25,0.5`` → [0.0, 0.25, 0.5]; a bad item names the option and the item."""
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise SpecError(f"{option}: {value!r} holds no value; give a comma-separated list, e.g. 1,5,10.")
+    try:
+        return [kind(v) for v in items]
+    except ValueError:
+        bad = next(v for v in items if not _parses(kind, v))
+        raise SpecError(f"{option}: {bad!r} is not a{'n integer' if kind is int else ' number'} "
+                        f"(in {value!r}).") from None
+
+
+def _parses(kind: type, v: str) -> bool:
+    try:
+        kind(v)
+    except ValueError:
+        return False
+    return True
+
+
+def boot_options(fn: Any) -> Any:
+    """Bootstrap settings of every comparison (and --slo), shared by compare, sweeps and swap."""
+    for option in reversed([
+        click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap replicates."),
+        click.option("--conf", type=float, default=0.95, show_default=True, help="Confidence level of CIs."),
+        click.option("--boot-seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+        click.option("--slo", help="Also check every run against an SLO profile or YAML; exit 7 if any "
+                     "fails."),
+    ]):
+        fn = option(fn)
+    return fn
+
 
 API_KEY_ENV = "LLMSUITE_API_KEY"
 _NAMES = ("target_kind", "target_path", "engine_template", "text_field", "response_id_field",

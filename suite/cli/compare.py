@@ -1,75 +1,23 @@
 """``llmsuite compare``, ``llmsuite sweep cache|load`` and ``llmsuite swap``: thin click commands over
 ``suite.compare`` and ``suite.sweep``. They parse, call the library, render; errors and exit codes go
-through ``suite.cli._run_command`` like every other command."""
+through ``suite.cli.common.run_command`` like every other command."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 
-from suite.errors import EXIT_SLO_FAILED, SpecError
-
-
-def _console() -> Any:
-    from suite.cli import console
-
-    return console
-
-
-def _run(fn: Any) -> None:
-    from suite.cli import _run_command
-
-    _run_command(fn)
-
-
-def default_out(prefix: str) -> Path:
-    return Path("reports") / f"{prefix}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
-
-
-def parse_list(option: str, value: str | None, kind: type = float) -> list[Any] | None:
-    """``0,0.25,0.5`` → [0.0, 0.25, 0.5]; a bad item names the option and the item."""
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
-        raise SpecError(f"{option}: {value!r} holds no value; give a comma-separated list, e.g. 1,5,10.")
-    try:
-        return [kind(v) for v in items]
-    except ValueError:
-        bad = next(v for v in items if not _parses(kind, v))
-        raise SpecError(f"{option}: {bad!r} is not a{'n integer' if kind is int else ' number'} "
-                        f"(in {value!r}).") from None
-
-
-def _parses(kind: type, v: str) -> bool:
-    try:
-        kind(v)
-    except ValueError:
-        return False
-    return True
-
-
-def _boot_options(fn: Any) -> Any:
-    for option in reversed([
-        click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap replicates."),
-        click.option("--conf", type=float, default=0.95, show_default=True, help="Confidence level of CIs."),
-        click.option("--boot-seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
-        click.option("--slo", help="Also check every run against an SLO profile or YAML; exit 7 if any "
-                     "fails."),
-    ]):
-        fn = option(fn)
-    return fn
+from suite.cli.common import boot_options, console, default_out, parse_list, parse_models, run_command
+from suite.errors import EXIT_SLO_FAILED
 
 
 def print_comparison(result: dict[str, Any], files: list[Path]) -> int:
     """Headlines, the terminal tables, where the files are; returns the exit code (7 on SLO failure)."""
-    from suite.compare.table import comparison_table, paired_table
+    from suite.compare.outputs.table import comparison_table, paired_table
 
-    console = _console()
     conf = result["bootstrap"]["conf"]
     for cmp in result["comparisons"]:
         console.print(comparison_table(cmp, conf))
@@ -95,7 +43,7 @@ def print_comparison(result: dict[str, Any], files: list[Path]) -> int:
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output folder (default reports/compare-<time>).")
 @click.option("--labels", help="One name per run, comma-separated (default: the run's model or folder).")
-@_boot_options
+@boot_options
 def compare(runs: tuple[Path, ...], out: Path | None, labels: str | None, n_boot: int, conf: float,
             boot_seed: int, slo: str | None) -> None:
     """Compare runs (folders or their summary.json): B − A per model and metric with bootstrap CIs;
@@ -111,7 +59,7 @@ def compare(runs: tuple[Path, ...], out: Path | None, labels: str | None, n_boot
         files = cmp.write_all(out or default_out("compare"), result)
         return print_comparison(result, files)
 
-    _run(go)
+    run_command(go)
 
 
 class RichSweepUI:
@@ -121,7 +69,7 @@ class RichSweepUI:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("{task.description}"), TimeElapsedColumn(), console=_console())
+                             TextColumn("{task.description}"), TimeElapsedColumn(), console=console)
         self._task: Any = None
 
     def step(self, done: int, total: int, label: str) -> None:
@@ -131,7 +79,7 @@ class RichSweepUI:
         self._bar.update(self._task, completed=done, total=total, description=label)
 
     def note(self, message: str) -> None:
-        _console().print(f"[yellow]note:[/] {message}", highlight=False)
+        console.print(f"[yellow]note:[/] {message}", highlight=False)
 
     def stop(self) -> None:
         if self._task is not None:
@@ -168,7 +116,7 @@ def _step_options(cache_default: str, synth: bool = True) -> Any:
     def wrap(fn: Any) -> Any:
         for option in reversed(options):
             fn = option(fn)
-        return _boot_options(fn)
+        return boot_options(fn)
     return wrap
 
 
@@ -176,9 +124,8 @@ def _plan(out: Path, target: str | None, users: int, duration: float, seed: int,
           n_boot: int, conf: float, boot_seed: int, profiles: Path | None = None,
           scenario: str = "ops-assistant", n: int = 200,
           models: str | None = None, max_tokens: str | None = None) -> Any:
-    from suite.cli import parse_models
     from suite.compare import Boot
-    from suite.sweep import StepPlan
+    from suite.sweep.run import StepPlan
 
     tokens = parse_list("--max-tokens", max_tokens, int)
     return StepPlan(out=out, target=target, scenario=scenario, n=n, users=users, duration_s=duration,
@@ -189,14 +136,13 @@ def _plan(out: Path, target: str | None, users: int, duration: float, seed: int,
 
 
 def _finish_sweep(result: dict[str, Any], out: Path) -> int:
-    from suite.compare.sweep_files import write_sweep
-    from suite.sweep import sweep_failed
+    from suite.sweep.files import write_sweep
+    from suite.sweep.run import sweep_failed
 
-    console = _console()
     for path in write_sweep(out, result):
         console.print(f"wrote {path}", highlight=False)
     if result["kind"] == "load":
-        from suite.compare.table import load_sweep_table
+        from suite.sweep.table import load_sweep_table
 
         console.print(load_sweep_table(result))
         knee = result["knee"]
@@ -216,7 +162,7 @@ def sweep() -> None:
 @_step_options("redis")
 def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
     """For each repetition ratio: synthesize, run, analyze; plot hit ratio and gains vs the bound."""
-    from suite.sweep import sweep_cache as run_sweep
+    from suite.sweep.run import sweep_cache as run_sweep
 
     def go() -> int:
         folder = out or default_out("sweep-cache")
@@ -226,12 +172,12 @@ def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
             result = run_sweep(plan, parse_list("--ratios", ratios) or [], ui)
         finally:
             ui.stop()
-        from suite.compare.table import cache_sweep_table
+        from suite.sweep.table import cache_sweep_table
 
-        _console().print(cache_sweep_table(result))
+        console.print(cache_sweep_table(result))
         return _finish_sweep(result, folder)
 
-    _run(go)
+    run_command(go)
 
 
 @sweep.command("load")
@@ -243,7 +189,7 @@ def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
 def sweep_load(users_list: str | None, rates: str | None, corpus: Path | None, out: Path | None,
                **kw: Any) -> None:
     """Latency and throughput at each load level; with --slo, the first level that breaks it (the knee)."""
-    from suite.sweep import sweep_load as run_sweep
+    from suite.sweep.run import sweep_load as run_sweep
 
     def go() -> int:
         folder = out or default_out("sweep-load")
@@ -256,7 +202,7 @@ def sweep_load(users_list: str | None, rates: str | None, corpus: Path | None, o
             ui.stop()
         return _finish_sweep(result, folder)
 
-    _run(go)
+    run_command(go)
 
 
 @click.command()
@@ -268,7 +214,7 @@ def sweep_load(users_list: str | None, rates: str | None, corpus: Path | None, o
 def swap(models_list: str, corpus: Path, out: Path | None, **kw: Any) -> None:
     """Run one corpus once per model (every request's model overridden), then compare them request by
     request; the first model is the baseline."""
-    from suite.sweep import swap as run_swap
+    from suite.sweep.run import swap as run_swap
 
     def go() -> int:
         from suite import compare as cmp
@@ -282,11 +228,4 @@ def swap(models_list: str, corpus: Path, out: Path | None, **kw: Any) -> None:
             ui.stop()
         return print_comparison(result, cmp.write_all(folder, result))
 
-    _run(go)
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the ``llmsuite`` group (called once from suite.cli)."""
-    group.add_command(compare)
-    group.add_command(sweep)
-    group.add_command(swap)
+    run_command(go)

@@ -1,40 +1,33 @@
 """``llmsuite run``: replay a corpus with Locust (closed or open loop, presets, processes, web UI,
 abort rules, live exporter), then analyze. A thin click layer: options become one ``LoadOptions``
 and one ``Topology``, ``suite.api.run`` does the work; errors and exit codes go through
-``suite.cli._run_command``. Exit codes: an abort rule stopped the run → ``EXIT_RUN_ABORTED``;
+``suite.cli.common.run_command``. Exit codes: an abort rule stopped the run → ``EXIT_RUN_ABORTED``;
 Ctrl-C → 130 after the log is checked and the counts printed.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from suite.driver.command import DEFAULT_MASTER_PORT, Topology
-from suite.driver.loadopts import DEFAULT_LAG_WARN_MS, DEFAULT_MAX_CONCURRENCY, LoadOptions
-from suite.driver.shapes import PRESETS, describe
+from suite import api
+from suite.cli.common import (
+    EXIT_INTERRUPTED,
+    RunProgress,
+    console,
+    err_console,
+    parse_duration,
+    print_summary,
+    request_options,
+    run_command,
+    target_options,
+)
+from suite.driver.control.command import DEFAULT_MASTER_PORT, Topology
+from suite.driver.control.loadopts import DEFAULT_LAG_WARN_MS, DEFAULT_MAX_CONCURRENCY, LoadOptions
+from suite.driver.control.shapes import PRESETS, describe
 from suite.errors import EXIT_RUN_ABORTED, EXIT_SLO_FAILED, SpecError
-
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "ms": 0.001}
-EXIT_INTERRUPTED = 130
-
-
-def parse_duration(option: str, value: str | None) -> float | None:
-    """``90``, ``90s``, ``5m``, ``1.5h``, ``500ms`` → seconds; a bad value names the option.
-
-    >>> parse_duration("--duration", "5m"), parse_duration("--warmup", "10s"), parse_duration("-d", None)
-    (300.0, 10.0, None)
-    """
-    if value is None:
-        return None
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*", value)
-    if not match:
-        raise SpecError(f"{option}: {value!r} is not a duration; write seconds or a number with s, m, "
-                        f"h or ms, e.g. 90, 30s, 5m.")
-    return float(match.group(1)) * _UNITS[match.group(2) or ""]
 
 
 def _load_options(fn: Any) -> Any:
@@ -115,32 +108,24 @@ def build_topology(v: dict[str, Any]) -> Topology:
                     expect_workers=v.pop("expect_workers"), web=v.pop("web"), web_port=v.pop("web_port"))
 
 
-def register(group: click.Group) -> None:
-    """Add ``run`` to the ``llmsuite`` group (called once from suite.cli): target options
-    (suite.cli._run_options), request options (suite.cli_request), load options (here)."""
-    from suite.cli import _run_options
-    from suite.cli_request import request_options
-
-    no_analyze = click.option("--no-analyze", is_flag=True, help="Only write the request log.")
-    slo = click.option("--slo", default=None, help="Check the run against an SLO profile (single-tenant, "
-                       "multi-tenant, enterprise, high-frequency) or a YAML file; exit 7 when it fails.")
-    monitor = click.option("--monitor-interval", default=None,
-                           help="Scrape <target>/metrics every N s into target_metrics.jsonl "
-                                "(default: 2s when the target has /metrics, else off; 0: off).")
-    # click's option decorators append to the function they wrap, so wrap a fresh function each
-    # time: under `python -m suite.cli` suite.cli is imported twice and registers twice.
-    def entry(**kwargs: Any) -> None:
-        run(**kwargs)
-
-    entry.__doc__ = run.__doc__
-    group.command("run")(_run_options(request_options(_load_options(monitor(slo(no_analyze(entry)))))))
+_no_analyze = click.option("--no-analyze", is_flag=True, help="Only write the request log.")
+_slo = click.option("--slo", default=None, help="Check the run against an SLO profile (single-tenant, "
+                    "multi-tenant, enterprise, high-frequency) or a YAML file; exit 7 when it fails.")
+_monitor = click.option("--monitor-interval", default=None,
+                        help="Scrape <target>/metrics every N s into target_metrics.jsonl "
+                             "(default: 2s when the target has /metrics, else off; 0: off).")
 
 
+@click.command("run")
+@target_options
+@request_options
+@_load_options
+@_monitor
+@_slo
+@_no_analyze
 def run(corpus: Path, target: str, run_id: str | None, out: Path, no_analyze: bool, slo: str | None,
         users: int | None, spawn_rate: float, duration: str | None, request: Any, **values: Any) -> None:
     """Replay a corpus against a target with Locust, then analyze (driver + analyze)."""
-    from suite import api
-    from suite.cli import RunProgress, _print_summary, _run_command, console, err_console
 
     def go() -> int:
         if slo is not None:
@@ -170,16 +155,16 @@ def run(corpus: Path, target: str, run_id: str | None, out: Path, no_analyze: bo
         passed = None
         if not no_analyze and topology.role != "worker" and result.log_files:
             analysis = api.analyze(result.run_dir, slo=slo)
-            _print_summary(analysis)
+            print_summary(analysis)
             passed = (analysis.summary.get("slo") or {}).get("passed")
         return exit_code(bool(result.aborted), passed)
 
-    _run_command(go)
+    run_command(go)
 
 
 def _check_slo(slo: str, no_analyze: bool) -> None:
     """A bad --slo fails before any load is sent, not after the run."""
-    from suite.analyze.slo import load_slo
+    from suite.analyze.summarize.slo import load_slo
 
     if no_analyze:
         raise SpecError("--slo checks the analysis of the run; drop --no-analyze to use it.")
@@ -187,11 +172,7 @@ def _check_slo(slo: str, no_analyze: bool) -> None:
 
 
 def exit_code(aborted: bool, slo_passed: bool | None) -> int:
-    """An abort outranks the SLO verdict: a run stopped early cannot pass or fail its SLO fairly.
-
-    >>> exit_code(False, None), exit_code(False, True), exit_code(False, False), exit_code(True, False)
-    (0, 0, 7, 8)
-    """
+    """An abort outranks the SLO verdict: a run stopped early cannot pass or fail its SLO fairly."""
     if aborted:
         return EXIT_RUN_ABORTED
     return EXIT_SLO_FAILED if slo_passed is False else 0

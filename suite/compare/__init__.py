@@ -5,10 +5,16 @@ CIs and a significance flag; paired per-request deltas when the runs replayed th
     files = write_all(Path("reports/cmp"), result)           # compare.json/.csv/.html + chart
 
 Builds on the analyze stage (its loader and bootstrap); every number comes from per-request records.
+
+Modules: ``read/samples`` (a run folder → ``RunSamples``, per-request arrays; corpus identity);
+``summarize/`` (``build``: compare.json, ``deltas``: unpaired rows with bootstrap CIs, ``paired``:
+per-request deltas joined by id, ``headline``: sentences); ``outputs/`` (``files``: compare.json /
+.csv and the chart + page, ``html``, ``chart``, ``table`` (terminal), ``cells``: one cell's text);
+``schema`` (TypedDicts of compare.json).
 """
 
-from suite.compare.build import COMPARE_SCHEMA, compare_runs, compare_samples, slo_section
-from suite.compare.deltas import Boot
-from suite.compare.files import write_all
+from suite.compare.outputs.files import write_all
+from suite.compare.summarize.build import COMPARE_SCHEMA, compare_runs, compare_samples, slo_section
+from suite.compare.summarize.deltas import Boot
 
 __all__ = ["COMPARE_SCHEMA", "Boot", "compare_runs", "compare_samples", "slo_section", "write_all"]

@@ -1,0 +1,372 @@
+"""Decide how a request is answered — from the response cache (hit) or by planning it (miss) —
+and plan it: the answer planner. The route only sleeps and writes what the ``Answer`` says.
+
+Rule: the cache never turns a good request into an error. Any backend failure is counted in
+``cache_errors``, logged once per outage (and once on recovery), and the request is served as a
+MISS — fail open.
+
+Hit policy: the cached completion comes back after the real lookup time plus the profile's
+``hit_overhead_s``, then every token at once (no pacing) — the TTFT of a hit is the cache's, and
+its ITL is ~0. A miss is paced by the plan from the request's receipt (every token at an absolute
+time, so parsing, the lookup and planning are absorbed instead of added — timing fidelity), or
+from its admission into the batch when the model has a load model (queueing adds to TTFT), or
+from the end of an injected first-byte stall.
+
+Planning is h11 style: no I/O, no clock. ``plan(request, profile, seed)`` is a pure function of
+(normalized request, profile, seed): the same request always gets the same text, length and
+delays. Independent random streams (length, text, timing) are derived from sha256(seed, cache key,
+stream name) so that, e.g., changing a profile's speed never changes the text, and no global
+``random`` is ever touched. Only the rngs a profile needs are created; the text itself is cut from
+textbank.py's kept variants, so its token ids and chunk strings are real (``"".join(chunks) ==
+encoding.decode(tokens)``). Prompt tokens are counted like ``suite.tokens.count_chat_tokens`` with
+the length of short strings (roles, system prompts, repeated questions) memoized.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Iterable
+from functools import cache, lru_cache
+from typing import NamedTuple
+
+from mock_server.batching import Batch, QueueFull, RateLimiter, itl_scale, retry_headers
+from mock_server.cache import Completion, MemoryCache, NullCache, ResponseCache
+from mock_server.config import MockConfig, Profile
+from mock_server.faults import Fault, draw_fault, parse_fault, stall_mid_gaps
+from mock_server.metrics import Metrics
+from mock_server.openai_errors import ApiError
+from mock_server.textbank import composed, sentence_bank, text_variant, warm_heads
+from mock_server.validate import ChatRequest
+from suite.errors import CacheBackendError
+from suite.tokens import encoding_for, get_encoding
+
+HIT, MISS, OFF = "hit", "miss", "off"
+FAULT_HEADER = "X-Mock-Fault"
+NO_HEADERS: dict[str, str] = {}
+MEMO_MAX_CHARS = 2048  # longer strings are counted each time (bounds the memo's memory)
+WARM_TOKENS = 32  # heads composed at start-up up to this length
+
+
+class Timing(NamedTuple):
+    """Delays relative to the moment generation starts (after the cache lookup)."""
+
+    ttft_s: float  # until the first content token
+    itl_s: tuple[float, ...]  # gap before each later token; len == max(0, tokens - 1)
+
+    @property
+    def e2e_s(self) -> float:
+        return self.ttft_s + sum(self.itl_s)
+
+
+class Plan(NamedTuple):
+    """The full answer to a cache miss: what is said, and when."""
+
+    completion: Completion
+    timing: Timing
+
+
+class Answer(NamedTuple):
+    """How one request is answered (a NamedTuple: built on every request, so cheap to make)."""
+
+    completion: Completion
+    timing: Timing
+    cache: str  # HIT | MISS | OFF (no cache configured)
+    fault: Fault | None = None  # a faulted answer is never stored
+    batch: Batch | None = None  # the batch slot held until the answer ends (release it)
+    headers: dict[str, str] = NO_HEADERS  # x-ratelimit-* when the model has limits
+    admitted: float | None = None  # clock when a batch slot was granted (pacing starts there)
+
+
+def rate_limited(message: str, wait_s: float, headers: dict[str, str]) -> ApiError:
+    return ApiError(429, message, code="rate_limit_exceeded", type_="requests",
+                    headers={**headers, **retry_headers(wait_s)})
+
+
+class AnswerPlanner:
+    """Answers requests of one app: its cache (failing open), fault draws, batches and rate
+    limits. Per app, never global: tests run several apps in one process."""
+
+    def __init__(self, config: MockConfig, cache: ResponseCache, metrics: Metrics,
+                 log: logging.Logger, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.config = config
+        self.cache = cache
+        self.metrics = metrics
+        self.log = log
+        self.clock = clock
+        self.enabled = not isinstance(cache, NullCache)
+        self.memory = cache if type(cache) is MemoryCache else None  # exactly: no await needed
+        self._failing = False
+        self.fault_rng = random.Random(f"faults:{config.seed}")
+        loads = {name: p.load for name, p in config.profiles.items() if p.load is not None}
+        self.batches = {name: Batch(load.max_batch, load.queue_limit)
+                        for name, load in loads.items() if load.max_batch is not None}
+        self.limiters = {name: RateLimiter(load.rpm, load.tpm, clock())
+                         for name, load in loads.items() if load.rpm or load.tpm}
+
+    def fault_for(self, model: str, header: str | None) -> Fault | None:
+        """The header's fault (400 when unparsable), else a seeded draw from the profile."""
+        if header is not None:
+            try:
+                return parse_fault(header)
+            except ValueError as exc:
+                raise ApiError(400, f"{FAULT_HEADER}: {exc}.", param=FAULT_HEADER,
+                               code="invalid_fault") from None
+        table = self.config.profiles[model].faults
+        return draw_fault(table, self.fault_rng) if table else None
+
+    async def answer(self, request: ChatRequest, fault: Fault | None = None) -> Answer:
+        """Hit or planned miss; a miss on a loaded model is rate-checked and waits for a batch
+        slot (ApiError 429 when refused). The caller must ``release`` the answer."""
+        profile = self.config.profiles[request.model]
+        if self.memory is not None:
+            cached = self.memory.get_now(request.key)
+            self.count_lookup(cached)
+        else:
+            cached = await self._lookup(request.key)
+        if cached is not None:
+            timing = hit_timing(profile, len(cached.tokens))
+            return Answer(cached, _stalled(timing, fault), HIT, fault)
+        planned = plan(request, profile, self.config.seed)
+        headers = self._charge(request, planned.completion.prompt_tokens)
+        if profile.name not in self.batches:  # no load model: nothing to wait for
+            return Answer(planned.completion, _stalled(planned.timing, fault),
+                          MISS if self.enabled else OFF, fault, None, headers)
+        batch, timing = await self._admit(profile, planned.timing)
+        return Answer(planned.completion, _stalled(timing, fault), MISS if self.enabled else OFF,
+                      fault, batch, headers, None if batch is None else self.clock())
+
+    def release(self, answer: Answer) -> None:
+        if answer.batch is not None:
+            answer.batch.release()
+
+    def _charge(self, request: ChatRequest, prompt_tokens: int) -> dict[str, str]:
+        limiter = self.limiters.get(request.model)
+        if limiter is None:
+            return NO_HEADERS
+        cost = prompt_tokens + request.max_tokens
+        wait, headers = limiter.check(self.clock(), cost)
+        if wait == math.inf:
+            raise ApiError(429, f"Request too large for {request.model} on this mock server: it "
+                           f"needs {cost} tokens (prompt + max_tokens), more than the per-minute "
+                           "limit; lower max_tokens.", code="rate_limit_exceeded", type_="tokens",
+                           headers=headers)
+        if wait > 0:
+            raise rate_limited(f"Rate limit reached for {request.model} on this mock server: "
+                               f"retry in {wait:.3f}s.", wait, headers)
+        return headers
+
+    async def _admit(self, profile: Profile, timing: Timing) -> tuple[Batch | None, Timing]:
+        batch = self.batches.get(profile.name)
+        if batch is None or profile.load is None:
+            return None, timing
+        try:
+            size = await batch.acquire()
+        except QueueFull:
+            raise rate_limited(f"{profile.name} is overloaded on this mock server: "
+                               f"{batch.max_batch} in the batch and {batch.queued} queued.",
+                               1.0, {}) from None
+        scale = itl_scale(profile.load, size)
+        if scale == 1.0:
+            return batch, timing
+        return batch, Timing(timing.ttft_s, tuple(g * scale for g in timing.itl_s))
+
+    async def probe(self, where: str) -> bool:
+        """Ping the backend once at start; unreachable => one warning line, then fail open."""
+        try:
+            await self.cache.ping()
+        except CacheBackendError as exc:
+            self._failing = True
+            self.log.warning("warning: cache %s unreachable (%s); serving every request as a MISS "
+                             "until it answers (fail open).", where, exc)
+            return False
+        return True
+
+    def store_now(self, request: ChatRequest, answer: Answer) -> bool:
+        """``store`` without a coroutine when nothing needs awaiting (no store, or the memory
+        cache); False when the caller must ``await store(...)`` (Redis)."""
+        if answer.cache != MISS or answer.fault is not None:
+            return True
+        if self.memory is not None:
+            self.memory.put_now(request.key, answer.completion)
+            return True
+        return False
+
+    async def store(self, request: ChatRequest, answer: Answer) -> None:
+        """Write a generated answer back (called once it has been fully produced)."""
+        if self.store_now(request, answer):
+            return
+        try:
+            await self.cache.put(request.key, answer.completion)
+        except CacheBackendError as exc:
+            self._failed(exc)
+
+    async def _lookup(self, key: str) -> Completion | None:
+        if not self.enabled:
+            return None
+        try:
+            found = await self.cache.get(key)
+        except CacheBackendError as exc:
+            self._failed(exc)
+            return None
+        self._recovered()
+        self.count_lookup(found)
+        return found
+
+    def count_lookup(self, found: Completion | None) -> None:
+        """One cache lookup's outcome in the hit/miss counters."""
+        if found is None:
+            self.metrics.counts.misses += 1
+        else:
+            self.metrics.counts.hits += 1
+
+    def _failed(self, exc: CacheBackendError) -> None:
+        self.metrics.cache_error()
+        if not self._failing:
+            self._failing = True
+            self.log.warning("cache %s failing (%s); serving requests as MISS until it "
+                             "answers again", self.cache.name, exc)
+
+    def _recovered(self) -> None:
+        if self._failing:
+            self._failing = False
+            self.log.warning("cache %s answering again", self.cache.name)
+
+
+def _stalled(timing: Timing, fault: Fault | None) -> Timing:
+    if fault is None or fault.kind != "stall_mid":
+        return timing
+    if not timing.itl_s:  # one token: the stall goes before it
+        return Timing(timing.ttft_s + fault.arg, ())
+    return Timing(timing.ttft_s, stall_mid_gaps(timing.itl_s, fault.arg))
+
+
+def rng_for(key: str, seed: int, stream: str) -> random.Random:
+    """A private rng per (seed, request, purpose) — the only source of randomness here."""
+    digest = hashlib.sha256(f"{seed}:{key}:{stream}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:16], "big"))
+
+
+def draw_length(profile: Profile, max_tokens: int, rng: random.Random | None) -> tuple[int, str]:
+    """Log-normal length around the median, clipped to [1, max_tokens]; clipped => "length".
+    ``rng`` may be None when the profile's spread is 0 (the length is then the median)."""
+    n = profile.output_tokens_median
+    if profile.output_tokens_spread > 0 and rng is not None:
+        n = round(n * math.exp(profile.output_tokens_spread * rng.gauss(0.0, 1.0)))
+    n = max(1, n)
+    return (max_tokens, "length") if n > max_tokens else (n, "stop")
+
+
+def cut_at_stop(chunks: tuple[str, ...], stops: tuple[str, ...]) -> int | None:
+    """Number of whole tokens before the first stop sequence, or None when none occurs. A token
+    that straddles the stop's start is dropped with it (no partial tokens are invented)."""
+    if not stops:
+        return None
+    text = "".join(chunks)
+    found = [i for i in (text.find(s) for s in stops) if i >= 0]
+    if not found:
+        return None
+    first, end, kept = min(found), 0, 0
+    for chunk in chunks:
+        end += len(chunk)
+        if end > first:
+            break
+        kept += 1
+    return kept
+
+
+@cache
+def _encoder(encoding: str) -> Callable[[str], list[int]]:
+    return get_encoding(encoding).encode_ordinary
+
+
+@lru_cache(maxsize=4096)
+def _memo_length(encoding: str, text: str) -> int:
+    return len(_encoder(encoding)(text))
+
+
+def text_tokens(encoding: str, text: str) -> int:
+    if len(text) > MEMO_MAX_CHARS:
+        return len(_encoder(encoding)(text))
+    return _memo_length(encoding, text)
+
+
+def chat_prompt_tokens(messages: list[dict[str, str]], encoding: str) -> int:
+    """``suite.tokens.count_chat_tokens``'s rule (3 per message, 1 per name, 3 to prime the
+    reply, every string field counted) with short strings memoized — but the last message's
+    content, the new question, is counted directly: on a miss it is usually new, and a memo
+    insert (and eviction) would cost more than the count."""
+    total = 3
+    last = len(messages) - 1
+    for i, msg in enumerate(messages):
+        total += 3
+        for name, value in msg.items():
+            if i == last and name == "content":
+                total += len(_encoder(encoding)(value))
+            elif isinstance(value, str):
+                total += text_tokens(encoding, value)
+            if name == "name":
+                total += 1
+    return total
+
+
+def plan_completion(request: ChatRequest, profile: Profile, seed: int) -> Completion:
+    length_rng = rng_for(request.key, seed, "length") if profile.output_tokens_spread else None
+    n, finish = draw_length(profile, request.max_tokens, length_rng)
+    tokens, chunks = composed(profile.encoding, n, text_variant(request.key, seed))
+    kept = cut_at_stop(chunks, request.stop)
+    if kept is not None:
+        tokens, chunks, finish = tokens[:kept], chunks[:kept], "stop"
+    prompt = (chat_prompt_tokens(request.messages, profile.encoding) if request.prompt is None
+              else text_tokens(profile.encoding, request.prompt))
+    return Completion(tokens, chunks, finish, prompt)
+
+
+def plan_timing(profile: Profile, prompt_tokens: int, n_tokens: int,
+                rng: random.Random | None) -> Timing:
+    """TTFT ~ normal(base + prefill * prompt, jitter) >= 0; each ITL ~ (1/tps)(1 + j*normal) >= 0.
+    ``rng`` may be None when the profile has no jitter at all."""
+    ttft = profile.ttft_base_s + profile.prefill_s_per_token * prompt_tokens
+    if profile.ttft_jitter_s > 0 and rng is not None:
+        ttft = max(0.0, rng.gauss(ttft, profile.ttft_jitter_s))
+    mean_itl = 1.0 / profile.tokens_per_s  # 0.0 for tokens_per_s = inf
+    gaps = max(0, n_tokens - 1)
+    if mean_itl == 0 or profile.tps_jitter == 0 or rng is None:
+        return _even_timing(ttft, mean_itl, gaps)
+    itl = tuple(max(0.0, mean_itl * (1 + profile.tps_jitter * rng.gauss(0.0, 1.0)))
+                for _ in range(gaps))
+    return Timing(ttft, itl)
+
+
+@lru_cache(maxsize=4096)
+def _even_timing(ttft: float, itl: float, gaps: int) -> Timing:
+    """Jitter-free timings repeat (same TTFT, same length): build each once."""
+    return Timing(ttft, (itl,) * gaps)
+
+
+def hit_timing(profile: Profile, n_tokens: int) -> Timing:
+    """Cache-hit policy: hit_overhead_s after the lookup, then every token at once (no pacing)."""
+    return _even_timing(profile.hit_overhead_s, 0.0, max(0, n_tokens - 1))
+
+
+def warm_tokenizers(profiles: Iterable[Profile]) -> None:
+    """Load every profile's encoding and sentence bank now, so the first request does not pay
+    for them; and compose every text variant's head up to the profile's median length (at most
+    WARM_TOKENS), so the first thousands of misses cost what later ones do (a head only grows,
+    so longer answers extend it as they come)."""
+    for profile in profiles:
+        encoding_for(profile.token_model)
+        sentence_bank(profile.encoding)
+        warm_heads(profile.encoding, min(profile.output_tokens_median, WARM_TOKENS))
+
+
+def plan(request: ChatRequest, profile: Profile, seed: int) -> Plan:
+    """The full answer to a cache miss: completion plus its pacing."""
+    completion = plan_completion(request, profile, seed)
+    jitter = profile.ttft_jitter_s > 0 or profile.tps_jitter > 0
+    timing = plan_timing(profile, completion.prompt_tokens, len(completion.tokens),
+                         rng_for(request.key, seed, "timing") if jitter else None)
+    return Plan(completion, timing)

@@ -1,0 +1,117 @@
+"""``POST /v1/embeddings``: deterministic unit vectors, so RAG-style engines can be stood in for.
+
+A vector is a pure function of (model, input, dimensions): standard normal draws from a numpy
+Generator seeded with sha256(model, input), scaled to length 1 (float32). Equal inputs give equal
+vectors; different inputs give unrelated ones (no semantics: cosine ~ 0). Not cached, not paced
+(embedding calls are short), never faulted. ``encoding_format`` ``float`` (default) or ``base64``
+(little-endian float32, what the openai SDK asks for by default).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import numpy as np
+import orjson
+from aiohttp import web
+
+from mock_server import fields
+from mock_server.openai_errors import ApiError, invalid
+from mock_server.state import STATE
+from mock_server.write import error_response
+from suite.tokens import count_tokens
+
+# model -> native dimensions (OpenAI's published sizes); -3 models accept smaller `dimensions`.
+EMBEDDING_MODELS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072,
+                    "text-embedding-ada-002": 1536}
+MAX_INPUTS = 2048
+
+
+def unit_vector(model: str, text: str, dims: int) -> np.ndarray:
+    seed = int.from_bytes(hashlib.sha256(f"{model}\0{text}".encode()).digest()[:8], "big")
+    v = np.random.default_rng(seed).standard_normal(dims)
+    return (v / np.linalg.norm(v)).astype("<f4")
+
+
+def _inputs(obj: dict[str, Any]) -> list[str]:
+    """Strings, or token arrays (keyed by their JSON); one or a list of up to MAX_INPUTS."""
+    value = obj.get("input")
+    if value is None:
+        raise invalid("input", "you must provide an input parameter.", "missing_required_parameter")
+    items = value if isinstance(value, list) and value and not isinstance(value[0], int) else [value]
+    if not items or len(items) > MAX_INPUTS:
+        raise invalid("input", f"input must hold 1 to {MAX_INPUTS} items, got {len(items)}.")
+    out = []
+    for i, item in enumerate(items):
+        ok_tokens = isinstance(item, list) and item and all(type(t) is int for t in item)
+        if not (isinstance(item, str) and item) and not ok_tokens:
+            raise invalid("input", f"input[{i}] must be a non-empty string or array of token "
+                          f"ids, got {fields.kind(item)}.", "invalid_type")
+        out.append(item if isinstance(item, str) else orjson.dumps(item).decode())
+    return out
+
+
+def _dimensions(obj: dict[str, Any], model: str) -> int:
+    native = EMBEDDING_MODELS[model]
+    value = obj.get("dimensions")
+    if value is None:
+        return native
+    if model == "text-embedding-ada-002":
+        raise invalid("dimensions", "dimensions is not supported by text-embedding-ada-002.")
+    if not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= native):
+        raise invalid("dimensions", f"dimensions must be an integer from 1 to {native} for {model}, "
+                      f"got {value!r}.")
+    return value
+
+
+def _model(obj: dict[str, Any]) -> str:
+    model = obj.get("model")
+    if not isinstance(model, str):
+        raise invalid("model", "you must provide a model parameter (a string).",
+                      "missing_required_parameter")
+    if model not in EMBEDDING_MODELS:
+        raise ApiError(404, f"The model '{model}' does not exist on this mock server; embedding "
+                       f"models: {', '.join(EMBEDDING_MODELS)}.", param="model",
+                       code="model_not_found")
+    return model
+
+
+def _format(obj: dict[str, Any]) -> str:
+    fmt = obj.get("encoding_format", "float")
+    if fmt not in ("float", "base64"):
+        raise invalid("encoding_format", f"encoding_format must be float or base64, got {fmt!r}.")
+    return str(fmt)
+
+
+def embeddings_body(body: bytes) -> bytes:
+    """The whole endpoint as a pure function: request bytes -> response bytes (or ApiError)."""
+    obj = fields.decode(body)
+    model = _model(obj)
+    texts, dims, fmt = _inputs(obj), _dimensions(obj, model), _format(obj)
+    data = []
+    for i, text in enumerate(texts):
+        v = unit_vector(model, text, dims)
+        emb: Any = base64.b64encode(v.tobytes()).decode() if fmt == "base64" else v.tolist()
+        data.append({"object": "embedding", "index": i, "embedding": emb})
+    tokens = sum(count_tokens(t, "text-embedding-3-small") for t in texts)
+    return orjson.dumps({"object": "list", "data": data, "model": model,
+                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    """The route: read, answer with ``embeddings_body``, count it in /metrics."""
+    st = request.app[STATE]
+    try:
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise ApiError(413, f"request body too large: {exc.text}; send at most "
+                           f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
+        body = embeddings_body(raw)
+    except ApiError as err:
+        st.metrics.answered("-", err.status, "-")
+        return error_response(err)
+    st.metrics.answered("embeddings", 200, "off")
+    return web.Response(body=body, content_type="application/json")

@@ -1,0 +1,267 @@
+"""Request-log shards → one Arrow table with a fixed schema, then typed pandas columns + ITL gaps.
+
+Fast path: pyarrow's JSON reader with an explicit schema (C++, blocks parsed on every core). When it
+refuses a file (a malformed line, a field of the wrong type, an ``itl`` summary instead of a list)
+the file is read again line by line with orjson, which finds the line or field at fault and names
+it — or, for legal but unusual shapes, builds the same table.
+
+Invariant: ``itl`` never becomes Python lists per row; it stays as flat float64 gaps plus offsets.
+Warm-up rows are dropped column by column while converting (``keep``), never by ``Table.filter``,
+which would copy every column, the millions of gaps included, only to convert them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from suite.errors import AnalysisError
+
+FLOAT_FIELDS = ("t_start", "scheduled", "ttft", "e2e", "prompt_tokens", "completion_tokens",
+                "completion_tokens_tiktoken", "cached_tokens", "status", "user", "chunks")
+CATEGORY_FIELDS = ("model", "target", "worker", "tokens_source", "cache")
+STRING_FIELDS = ("id", "response_id")
+FLAG_FIELDS = ("repeat", "stream", "warmup", "ok")
+REQUIRED_FIELDS = ("id", "model", "t_start")
+ERROR_TYPE = pa.struct([("kind", pa.string()), ("message", pa.string())])
+SCHEMA = pa.schema([
+    *((n, pa.float64()) for n in FLOAT_FIELDS),
+    *((n, pa.string()) for n in (*CATEGORY_FIELDS, *STRING_FIELDS)),
+    *((n, pa.bool_()) for n in FLAG_FIELDS),
+    ("itl", pa.list_(pa.float64())),
+    ("error", ERROR_TYPE),
+])
+_PARSE = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore")
+# whole-file, multi-threaded read: on 2 cores about half the wall time of the streaming reader; it
+# holds ~200 MB more while reading a 1M-record log, below the peak reached later (~1.2 GB in all)
+_READ = pj.ReadOptions(block_size=4 << 20, use_threads=True)
+
+
+@dataclass
+class Gaps:
+    """Every inter-token gap of the kept requests: ``values[offsets[i]:offsets[i+1]]`` is row i's."""
+
+    values: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def pooled(self, rows: np.ndarray) -> np.ndarray:
+        """The finite gaps of the rows selected by a boolean mask over all rows (each gap once)."""
+        rows = np.asarray(rows, dtype=bool)
+        counts = self.counts
+        # no copy when the rows left out hold no gaps (e.g. only failures, which stream none)
+        skipped = not rows.all() and bool(counts[~rows].any())
+        picked = self.values[np.repeat(rows, counts)] if skipped else self.values
+        finite = np.isfinite(picked)
+        return picked if finite.all() else picked[finite]
+
+    def per_request_mean(self) -> np.ndarray:
+        """Mean gap of each request (NaN where a request has no finite gap)."""
+        finite = np.isfinite(self.values)
+        counts = self.counts
+        out = np.full(counts.size, np.nan)
+        rows = np.flatnonzero(counts > 0)
+        if rows.size == 0:
+            return out
+        # reduceat over the starts of non-empty rows sums exactly each row's own gaps
+        starts = self.offsets[rows]
+        if finite.all():  # the usual case: no copies of the (millions of) gaps
+            total, n = np.add.reduceat(self.values, starts), counts[rows]
+        else:
+            total = np.add.reduceat(np.where(finite, self.values, 0.0), starts)
+            n = np.add.reduceat(finite.astype(np.int64), starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[rows] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+        return out
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def read_shard(path: Path) -> pa.Table:
+    """One JSONL shard as a table of ``SCHEMA``; any refusal is retried on the slow, naming path."""
+    try:
+        # the system allocator, not Arrow's default mimalloc: the reader's many short-lived block
+        # buffers are then reused in place instead of purged and faulted in again (far less system
+        # time on large logs, measured by bench/bench_analyze.py; the table is the same)
+        table = pj.read_json(path, read_options=_READ, parse_options=_PARSE,
+                             memory_pool=pa.system_memory_pool())
+    except FileNotFoundError:
+        raise AnalysisError(f"{path}: no request log here. Run a load test first (llmsuite run ...) or "
+                            "point at a run directory that contains requests.jsonl.") from None
+    except pa.ArrowInvalid:
+        return slow_table(path)
+    except OSError as exc:
+        raise AnalysisError(f"{path}: cannot read the request log ({exc}).") from None
+    return table.cast(SCHEMA) if table.schema != SCHEMA else table
+
+
+def _parse_line(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise AnalysisError(f"{path}:{lineno}: not valid JSON ({exc}). Fix or remove the line.") from None
+    if not isinstance(obj, dict):
+        raise AnalysisError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}.")
+    return obj
+
+
+def parse_records(path: Path) -> tuple[list[int], list[dict[str, Any]]]:
+    """Line numbers and objects of every non-blank line; a bad line is an AnalysisError naming it."""
+    lines = path.read_bytes().split(b"\n")
+    numbered = [(n, _parse_line(path, n, line)) for n, line in enumerate(lines, start=1) if line.strip()]
+    return [n for n, _ in numbered], [obj for _, obj in numbered]
+
+
+def _need(name: str) -> str:
+    if name in FLOAT_FIELDS:
+        return "a number or null"
+    return "true, false or null" if name in FLAG_FIELDS else "a string or null"
+
+
+def _check_type(path: Path, linenos: list[int], name: str, values: Sequence[Any], ok: Any) -> None:
+    for lineno, v in zip(linenos, values, strict=True):
+        if v is not None and not ok(v):
+            raise AnalysisError(f"{path}:{lineno}: field {name!r} holds {v!r}; it must be {_need(name)}.")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def slow_table(path: Path) -> pa.Table:
+    """The same table built from orjson-parsed records; every refusal names file, line and field."""
+    linenos, rows = parse_records(path)
+    cols: dict[str, Any] = {}
+    for name in FLOAT_FIELDS:
+        cols[name] = [row.get(name) for row in rows]
+        _check_type(path, linenos, name, cols[name], _is_number)
+    for name in (*CATEGORY_FIELDS, *STRING_FIELDS):
+        cols[name] = [row.get(name) for row in rows]
+        _check_type(path, linenos, name, cols[name], lambda v: isinstance(v, str))
+    for name in FLAG_FIELDS:
+        cols[name] = [row.get(name) for row in rows]
+        _check_type(path, linenos, name, cols[name], lambda v: isinstance(v, bool))
+    cols["itl"] = [_gaps(path, lineno, row.get("itl")) for lineno, row in zip(linenos, rows, strict=True)]
+    cols["error"] = [_error(row.get("error")) for row in rows]
+    return pa.table({n: pa.array(cols[n], type=SCHEMA.field(n).type) for n in SCHEMA.names})
+
+
+def _gaps(path: Path, lineno: int, value: Any) -> list[float | None] | None:
+    """A list of gaps (null inside stays null); a summary dict holds no gaps we can pool."""
+    if not isinstance(value, list):
+        return None
+    bad = next((g for g in value if g is not None and not _is_number(g)), None)
+    if bad is not None:
+        raise AnalysisError(f"{path}:{lineno}: field 'itl' holds {bad!r}; inter-token gaps must be numbers "
+                            "(seconds).")
+    return value
+
+
+def _error(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    return {k: None if value.get(k) is None else str(value.get(k)) for k in ("kind", "message")}
+
+
+def read_shards(paths: Sequence[Path]) -> pa.Table:
+    tables = [read_shard(p) for p in paths]
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+# --- table → frame -------------------------------------------------------------------------------
+
+
+def check_required(where: str, table: pa.Table) -> None:
+    """Every record has id, model and t_start; the first one lacking any is named."""
+    for name in REQUIRED_FIELDS:
+        nulls = table.column(name).null_count
+        if nulls:
+            i = int(np.flatnonzero(table.column(name).is_null().to_numpy(zero_copy_only=False))[0])
+            missing = [n for n in REQUIRED_FIELDS if table.column(n)[i].as_py() is None]
+            raise AnalysisError(
+                f"{where}: record {i + 1} (id {table.column('id')[i].as_py()!r}) lacks {', '.join(missing)}; "
+                "every record needs id, model and t_start. Was it written by llmsuite's driver?")
+
+
+def _category(col: pa.ChunkedArray | pa.Array) -> pd.Categorical:
+    """Codes plus plain ``str`` categories (Arrow-backed categories make every comparison convert)."""
+    encoded = (col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col).dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int32)
+    return pd.Categorical.from_codes(codes, categories=encoded.dictionary.to_pylist())
+
+
+def _numpy(col: pa.ChunkedArray, keep: np.ndarray | None) -> np.ndarray:
+    arr = col.to_numpy()  # float64 with NaN for null, bool
+    return arr if keep is None else arr[keep]
+
+
+def _flag(col: pa.ChunkedArray, keep: np.ndarray | None) -> pd.arrays.BooleanArray:
+    """A nullable boolean column (null stays <NA>) built from two numpy masks, no per-row objects."""
+    values = _numpy(pc.fill_null(col, False), keep)
+    nulls = _numpy(col.is_null(), keep)
+    return pd.arrays.BooleanArray(values, nulls)
+
+
+def gaps_of(table: pa.Table, keep: np.ndarray | None = None) -> Gaps:
+    """The flat gaps and row offsets of the ``itl`` column (of the rows in ``keep``, when given),
+    gathered chunk by chunk straight into one array: one copy of the gaps, however many chunks."""
+    pieces: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []  # (gaps, gap mask, row counts)
+    row = 0
+    for chunk in table.column("itl").chunks:
+        offsets = np.asarray(chunk.offsets, dtype=np.int64)
+        values = chunk.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
+        counts = np.diff(offsets)
+        rows = None if keep is None else keep[row:row + len(chunk)]
+        row += len(chunk)
+        if rows is None or rows.all():
+            pieces.append((values, None, counts))
+        else:
+            pieces.append((values, np.repeat(rows, counts), counts[rows]))
+    out = np.empty(sum(int(counts.sum()) for _, _, counts in pieces), dtype=np.float64)
+    pos = 0
+    for values, picked, counts in pieces:
+        n = int(counts.sum())
+        if picked is None:
+            out[pos:pos + n] = values
+        else:
+            np.compress(picked, values, out=out[pos:pos + n])
+        pos += n
+    row_counts = [counts for _, _, counts in pieces]
+    offsets = np.zeros(sum(c.size for c in row_counts) + 1, dtype=np.int64)
+    if row_counts:
+        np.cumsum(np.concatenate(row_counts), out=offsets[1:])
+    return Gaps(out, offsets)
+
+
+def frame_of(table: pa.Table, keep: np.ndarray | None = None) -> pd.DataFrame:
+    """Typed columns: float64 (NaN = not measured), categories, Arrow strings, nullable flags; only
+    the rows in ``keep`` (a boolean mask over the table's rows) when it is given."""
+    mask = None if keep is None else pa.array(keep, type=pa.bool_())
+
+    def arrow(col: pa.ChunkedArray) -> pa.ChunkedArray:
+        return col if mask is None else col.filter(mask)
+
+    cols: dict[str, Any] = {n: _numpy(table.column(n), keep) for n in FLOAT_FIELDS}
+    cols.update({n: _category(arrow(table.column(n))) for n in CATEGORY_FIELDS if n != "cache"})
+    # targets say "HIT"; the contract's values are lower case
+    cols["cache"] = _category(pc.utf8_lower(arrow(table.column("cache"))))
+    cols.update({n: pd.arrays.ArrowExtensionArray(arrow(table.column(n))) for n in STRING_FIELDS})
+    cols.update({n: _flag(table.column(n), keep) for n in FLAG_FIELDS if n != "ok"})
+    cols["ok"] = _numpy(pc.fill_null(table.column("ok"), False), keep)
+    error = arrow(table.column("error"))
+    cols["error_kind"] = _category(pc.struct_field(error, "kind"))
+    cols["error_message"] = pd.arrays.ArrowExtensionArray(pc.struct_field(error, "message"))
+    return pd.DataFrame(cols)

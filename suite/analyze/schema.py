@@ -1,0 +1,455 @@
+"""The shapes of summary.json (schema ``llmsuite.summary/2``) as TypedDicts, one per block.
+
+Why: the summary is a nested dict read far from where it is built (the HTML report, the terminal
+tables, per_model.csv, SLO checks, headlines, sweep rows). Typed, a renamed or misspelt field is an
+error in the type checker, not a ``KeyError`` at report time. TypedDicts are plain dicts at run
+time: key order, values and the JSON written are exactly what the producers build, at no cost.
+
+Rule kept by every block: a value that could not be measured is ``None`` beside a ``why``, never a
+default. A key that is present only sometimes sits in a ``total=False`` class (the ``...Optional``
+bases), so the type says which fields a reader must check for. Blocks that alternate with ``Why``
+are ``@final``, so ``if "why" in block`` narrows the union for the type checker.
+docs/summary-schema.md documents every field, with units, from these classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict, final
+
+# --- building blocks (suite.analyze.summarize.metrics) -------------------------------------------------
+
+
+class _ValueRequired(TypedDict):
+    value: float | None
+
+
+class Value(_ValueRequired, total=False):
+    """A scalar metric: ``value`` with its ``unit``, or ``value: None`` and ``why``."""
+
+    unit: str
+    why: str
+
+
+class SpeedupValue(Value, total=False):
+    """A speedup (unit ``x``): with a bootstrap ``ci`` [lo, hi] when computed, else ``ci_why``."""
+
+    ci: list[float]
+    ci_why: str
+
+
+class _DistRequired(TypedDict):
+    n: int
+    mean: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+    unit: str
+
+
+class Dist(_DistRequired, total=False):
+    """A distribution of per-request values: sample size and statistics; ``n: 0``, every statistic
+    None and a ``why`` when nothing was measured."""
+
+    why: str
+
+
+@final
+class Why(TypedDict):
+    """A block that could not be computed at all: only the reason."""
+
+    why: str
+
+
+# --- per group (one model, or the whole run): suite.analyze.summarize.groups ----------------------------
+
+
+class ToolView(TypedDict):
+    """One tool's names for the same requests (``compat.vllm`` / ``compat.guidellm``)."""
+
+    tpot: Dist
+    itl: Dist
+
+
+class Compat(TypedDict):
+    """The same requests under vLLM's and GuideLLM's formulas (see ``definitions``)."""
+
+    vllm: ToolView
+    guidellm: ToolView
+
+
+class LatencyBlocks(TypedDict):
+    """Latency distributions over the successful requests (TTFT and TPOT: streamed ones)."""
+
+    ttft: Dist
+    e2e: Dist
+    tpot: Dist
+    itl: Dist
+    itl_mean: Dist
+
+
+class _ThroughputRequired(TypedDict):
+    output_tokens: int
+    ok_without_token_count: int
+    output_tokens_per_s: Value
+    requests_per_s: Value
+    ok_requests_per_s: Value
+
+
+class ThroughputBlock(_ThroughputRequired, total=False):
+    """Rates over the run's measured window; ``note`` when ok requests lacked token counts."""
+
+    note: str
+
+
+class OpenLoopBlock(TypedDict):
+    """Schedule lag and latency from the scheduled send time (``n: 0`` with why in closed loop)."""
+
+    lateness: Dist
+    e2e_from_scheduled: Dist
+    ttft_from_scheduled: Dist
+
+
+class GroupBlock(LatencyBlocks, ThroughputBlock, OpenLoopBlock):
+    """Everything measured for one model (``models.<name>``) or for all requests (``overall``)."""
+
+    requests: int
+    ok: int
+    failed: int
+    error_ratio: float
+    errors_by_kind: dict[str, int]
+    compat: Compat
+
+
+# --- run and totals: suite.analyze.summarize.summary ----------------------------------------------------
+
+
+class Window(TypedDict):
+    start: float
+    end: float
+    seconds: float
+
+
+class _RunRequired(TypedDict):
+    run_dir: str
+    records: int
+    files: list[str]
+    warmup_excluded: int
+    targets: list[str]
+    workers: int
+    users_seen: int
+    open_loop: bool
+    window: Window
+    meta: dict[str, Any]  # run.json as written by the driver (suite.records.RunMeta), else {"why"}
+
+
+class RunSection(_RunRequired, total=False):
+    """What was run: run.json's metadata plus what the records show."""
+
+    aborted: dict[str, Any]
+
+
+class ErrorRow(TypedDict):
+    kind: str
+    count: int
+    share: float
+    statuses: list[int]
+    example: str | None
+
+
+class Totals(TypedDict):
+    sent: int
+    ok: int
+    failed: int
+    error_ratio: float
+    errors: list[ErrorRow]
+    status_counts: dict[str, int]
+
+
+class Generator(TypedDict):
+    name: str
+    version: str
+    numpy: str
+    pandas: str
+    pyarrow: str
+
+
+class Missing(TypedDict):
+    """One unmeasured value: its dotted path in the summary and the reason."""
+
+    path: str
+    why: str
+
+
+# --- cache: suite.analyze.summarize.cache ---------------------------------------------------------------
+
+
+class Latency(TypedDict):
+    """E2E and TTFT of one side of a split (hits, misses, repeats, first-seen)."""
+
+    e2e: Dist
+    ttft: Dist
+
+
+class Speedups(TypedDict):
+    e2e_p50: SpeedupValue
+    e2e_p95: SpeedupValue
+    ttft_p50: SpeedupValue
+    ttft_p95: SpeedupValue
+
+
+class Outcome(TypedDict):
+    """Requests split by the target's cache signal."""
+
+    requests_with_signal: int
+    hits: int
+    misses: int
+    hit_ratio: Value
+    hit: Latency
+    miss: Latency
+    speedup: Speedups
+
+
+@final
+class ByRepeat(TypedDict):
+    """Requests split by the corpus's ground truth (or ``{"why"}``: no repeat flags recorded)."""
+
+    repeat_requests: int
+    first_seen_requests: int
+    repeat: Latency
+    first_seen: Latency
+    speedup: Speedups
+
+
+class CacheModel(Outcome):
+    by_repeat: ByRepeat | Why
+
+
+class Phase(TypedDict):
+    requests: int
+    hit_ratio: Value
+    repeat_ratio: Value
+    e2e: Dist
+
+
+class Phases(TypedDict):
+    cold_until: float
+    cold: Phase
+    steady: Phase
+
+
+class _TheoreticalRequired(TypedDict):
+    hit_ratio: Value
+    repeat_ratio: Value
+    corpus_requests: int | None
+
+
+@final
+class Theoretical(_TheoreticalRequired, total=False):
+    """What the corpus allows an exact-match cache at best (manifest), incl. bounded caches."""
+
+    lru: Any
+    ttl: Any
+
+
+class CacheSection(Outcome):
+    signal_coverage: float | None
+    corpus_repeat_ratio: Value
+    theoretical: Theoretical | Why
+    gain_bound: Value
+    confusion: dict[str, int] | Why
+    by_repeat: ByRepeat | Why
+    phases: Phases
+    bootstrap: dict[str, float]
+    models: dict[str, CacheModel]
+
+
+# --- tokens and cost: suite.analyze.summarize.accounting ------------------------------------------------
+
+
+class _DiscrepancyRequired(TypedDict):
+    pairs: int
+
+
+class Discrepancy(_DiscrepancyRequired, total=False):
+    """tiktoken − usage completion tokens where both were recorded; ``pairs: 0`` and ``why`` if none."""
+
+    why: str
+    exact_share: float
+    usage_tokens: int
+    tiktoken_tokens: int
+    total_relative: Value
+    difference: Dist
+    relative_difference: Dist
+
+
+class ModelCost(Value, total=False):
+    """USD of one model's successful requests (or None and why: not priced / no token counts)."""
+
+    priced_as: str
+    input_per_1m: float
+    output_per_1m: float
+    input: float
+    output: float
+    unpriced_requests: int
+    saved_by_cache_hits: Value
+    note: str
+
+
+class Cost(TypedDict, total=False):
+    """Dollars at a dated price table, or only ``why`` when no table could be read."""
+
+    why: str
+    as_of: str
+    source: str
+    table: str
+    models: dict[str, ModelCost]
+    total: Value
+    saved_by_cache_hits: Value
+    note: str
+
+
+class Tokens(TypedDict):
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    tokens_source: dict[str, int]
+    discrepancy: Discrepancy
+    cost: Cost
+
+
+# --- timeline: suite.analyze.summarize.timeline ---------------------------------------------------------
+
+
+class _SeriesRequired(TypedDict):
+    width_s: float
+
+
+class TimelineSeries(_SeriesRequired, total=False):
+    """Counts per bucket of ``width_s`` seconds; only ``width_s`` and ``why`` past the bucket cap."""
+
+    why: str
+    start: float
+    buckets: int
+    completed: list[int]
+    ok: list[int]
+    failed: list[int]
+    sent: list[int]
+    output_tokens: list[float]
+
+
+Timeline = TypedDict("Timeline", {"1s": TimelineSeries, "10s": TimelineSeries})
+
+
+# --- SLO and goodput: suite.analyze.summarize.slo -------------------------------------------------------
+
+
+class _GoodputRequired(TypedDict):
+    slo: str
+    limits: dict[str, float]
+    good: int
+    sent: int
+    goodput: Value
+    goodput_ratio: Value
+
+
+class GoodputBlock(_GoodputRequired, total=False):
+    rule: str
+
+
+@final
+class Goodput(GoodputBlock, total=False):
+    """Requests/s that met the SLO's per-request limits, overall and per model."""
+
+    models: dict[str, GoodputBlock]
+
+
+class SloCheck(TypedDict):
+    metric: str
+    stat: str | None
+    op: Literal["<", "<=", ">", ">="]
+    threshold: float
+    value: float | None
+    scope: str
+    passed: bool
+    why: str
+
+
+class _VerdictRequired(TypedDict):
+    profile: str
+    source: str
+    passed: bool
+    checks: list[SloCheck]
+
+
+@final
+class SloVerdict(_VerdictRequired, total=False):
+    note: str
+
+
+# --- read beside the summary: target metrics, slowest requests (suite.analyze.pipeline) -----------------
+
+
+class TargetSeriesFacts(TypedDict, total=False):
+    """min / max / last of one monitored series over its points, or only ``why``."""
+
+    why: str
+    min: float
+    max: float
+    last: float
+    points: int
+
+
+@final
+class TargetMetrics(TypedDict):
+    """Scrapes of the target's /metrics during the run (``suite.monitor``), or ``{"why"}``."""
+
+    scrapes: int
+    failed: int
+    span_s: float
+    series: dict[str, TargetSeriesFacts]
+
+
+
+
+class _SlowestRequired(TypedDict):
+    id: str
+    model: str
+    ok: bool
+    e2e: float | None
+    cache: str | None
+    error: str | None
+    prompt: str | None
+
+
+class SlowestRow(_SlowestRequired, total=False):
+    prompt_why: str
+
+
+# --- the whole file -------------------------------------------------------------------------------------
+
+
+class _SummaryRequired(TypedDict):
+    schema: str
+    generator: Generator
+    run: RunSection
+    totals: Totals
+    overall: GroupBlock
+    models: dict[str, GroupBlock]
+    cache: CacheSection
+    tokens: Tokens
+    timeline: Timeline
+    goodput: Goodput | Why
+    slo: SloVerdict | Why
+    headlines: list[str]
+    missing: list[Missing]
+    definitions: dict[str, str]
+
+
+class Summary(_SummaryRequired, total=False):
+    """summary.json. ``summarize`` builds every key above; the pipeline adds the target's series and
+    the slowest requests (``analyze_run`` / ``analyze_and_write`` always do)."""
+
+    target_metrics: TargetMetrics | Why
+    slowest: list[SlowestRow]

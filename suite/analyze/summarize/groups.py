@@ -1,0 +1,172 @@
+"""Per-group metrics (one model, or the whole run): latency distributions, throughput, compatibility
+views and open-loop lateness — all from per-request values.
+
+``add_derived`` first adds per-request columns (TPOT, mean ITL, latency from the scheduled time), so
+a group is just a slice of rows; pooled ITL gaps are picked from the run's flat gap array by row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from suite.analyze.read.logread import Gaps
+from suite.analyze.schema import Compat, Dist, GroupBlock, LatencyBlocks, OpenLoopBlock, ThroughputBlock
+from suite.analyze.summarize.metrics import column, dist, dist_block, flags, value
+from suite.analyze.summarize.stats import describe, describe_merged, describe_sorted, ratio
+
+ITL_WHY = "no inter-token gaps recorded (non-streaming or single-chunk replies)"
+NO_WINDOW = "the measured window has zero length (a single request without a measured e2e)"
+CLOSED_LOOP = "closed-loop run (no scheduled send times)"
+
+
+def add_derived(frame: pd.DataFrame, gaps: Gaps) -> pd.DataFrame:
+    """Per-request derived values; NaN wherever an input was not measured (never a default)."""
+    e2e, ttft, out = column(frame, "e2e"), column(frame, "ttft"), column(frame, "completion_tokens")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["tpot"] = np.where(out > 1, (e2e - ttft) / (out - 1), np.nan)
+        frame["e2e_per_token"] = np.where(out > 0, e2e / out, np.nan)
+    frame["itl_mean"] = gaps.per_request_mean()
+    frame["gaps"] = gaps.counts
+    lateness = column(frame, "t_start") - column(frame, "scheduled")
+    frame["lateness"] = lateness
+    frame["e2e_from_scheduled"] = lateness + e2e
+    frame["ttft_from_scheduled"] = lateness + ttft
+    return frame
+
+
+def row_mask(frame: pd.DataFrame, n_rows: int, local: np.ndarray) -> np.ndarray:
+    """A mask over all rows of the run from a mask over this group's rows (its index is positions)."""
+    full = np.zeros(n_rows, dtype=bool)
+    full[frame.index.to_numpy()[local]] = True
+    return full
+
+
+def ttft_why(frame: pd.DataFrame) -> str:
+    stream = flags(frame, "stream")
+    if not stream.any():
+        return "no streaming requests (TTFT is measured on streaming replies only)"
+    if not (stream & frame["ok"].to_numpy()).any():
+        return "no successful streaming requests"
+    return "no TTFT recorded on successful streaming requests"
+
+
+def ok_rows(frame: pd.DataFrame, n_rows: int) -> np.ndarray:
+    """This group's successful requests as a mask over all rows of the run."""
+    return row_mask(frame, n_rows, frame["ok"].to_numpy())
+
+
+def _itl_dist(gaps: Gaps, rows: np.ndarray) -> Dist:
+    itl = gaps.pooled(rows)
+    return dist(itl, ITL_WHY, scratch=not np.may_share_memory(itl, gaps.values))
+
+
+def itl_dist(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> Dist:
+    """Pooled ITL (every gap of every successful request once) of one group."""
+    return _itl_dist(gaps, ok_rows(frame, n_rows))
+
+
+def pooled_itl_blocks(gaps: Gaps, run_rows: np.ndarray,
+                      part_rows: dict[str, np.ndarray]) -> tuple[Dist, dict[str, Dist]]:
+    """Pooled-ITL distributions of the whole run and of each part (its models, which split its
+    rows), from row masks: numpy only (no pandas), so it may run in a thread beside the
+    other sections. Each part's gaps are sorted once; the run's order statistics are then read from
+    the sorted parts (``describe_merged``): the run's millions of gaps are not copied or sorted again."""
+    blocks: dict[str, Dist] = {}
+    ordered: list[np.ndarray] = []
+    for name, rows in part_rows.items():
+        itl = gaps.pooled(rows)
+        got = describe_sorted(itl, scratch=not np.may_share_memory(itl, gaps.values))
+        blocks[name] = dist_block(itl.size, None if got is None else got[0], ITL_WHY)
+        if got is not None:
+            ordered.append(got[1])
+    itl = gaps.pooled(run_rows)
+    if itl.size != sum(o.size for o in ordered):  # parts that do not split the run: sort it as is
+        return _itl_dist(gaps, run_rows), blocks
+    return dist_block(itl.size, describe_merged(itl, ordered) if itl.size else describe(itl), ITL_WHY), blocks
+
+
+def latency_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int,
+                  itl: Dist | None = None) -> LatencyBlocks:
+    """TTFT, E2E, TPOT and ITL (pooled gaps and per-request mean) over the successful requests;
+    ``itl`` when it was computed already (``pooled_itl_blocks``). Every masked column is a fresh copy, so
+    ``dist`` may sort it in place (``scratch``)."""
+    ok = frame["ok"].to_numpy()
+    streamed = ok & flags(frame, "stream")
+    return {
+        "ttft": dist(column(frame, "ttft")[streamed], ttft_why(frame), scratch=True),
+        "e2e": dist(column(frame, "e2e")[ok], "no successful requests", scratch=True),
+        "tpot": dist(column(frame, "tpot")[streamed],
+                     "no successful streaming request with more than one completion token", scratch=True),
+        "itl": itl_dist(frame, gaps, n_rows) if itl is None else itl,
+        "itl_mean": dist(column(frame, "itl_mean")[ok], "no request recorded inter-token gaps", scratch=True),
+    }
+
+
+def compat_block(frame: pd.DataFrame, latency: LatencyBlocks) -> Compat:
+    """The same requests under other tools' formulas (``definitions``: compat.vllm, compat.guidellm)."""
+    ok = frame["ok"].to_numpy()
+    streamed = ok & flags(frame, "stream")
+    guidellm_tpot = dist(column(frame, "e2e_per_token")[streamed],
+                         "no successful streaming request with a completion token count", scratch=True)
+    return {
+        "vllm": {"tpot": latency["tpot"], "itl": latency["itl"]},
+        "guidellm": {"tpot": guidellm_tpot, "itl": latency["tpot"]},
+    }
+
+
+def throughput_block(frame: pd.DataFrame, seconds: float) -> ThroughputBlock:
+    """Output tokens/s and requests/s over the run's measured window."""
+    ok = frame["ok"].to_numpy()
+    tokens = column(frame, "completion_tokens")[ok]
+    counted = tokens[np.isfinite(tokens)]
+    out: ThroughputBlock = {
+        "output_tokens": int(counted.sum()),
+        "ok_without_token_count": int(ok.sum() - counted.size),
+        "output_tokens_per_s": value(ratio(counted.sum(), seconds) if counted.size else None,
+                                     NO_WINDOW if counted.size else "no completion token counts recorded",
+                                     "tokens/s"),
+        "requests_per_s": value(ratio(len(frame), seconds), NO_WINDOW, "requests/s"),
+        "ok_requests_per_s": value(ratio(int(ok.sum()), seconds), NO_WINDOW, "requests/s"),
+    }
+    if out["ok_without_token_count"]:
+        out["note"] = (f"{out['ok_without_token_count']} successful requests reported no completion_tokens "
+                       "and are not counted in output_tokens")
+    return out
+
+
+def open_loop_block(frame: pd.DataFrame) -> OpenLoopBlock:
+    """Schedule lag, and latency measured from the scheduled send time (coordinated omission
+    corrected: a request the driver sent late is charged for the wait)."""
+    ok = frame["ok"].to_numpy()
+    streamed = ok & flags(frame, "stream")
+    return {
+        "lateness": dist(column(frame, "lateness"), CLOSED_LOOP),
+        "e2e_from_scheduled": dist(column(frame, "e2e_from_scheduled")[ok], CLOSED_LOOP, scratch=True),
+        "ttft_from_scheduled": dist(column(frame, "ttft_from_scheduled")[streamed], CLOSED_LOOP,
+                                    scratch=True),
+    }
+
+
+def errors_by_kind(frame: pd.DataFrame) -> dict[str, int]:
+    """Failed requests per error kind (``(no error recorded)`` when a failure carried none)."""
+    failed = frame.loc[~frame["ok"].to_numpy(), "error_kind"].astype(object).fillna("(no error recorded)")
+    return {str(k): int(v) for k, v in sorted(failed.value_counts().items())}
+
+
+def group_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int, seconds: float,
+                itl: Dist | None = None) -> GroupBlock:
+    """Everything measured for one model (or for all requests together); ``itl`` if known already."""
+    ok = int(frame["ok"].sum())
+    latency = latency_block(frame, gaps, n_rows, itl)
+    return {
+        "requests": len(frame),
+        "ok": ok,
+        "failed": len(frame) - ok,
+        "error_ratio": (len(frame) - ok) / len(frame),
+        "errors_by_kind": errors_by_kind(frame),
+        **latency,
+        **throughput_block(frame, seconds),
+        **open_loop_block(frame),
+        "compat": compat_block(frame, latency),
+    }

@@ -1,0 +1,167 @@
+"""``summarize(run, slo=None) -> dict``: the machine interface of a run (summary.json), from
+per-request rows.
+
+Every number is computed here from the request records; reports and terminal tables only render
+this dict. Layout (schema ``llmsuite.summary/2``, documented in README "summary.json"): schema,
+generator, run, totals, overall, models, cache, tokens, timeline, goodput, slo, target_metrics,
+headlines, missing, definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+import suite
+from suite.analyze.read.load import LoadedRun
+from suite.analyze.schema import ErrorRow, Goodput, RunSection, Summary, Totals, Why
+from suite.analyze.summarize.accounting import accounting_section
+from suite.analyze.summarize.cache import cache_section
+from suite.analyze.summarize.definitions import DEFINITIONS
+from suite.analyze.summarize.groups import add_derived, group_block, ok_rows, pooled_itl_blocks
+from suite.analyze.summarize.headlines import headlines
+from suite.analyze.summarize.metrics import collect_missing, column
+from suite.analyze.summarize.slo import SloSpec, evaluate_slo, good_mask, goodput_block
+from suite.analyze.summarize.stats import window
+from suite.analyze.summarize.timeline import timeline_columns, timeline_of
+from suite.errors import ModelError
+from suite.models import PriceTable, load_price_table
+from suite.runtime import small_pages
+
+SUMMARY_SCHEMA = "llmsuite.summary/2"
+# columns no per-model section reads (they are read on the whole run only); slicing each model's rows
+# copies every other column, so these stay out of the slices
+UNSLICED = ("id", "response_id", "error_message", "target", "worker", "user", "model", "t_start",
+            "scheduled", "completion_tokens_tiktoken", "cached_tokens", "status", "chunks", "tokens_source",
+            "warmup", "gaps")
+NO_SLO = "no SLO given (analyze with --slo PROFILE|FILE)"
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def errors_table(frame: pd.DataFrame) -> list[ErrorRow]:
+    """Failed requests grouped by error kind, most frequent first, with one example message."""
+    failed = frame.loc[~frame["ok"].to_numpy(), ["error_kind", "error_message", "status"]]
+    kinds = failed["error_kind"].astype(object).fillna("(no error recorded)")
+    rows: list[ErrorRow] = []
+    for kind, group in failed.groupby(kinds, sort=False):
+        messages = group["error_message"].dropna()
+        statuses = sorted({int(s) for s in group["status"].dropna()})
+        rows.append({"kind": str(kind), "count": len(group), "share": len(group) / len(failed),
+                     "statuses": statuses, "example": str(messages.iloc[0]) if len(messages) else None})
+    return sorted(rows, key=lambda row: (-row["count"], row["kind"]))
+
+
+def totals_section(frame: pd.DataFrame) -> Totals:
+    ok = int(frame["ok"].sum())
+    counts = frame["status"].value_counts(dropna=False)
+    statuses = {("none" if np.isnan(s) else str(int(s))): int(n) for s, n in counts.items()}
+    return {
+        "sent": len(frame), "ok": ok, "failed": len(frame) - ok,
+        "error_ratio": (len(frame) - ok) / len(frame),
+        "errors": errors_table(frame),
+        "status_counts": dict(sorted(statuses.items())),
+    }
+
+
+def run_section(run: LoadedRun, start: float, end: float) -> RunSection:
+    """What was run: from run.json when present, plus what the records themselves show."""
+    frame = run.requests
+    seen = {
+        "run_dir": str(run.run_dir), "records": len(frame) + run.warmup_excluded,
+        "files": [str(p) for p in run.files], "warmup_excluded": run.warmup_excluded,
+        "targets": sorted(str(t) for t in frame["target"].dropna().unique()),
+        "workers": int(frame["worker"].nunique()), "users_seen": int(frame["user"].nunique()),
+        "open_loop": bool(np.isfinite(column(frame, "scheduled")).any()),
+        "window": {"start": start, "end": end, "seconds": end - start},
+    }
+    if run.meta is None:
+        return cast("RunSection", {**seen, "meta": {"why": run.meta_why}})
+    aborted = (run.meta.extra or {}).get("aborted")
+    section = {**seen, "meta": run.meta.to_dict(), **({"aborted": aborted} if aborted else {})}
+    return cast("RunSection", section)
+
+
+def split_models(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each model's rows, sliced once and shared by every section. Slices are copies, so only the
+    columns the sections read are sliced (ids and messages stay in the whole-run frame)."""
+    used = frame.drop(columns=[c for c in UNSLICED if c in frame.columns])
+    return dict(sorted((str(m), g) for m, g in used.groupby(frame["model"], observed=True)))
+
+
+def goodput_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], slo: SloSpec | None,
+                    seconds: float) -> Goodput | Why:
+    """Requests/s meeting the SLO's per-request limits, overall and per model."""
+    if slo is None:
+        return {"why": NO_SLO}
+    values = {name: column(frame, name) for name in slo.request_limits}
+    good = good_mask(frame["ok"].to_numpy(), values, slo.request_limits)
+    block = cast("Goodput", goodput_block(slo, good, seconds))
+    block["models"] = {m: goodput_block(slo, good[g.index.to_numpy()], seconds) for m, g in parts.items()}
+    return block
+
+
+def _prices() -> tuple[PriceTable | None, str | None]:
+    try:
+        return load_price_table(), None
+    except ModelError as exc:
+        return None, str(exc)
+
+
+def summarize(run: LoadedRun, slo: SloSpec | None = None,
+              prices: PriceTable | None = None) -> Summary:
+    """The summary dict of a loaded run (see module docstring for its layout)."""
+    with small_pages():  # many short-lived 8-128 MB arrays: see suite.runtime.small_pages
+        return _summarize(run, slo, prices)
+
+
+def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None) -> Summary:
+    frame = add_derived(run.requests, run.gaps)
+    n_rows = len(frame)
+    start, end = window(column(frame, "t_start"), column(frame, "e2e"))
+    seconds = end - start
+    table, table_why = (prices, None) if prices is not None else _prices()
+    parts = split_models(frame)
+    # pooled ITL (sorting millions of gaps) and the timeline are numpy only, on arrays taken here:
+    # they run on the second core while this thread does the pandas-heavy sections; the numbers do
+    # not depend on the interleaving
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-summary") as pool:
+        itl = pool.submit(pooled_itl_blocks, run.gaps, ok_rows(frame, n_rows),
+                          {m: ok_rows(g, n_rows) for m, g in parts.items()})
+        timeline = pool.submit(timeline_of, *timeline_columns(frame), start, end)
+        sections: dict[str, Any] = {
+            "run": run_section(run, start, end),
+            "totals": totals_section(frame),
+            "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why),
+            "tokens": accounting_section(frame, parts, table, table_why),
+            "goodput": goodput_section(frame, parts, slo, seconds),
+        }
+        itl_all, itl_models = itl.result()
+        sections["timeline"] = timeline.result()
+    summary = cast("Summary", {
+        "schema": SUMMARY_SCHEMA,
+        "generator": {"name": "suite.analyze", "version": suite.__version__, "numpy": _version("numpy"),
+                      "pandas": _version("pandas"), "pyarrow": _version("pyarrow")},
+        "run": sections["run"],
+        "totals": sections["totals"],
+        "overall": group_block(frame, run.gaps, n_rows, seconds, itl_all),
+        "models": {m: group_block(g, run.gaps, n_rows, seconds, itl_models[m]) for m, g in parts.items()},
+        **{k: sections[k] for k in ("cache", "tokens", "timeline", "goodput")},
+    })
+    summary["slo"] = evaluate_slo(summary, slo) if slo is not None else {"why": NO_SLO}
+    summary["headlines"] = headlines(summary)
+    scanned = ("run", "overall", "models", "cache", "tokens")
+    summary["missing"] = collect_missing({k: cast("Mapping[str, Any]", summary)[k] for k in scanned})
+    summary["definitions"] = dict(DEFINITIONS)
+    return summary
+

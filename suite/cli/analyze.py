@@ -1,0 +1,31 @@
+"""``llmsuite analyze``: a run folder's request log → summary.json, CSVs, charts, report.html."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from suite import api
+from suite.cli.common import print_summary, run_command
+from suite.errors import EXIT_SLO_FAILED
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--slo", default=None, help="SLO profile (single-tenant, multi-tenant, enterprise, "
+              "high-frequency) or a YAML file of checks; exit code 7 when it fails.")
+@click.option("--check", "checks", multiple=True, help="An extra SLO check, e.g. 'ttft.p95 < 500ms' "
+              "(repeatable; alone, it makes a custom SLO).")
+@click.option("--log", "logs", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Request-log file(s) to read instead of the folder's requests*.jsonl shards.")
+def analyze(run_dir: Path, slo: str | None, checks: tuple[str, ...], logs: tuple[Path, ...]) -> None:
+    """Analyze a run folder (every requests*.jsonl shard) into summary.json, CSVs, charts and
+    report.html; with --slo, goodput and a pass/fail verdict."""
+    def go() -> int:
+        analysis = api.analyze(run_dir, slo=slo, files=list(logs) or None, checks=list(checks))
+        print_summary(analysis)
+        verdict = analysis.summary["slo"]
+        return EXIT_SLO_FAILED if verdict.get("passed") is False else 0
+
+    run_command(go)

@@ -1,0 +1,49 @@
+"""``llmsuite mock``: serve the bundled mock LLM server (``mock_server``) in the foreground."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from suite import api
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True, help="0 lets the OS choose.")
+@click.option("--profiles", type=click.Path(path_type=Path), default=api.DEFAULT_PROFILES,
+              show_default=True, help="Model latency profiles (YAML).")
+@click.option("--cache", "cache_url", default="memory", show_default=True,
+              help="Response cache: memory, none, or redis://HOST:PORT/DB.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--cache-ttl", type=float, default=3600.0, show_default=True,
+              help="Cache entry TTL in seconds (Redis and memory).")
+@click.option("--cache-mode", type=click.Choice(["exact", "normalize"]), default="exact",
+              show_default=True, help="normalize: keys ignore case, whitespace and punctuation.")
+@click.option("--api-key", envvar="LLMSUITE_MOCK_API_KEY", default=None,
+              help="Require 'Authorization: Bearer KEY' (or set $LLMSUITE_MOCK_API_KEY).")
+@click.option("--engine-model", default=None, help="Model behind POST /api/chat (default: first profile).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Processes sharing the port; each keeps its own memory cache and metrics.")
+@click.option("--timing-log", type=click.Path(path_type=Path), default=None,
+              help="Append one JSONL line of server-side timing per answered request.")
+def mock(host: str, port: int, profiles: Path, cache_url: str, seed: int, cache_ttl: float,
+         cache_mode: str, api_key: str | None, engine_model: str | None, workers: int,
+         timing_log: Path | None) -> None:
+    """Serve the bundled OpenAI-compatible mock LLM server until Ctrl-C."""
+    from mock_server.__main__ import API_KEY_ENV
+    from mock_server.__main__ import main as mock_main
+
+    args = ["--host", host, "--port", str(port), "--profiles", str(profiles), "--cache", cache_url,
+            "--seed", str(seed), "--cache-ttl", str(cache_ttl), "--cache-mode", cache_mode,
+            "--workers", str(workers)]
+    if engine_model:
+        args += ["--engine-model", engine_model]
+    if timing_log is not None:
+        args += ["--timing-log", str(timing_log)]
+    if api_key:
+        os.environ[API_KEY_ENV] = api_key  # through the environment: never in an argv or a log
+    sys.exit(mock_main(args))

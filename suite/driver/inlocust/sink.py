@@ -1,0 +1,65 @@
+"""The request log as the driver writes it: appended incrementally, flushed in batches.
+
+A flush per record costs a system call per request, so each line goes into the file object's own
+(C) buffer and is handed to the OS when ``batch`` records are pending or ``interval_s`` has passed
+since the last flush (checked on every write, and by the locustfile's flusher every ``interval_s``
+so a quiet run is not held back). Joining a batch in Python before writing it was slower than
+letting the file object buffer the lines (big temporary buffers).
+
+``close`` flushes the rest; the locustfile registers it ``atexit``, so a normal end, Ctrl-C,
+SIGTERM or a Python exception keeps every record; only a hard kill (SIGKILL, power loss) can lose
+the last ``interval_s`` of them (and leave a partial last line, which ``check_log`` reports).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+from suite.driver.exchange.record import record_line
+from suite.records import RequestRecord
+
+DEFAULT_BATCH = 64
+DEFAULT_INTERVAL_S = 0.1
+BUFFER_BYTES = 1 << 16
+
+
+class BatchWriter:
+    """Append-only JSONL writer; ``count`` is the number of records accepted (written or pending)."""
+
+    def __init__(self, path: Path, batch: int = DEFAULT_BATCH,
+                 interval_s: float = DEFAULT_INTERVAL_S) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.batch = batch
+        self.interval_s = interval_s
+        self.count = 0
+        self.flushes = 0
+        self._pending = 0
+        self._last = time.monotonic()
+        self._fh: BinaryIO | None = path.open("ab", buffering=BUFFER_BYTES)
+
+    def write(self, record: RequestRecord) -> None:
+        if self._fh is None:
+            raise ValueError(f"{self.path}: writer is closed; a record would be lost")
+        self._fh.write(record_line(record))
+        self.count += 1
+        self._pending += 1
+        if self._pending >= self.batch or time.monotonic() - self._last >= self.interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand every pending record to the OS."""
+        self._last = time.monotonic()
+        if not self._pending or self._fh is None:
+            return
+        self._fh.flush()
+        self._pending = 0
+        self.flushes += 1
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self.flush()
+            self._fh.close()
+            self._fh = None

@@ -1,0 +1,13 @@
+"""Sweeps and the model swap: compositions of synth → run → analyze → compare, one step at a time.
+
+    result = sweep_cache(StepPlan(out=Path("reports/sweep")), ratios=[0, 0.5, 0.9])   # run.py
+    files = write_sweep(Path("reports/sweep"), result)                                 # files.py
+
+Modules: ``run`` (``sweep_cache``, ``sweep_load``, ``swap``; drives ``suite.api``), ``rows`` (one
+row per step from its samples, manifest and summary; gains, bounds, the SLO knee: pure), ``files``
+(sweep.json / .csv / .png / .html), ``table`` (terminal), ``model_override`` (the model-swap copy of
+a corpus), ``schema`` (TypedDicts of sweep.json).
+
+This package sits above the stages (``run`` imports ``suite.api``): the stages never import it.
+Nothing is imported here, so reading ``rows`` or ``files`` does not load the API or the driver.
+"""

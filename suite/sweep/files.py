@@ -1,0 +1,140 @@
+"""Write a sweep: sweep.json, sweep.csv (one row per step), sweep.png (the curves) and sweep.html.
+
+Cache sweeps plot, against the corpus's repetition ratio: the observed and theoretical hit ratios;
+the measured end-to-end gain beside the bounds ``1/(1−h)``; the per-hit speedup (log scale). Load
+sweeps plot p50/p95 latency and throughput against the load level, the SLO knee as a red line.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+from pathlib import Path
+from typing import Any
+
+from suite.analyze.outputs.report import esc, table
+from suite.analyze.outputs.savefig import closing, plt, save_figure
+from suite.compare.outputs.files import write_json
+from suite.compare.outputs.html import CSS
+
+SWEEP_JSON, SWEEP_CSV, SWEEP_PNG, SWEEP_HTML = "sweep.json", "sweep.csv", "sweep.png", "sweep.html"
+DPI = 100
+
+
+def flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A step as flat CSV cells: ``{"value", "ci"}`` blocks become value/lo/hi, the SLO its verdict."""
+    out: dict[str, Any] = {}
+    for key, v in row.items():
+        if key == "slo":
+            out["slo_passed"] = None if v is None else v["passed"]
+        elif isinstance(v, dict) and "value" in v:
+            ci = v.get("ci") or [None, None]
+            out.update({key: v["value"], f"{key}_lo": ci[0], f"{key}_hi": ci[1]})
+        else:
+            out[key] = v
+    return out
+
+
+def write_csv(path: Path, result: dict[str, Any]) -> Path:
+    rows = [flat(r) for r in result["steps"]]
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows([["" if r.get(k) is None else r[k] for k in header] for r in rows])
+    return path
+
+
+def _series(steps: list[dict[str, Any]], key: str) -> tuple[list[float], list[float], list[list[float]]]:
+    """x, value and [below, above] error lengths of a ``{"value", "ci"}`` metric (NaN when missing)."""
+    nan = float("nan")
+    xs = [s["repeat_ratio"] for s in steps]
+    vs = [nan if s[key]["value"] is None else s[key]["value"] for s in steps]
+    errs = [[0.0, 0.0] if s[key].get("ci") is None else [v - s[key]["ci"][0], s[key]["ci"][1] - v]
+            for s, v in zip(steps, vs, strict=True)]
+    return xs, vs, [list(e) for e in zip(*errs, strict=True)] if errs else [[], []]
+
+
+def _nan(v: float | None) -> float:
+    return float("nan") if v is None else v
+
+
+def plot_cache(result: dict[str, Any], path: Path) -> Path:
+    steps = result["steps"]
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
+    with closing(fig):
+        xs, hs, herr = _series(steps, "hit_ratio")
+        ax1.errorbar(xs, hs, yerr=herr, marker="o", capsize=3, label="observed hit ratio")
+        ax1.plot(xs, [_nan(s["theoretical_hit_ratio"]) for s in steps], "k--", label="theoretical (manifest)")
+        ax1.set(xlabel="repetition ratio requested", ylabel="hit ratio", title="Hit ratio", ylim=(0, 1))
+        _, gs, gerr = _series(steps, "e2e_gain")
+        ax2.errorbar(xs, gs, yerr=gerr, marker="o", capsize=3, label="measured (mean E2E vs baseline)")
+        ax2.plot(xs, [_nan(s["gain_bound_observed"]) for s in steps], "r:", label="bound 1/(1−h), observed h")
+        ax2.plot(xs, [_nan(s["gain_bound_theoretical"]) for s in steps], "k--", label="bound, theoretical h")
+        ax2.set(xlabel="repetition ratio requested", ylabel="× faster end to end", title="End-to-end gain")
+        _, ss, serr = _series(steps, "per_hit_speedup")
+        ax3.errorbar(xs, ss, yerr=serr, marker="o", capsize=3)
+        ax3.set_yscale("log")
+        ax3.set(xlabel="repetition ratio requested", ylabel="median miss E2E / median hit E2E",
+                title="Per-hit speedup")
+        ax1.legend(fontsize="small")
+        ax2.legend(fontsize="small")
+        return save_figure(fig, path, DPI)
+
+
+def plot_load(result: dict[str, Any], path: Path) -> Path:
+    steps, key = result["steps"], result["level_key"]
+    xs = [s[key] for s in steps]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    with closing(fig):
+        for metric, style in (("e2e", "-"), ("ttft", "--")):
+            for q in ("p50", "p95"):
+                ax1.plot(xs, [_nan(s[f"{metric}_{q}"]) for s in steps], style, marker="o",
+                         label=f"{metric.upper()} {q}")
+        if any(s.get("e2e_from_scheduled_p95") is not None for s in steps):
+            ax1.plot(xs, [_nan(s.get("e2e_from_scheduled_p95")) for s in steps], ":", marker="^",
+                     label="E2E p95 from scheduled send")
+        ax2.plot(xs, [_nan(s["requests_per_s"]) for s in steps], marker="o", label="requests/s")
+        ax2b = ax2.twinx()
+        ax2b.plot(xs, [_nan(s["output_tokens_per_s"]) for s in steps], "g--", marker="s", label="tokens/s")
+        knee = result["knee"]["level"]
+        for ax in (ax1, ax2):
+            if knee is not None:
+                ax.axvline(knee, color="red", linestyle=":", label=f"SLO knee ({key} {knee:g})")
+            ax.set_xlabel("users" if key == "users" else "offered rate (requests/s)")
+        ax1.set(ylabel="seconds", title="Latency vs load")
+        ax2.set(ylabel="requests/s", title="Throughput vs load")
+        ax2b.set_ylabel("output tokens/s")
+        ax1.legend(fontsize="small")
+        ax2.legend(fontsize="small", loc="upper left")
+        return save_figure(fig, path, DPI)
+
+
+def render_html(result: dict[str, Any], png: bytes) -> str:
+    rows = [flat(r) for r in result["steps"]]
+    header = [k for k in dict.fromkeys(k for r in rows for k in r) if not k.endswith(("_lo", "_hi"))]
+    body = [[("—" if r.get(k) is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else r[k]))
+             for k in header] for r in rows]
+    data = base64.b64encode(png).decode("ascii")
+    facts = (("target", result["target"]), ("seeds", result["seeds"]))
+    notes = [f"<li>{esc(k)}: {esc(v)}</li>" for k, v in facts]
+    if "knee" in result:
+        knee = result["knee"]
+        where = knee["level"] if knee["level"] is not None else knee.get("why")
+        notes.append(f"<li>SLO knee: {esc(where)}</li>")
+    if "baseline" in result:
+        notes.append(f"<li>baseline: {esc(result['baseline']['note'])}</li>")
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>llmsuite sweep</title>"
+            f"<style>{CSS}</style></head><body><h1>{esc(result['kind'].title())} sweep</h1>"
+            f"<ul>{''.join(notes)}</ul>"
+            f"<figure><img alt=\"sweep curves\" src=\"data:image/png;base64,{data}\"></figure>"
+            f"{table(header, body)}</body></html>\n")
+
+
+def write_sweep(out_dir: Path, result: dict[str, Any]) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plot = plot_cache if result["kind"] == "cache" else plot_load
+    png = plot(result, out_dir / SWEEP_PNG)
+    html_path = out_dir / SWEEP_HTML
+    html_path.write_text(render_html(result, png.read_bytes()), encoding="utf-8")
+    return [write_json(out_dir / SWEEP_JSON, result), write_csv(out_dir / SWEEP_CSV, result), png, html_path]

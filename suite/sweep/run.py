@@ -1,0 +1,263 @@
+"""Sweeps and the model swap: compositions of synth → run → analyze (``suite.api``), one step at a time.
+
+``sweep_cache``  one corpus per repetition ratio, each replayed and analyzed: hit ratio and gains
+                 against the corpus's theoretical bound.
+``sweep_load``   the same workload at increasing concurrency (or open-loop rate): latency and
+                 throughput per level, and the SLO knee.
+``swap``         one corpus, replayed once per model (a model-override copy each), then compared.
+
+Target ``None`` / ``"mock"`` means the bundled mock server on loopback (with a private Redis when the
+cache is ``redis``), started once and its cache flushed before every step, so no step inherits
+another's cache. A remote target keeps its own state: the steps then use seeds ``seed + i`` so that
+their corpora do not share prompts, and ``sweep.json`` says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from suite import api
+from suite.analyze.schema import SloVerdict, Summary, Why
+from suite.compare.read.samples import RunSamples, load_samples
+from suite.compare.schema import CompareResult
+from suite.compare.summarize.deltas import Boot
+from suite.errors import SpecError, SuiteError, TargetError
+from suite.sweep.rows import (
+    SWEEP_SCHEMA,
+    add_gains,
+    cache_cells,
+    knee,
+    latency_cells,
+    scheduled_cells,
+)
+from suite.sweep.schema import SweepResult
+
+MOCK_TARGETS = (None, "", "mock")
+
+
+class SweepUI:
+    """What a sweep tells a person; the CLI subclasses it with rich output."""
+
+    def step(self, done: int, total: int, label: str) -> None: ...
+
+    def note(self, message: str) -> None: ...
+
+
+@dataclass
+class StepPlan:
+    """What every step of a sweep shares."""
+
+    out: Path
+    target: str | None = None
+    scenario: str = "ops-assistant"
+    n: int = 200
+    users: int = 8
+    duration_s: float = 60.0
+    seed: int = 7
+    models: dict[str, float] | None = None
+    max_tokens: tuple[int, ...] | None = None
+    cache: str = "redis"
+    profiles: Path = api.DEFAULT_PROFILES
+    slo: str | None = None
+    boot: Boot = field(default_factory=Boot)
+    api_key: str | None = field(default=None, repr=False)  # sent as a bearer token, never written
+
+    @property
+    def uses_mock(self) -> bool:
+        return self.target in MOCK_TARGETS
+
+    def seed_for(self, i: int) -> int:
+        return self.seed if self.uses_mock else self.seed + i
+
+
+@dataclass
+class Target:
+    """Where a sweep sends traffic; ``reset`` empties the bundled mock's cache before each step."""
+
+    url: str
+    reset: Callable[[], None] | None = None
+
+
+def flush_cache(url: str) -> None:
+    """``POST /admin/cache/flush`` on the bundled mock (loopback), so a step starts cold."""
+    try:
+        request = urllib.request.Request(f"{url}/admin/cache/flush", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            resp.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise TargetError(f"cannot flush the mock's cache at {url}/admin/cache/flush ({exc}); "
+                          "the step would start with the previous step's cache.") from None
+
+
+@contextlib.contextmanager
+def sweep_target(plan: StepPlan, ui: SweepUI) -> Iterator[Target]:
+    """The target of every step; a bundled mock (and its private Redis) lives for the whole sweep
+    and is flushed before each step (cheaper than a restart per step, and just as cold)."""
+    if not plan.uses_mock:
+        yield Target(str(plan.target))
+        return
+    from suite.services import find_redis_server, start_mock_server, start_redis
+
+    with contextlib.ExitStack() as stack:
+        cache = plan.cache
+        if cache == "redis":
+            if find_redis_server() is None:
+                ui.note("redis-server not available: the mock uses its in-memory cache instead")
+                cache = "memory"
+            else:
+                cache = stack.enter_context(start_redis()).url
+        args = ["--profiles", str(plan.profiles), "--cache", cache, "--seed", str(plan.seed)]
+        mock = stack.enter_context(start_mock_server(args, plan.out / "mock_server.log"))
+        yield Target(mock.url, None if cache == "none" else lambda: flush_cache(mock.url))
+
+
+def _synth(plan: StepPlan, corpus: Path, i: int, repeat_ratio: float | None) -> api.SynthResult:
+    overrides = {"max_tokens": {"choices": list(plan.max_tokens)}} if plan.max_tokens else None
+    return api.synthesize(plan.scenario, corpus, n=plan.n, seed=plan.seed_for(i), repeat_ratio=repeat_ratio,
+                          models=plan.models, overrides=overrides)
+
+
+def _run(plan: StepPlan, corpus: Path, url: str, run_id: str, users: int, rate: float | None) -> Any:
+    """One Locust run: ``users`` closed-loop users, or open loop at ``rate`` requests/s (Poisson)."""
+    load = None
+    if rate is not None:
+        from suite.driver.control.loadopts import LoadOptions
+
+        load = LoadOptions(mode="open", rate=rate, seed=plan.seed)
+    return api.run(corpus, url, plan.out, users=users, spawn_rate=float(users), duration_s=plan.duration_s,
+                   run_id=run_id, api_key=plan.api_key, load=load)
+
+
+def run_step(plan: StepPlan, target: Target, run_id: str, i: int, *, repeat_ratio: float | None = None,
+             users: int | None = None, rate: float | None = None,
+             corpus: Path | None = None) -> tuple[RunSamples, dict[str, Any], Summary]:
+    """synth (unless a corpus is given) → run → analyze one step; returns samples, manifest, summary."""
+    step_dir = plan.out / run_id
+    manifest: dict[str, Any] = {}
+    with _naming(run_id):
+        if corpus is None:
+            made = _synth(plan, step_dir / "corpus.jsonl", i, repeat_ratio)
+            corpus, manifest = made.corpus, made.manifest
+        if target.reset is not None:
+            target.reset()
+        result = _run(plan, corpus, target.url, run_id, users or plan.users, rate)
+        summary = cast("Summary", api.analyze(result.run_dir, slo=plan.slo).summary)
+        return load_samples(result.run_dir, run_id), manifest, summary
+
+
+class StepError(SuiteError):
+    """A sweep or swap step failed; the message names the step and keeps the cause's exit code.
+    Steps finished before it keep their own folders (corpus, request log, summary, report)."""
+
+    def __init__(self, step: str, cause: SuiteError) -> None:
+        super().__init__(f"step '{step}' failed: {cause}")
+        self.exit_code = cause.exit_code
+
+
+@contextlib.contextmanager
+def _naming(step: str) -> Iterator[None]:
+    try:
+        yield
+    except StepError:
+        raise
+    except SuiteError as exc:
+        raise StepError(step, exc) from exc
+
+
+def _verdict(plan: StepPlan, summary: Summary) -> SloVerdict | Why | None:
+    """The step's SLO verdict, as its own analysis (run with the sweep's --slo) wrote it."""
+    return summary.get("slo") if plan.slo else None
+
+
+def _header(kind: str, plan: StepPlan, levels: Sequence[Any]) -> dict[str, Any]:
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(plan).items()
+                if k not in ("out", "boot", "api_key")}
+    return {"schema": SWEEP_SCHEMA, "kind": kind, "levels": list(levels), "settings": settings,
+            "bootstrap": asdict(plan.boot),
+            "target": "bundled mock (cache flushed before every step)" if plan.uses_mock else plan.target,
+            "seeds": "the same seed every step" if plan.uses_mock else
+                     "seed + step index (the remote target's cache is not reset between steps)"}
+
+
+def sweep_cache(plan: StepPlan, ratios: Sequence[float], ui: SweepUI | None = None) -> SweepResult:
+    """One synthesized corpus per repetition ratio, each run and analyzed (see module docstring)."""
+    ui = ui or SweepUI()
+    if not ratios or any(not 0 <= r < 1 for r in ratios):
+        raise SpecError(f"--ratios: {list(ratios)} must be one or more repetition ratios in [0, 1), "
+                        "e.g. 0,0.5,0.9.")
+    rows, samples = [], []
+    with sweep_target(plan, ui) as target:
+        for i, ratio in enumerate(sorted(ratios)):
+            ui.step(i, len(ratios), f"ratio {ratio:g}")
+            s, manifest, summary = run_step(plan, target, f"ratio-{ratio:g}", i, repeat_ratio=ratio)
+            rows.append({"repeat_ratio": ratio, "run_dir": str(s.run_dir),
+                         **cache_cells(s, manifest, plan.boot), **latency_cells(s),
+                         "slo": _verdict(plan, summary)})
+            samples.append(s)
+    ui.step(len(ratios), len(ratios), "done")
+    baseline = add_gains(rows, samples, plan.boot)
+    result = {**_header("cache", plan, sorted(ratios)), "baseline": baseline, "steps": rows}
+    return cast("SweepResult", result)
+
+
+def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequence[float] | None = None,
+               corpus: Path | None = None, ui: SweepUI | None = None) -> SweepResult:
+    """The same workload at each concurrency (closed loop) or rate (open loop); the SLO knee marked."""
+    ui = ui or SweepUI()
+    if bool(users) == bool(rates):
+        raise SpecError("sweep load: give exactly one of --users 1,5,10 (closed loop) or --rates 1,5,10 "
+                        "(open loop, requests/s).")
+    key = "users" if users else "rate"
+    levels = sorted(users or rates or [])
+    if any(v <= 0 for v in levels):
+        raise SpecError(f"--{key if key == 'users' else 'rates'}: {levels} must all be > 0.")
+    rows = []
+    with sweep_target(plan, ui) as target:
+        for i, level in enumerate(levels):
+            ui.step(i, len(levels), f"{key} {level:g}")
+            s, _, summary = run_step(plan, target, f"{key}-{level:g}", i, corpus=corpus,
+                                     users=int(level) if key == "users" else None,
+                                     rate=float(level) if key == "rate" else None)
+            rows.append({key: level, "run_dir": str(s.run_dir), **latency_cells(s),
+                         **scheduled_cells(summary), "slo": _verdict(plan, summary)})
+    ui.step(len(levels), len(levels), "done")
+    header = _header("load", plan, levels)
+    if corpus is not None:
+        header["seeds"] = f"every level replays {corpus}"
+    return cast("SweepResult", {**header, "level_key": key, "corpus": str(corpus) if corpus else None,
+                                "knee": knee(rows, key), "steps": rows})
+
+
+def sweep_failed(result: SweepResult) -> bool:
+    """Whether any step failed its SLO (the CLI exits 7 then)."""
+    return any(r.get("slo") is not None and not r["slo"]["passed"] for r in result["steps"])
+
+
+def swap(plan: StepPlan, corpus: Path, models: Sequence[str], ui: SweepUI | None = None) -> CompareResult:
+    """Replay ``corpus`` once per model (a model-override copy each, ``suite.sweep.model_override``), then
+    compare the runs request by request, the first model as the baseline."""
+    from suite import compare
+    from suite.sweep.model_override import slug, write_model_copy
+
+    ui = ui or SweepUI()
+    if len(models) < 2 or len(set(models)) != len(models):
+        raise SpecError(f"--models: {','.join(models)!r} must name at least two different models, "
+                        "e.g. gpt-4o,gpt-5-mini.")
+    run_dirs = []
+    with sweep_target(plan, ui) as target:
+        for i, model in enumerate(models):
+            ui.step(i, len(models), model)
+            run_id = f"model-{slug(model)}"
+            copy, _ = write_model_copy(Path(corpus), model, plan.out / run_id / "corpus.jsonl")
+            run_dirs.append(run_step(plan, target, run_id, i, corpus=copy)[0].run_dir)
+    ui.step(len(models), len(models), "compare")
+    result = compare.compare_runs(run_dirs, labels=list(models), boot=plan.boot)
+    if plan.slo:
+        result["slo"] = compare.slo_section(run_dirs, list(models), plan.slo)
+    return result

@@ -1,0 +1,30 @@
+"""The top-level shape of sweep.json (schema ``llmsuite.sweep/1``) as a TypedDict.
+
+Why: sweep.json is read by the terminal tables, the CSV/HTML writers and the chart; its steps are
+rows whose columns depend on the sweep's kind (``rows.py`` builds them), so they stay plain dicts.
+docs/summary-schema.md describes every field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+
+class _SweepRequired(TypedDict):
+    schema: str
+    kind: Literal["cache", "load"]
+    levels: list[Any]
+    settings: dict[str, Any]
+    bootstrap: dict[str, Any]
+    target: str | None
+    seeds: str
+    steps: list[dict[str, Any]]
+
+
+class SweepResult(_SweepRequired, total=False):
+    """A cache sweep adds ``baseline``; a load sweep adds ``level_key``, ``corpus`` and ``knee``."""
+
+    baseline: dict[str, Any]
+    level_key: Literal["users", "rate"]
+    corpus: str | None
+    knee: dict[str, Any]

@@ -1,0 +1,108 @@
+"""Sweeps and the model swap end to end: real mock server processes, a real private Redis, real Locust,
+through the ``llmsuite`` commands. Known truth: more repetition in the corpus ⇒ more cache hits and
+a larger end-to-end gain; a swap's runs replay the same request ids, so they pair one to one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from suite import api
+from suite.cli import cli
+from suite.errors import EXIT_SLO_FAILED
+
+# Fast, jitter-free profiles with known answers: gpt-4o answers 8 tokens in 0.05 + 7 × 0.01 = 0.12 s;
+# gpt-5-mini is 0.1 s slower to the first token; gpt-4o-mini runs 2 generations at once, the rest queue.
+PROFILES = """
+models:
+  gpt-4o:
+    ttft_base_s: 0.05
+    ttft_jitter_s: 0.0
+    tokens_per_s: 100
+    output_tokens: {median: 8, spread: 0.0}
+  gpt-4o-mini:
+    ttft_base_s: 0.05
+    ttft_jitter_s: 0.0
+    tokens_per_s: 100
+    output_tokens: {median: 8, spread: 0.0}
+    load: {max_batch: 2}
+  gpt-5-mini:
+    ttft_base_s: 0.15
+    ttft_jitter_s: 0.0
+    tokens_per_s: 100
+    output_tokens: {median: 8, spread: 0.0}
+"""
+FAST = ["--max-tokens", "8", "--n-boot", "200"]
+
+
+@pytest.fixture
+def profiles(tmp_path: Path) -> list[str]:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(PROFILES)
+    return ["--profiles", str(path)]
+
+
+def test_cache_sweep_gain_rises_with_the_repetition_ratio(tmp_path: Path, profiles: list[str]) -> None:
+    out = tmp_path / "sweep"
+    res = CliRunner().invoke(cli, ["sweep", "cache", "--ratios", "0,0.75", "--n", "100", "--users", "8",
+                                   "-d", "30", "-o", str(out), "--models", "gpt-4o", *FAST, *profiles])
+    assert res.exit_code == 0, res.output
+    result = json.loads((out / "sweep.json").read_text())
+    low, high = result["steps"]
+    assert (low["repeat_ratio"], high["repeat_ratio"]) == (0.0, 0.75)
+    assert low["theoretical_hit_ratio"] == 0.0
+    assert high["theoretical_hit_ratio"] == 0.75
+    assert low["hit_ratio"]["value"] == 0.0
+    assert 0.2 < high["hit_ratio"]["value"] <= 0.75  # in-flight repeats miss: below the corpus bound
+    assert high["per_hit_speedup"]["value"] > 10
+    assert low["e2e_gain"]["value"] == 1.0
+    assert high["e2e_gain"]["ci"][0] > 1.0  # significantly faster end to end
+    assert high["e2e_gain"]["value"] <= high["gain_bound_observed"] * 1.25  # near or under 1/(1-h)
+    for name in ("sweep.csv", "sweep.png", "sweep.html"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_swap_runs_each_model_and_pairs_the_requests(tmp_path: Path, profiles: list[str]) -> None:
+    corpus = api.synthesize("ops-assistant", tmp_path / "c.jsonl", n=30, seed=3, repeat_ratio=0.0,
+                            models={"gpt-4o": 1}, overrides={"max_tokens": {"choices": [8]}}).corpus
+    out = tmp_path / "swap"
+    res = CliRunner().invoke(cli, ["swap", "--models", "gpt-4o,gpt-5-mini", "--corpus", str(corpus),
+                                   "--users", "6", "--cache", "none", "-d", "30", "-o", str(out),
+                                   "--n-boot", "200", *profiles])
+    assert res.exit_code == 0, res.output
+    result = json.loads((out / "compare.json").read_text())
+    assert [r["model_override"] for r in result["runs"]] == ["gpt-4o", "gpt-5-mini"]
+    assert [r["models"] for r in result["runs"]] == [["gpt-4o"], ["gpt-5-mini"]]
+    paired = result["comparisons"][0]["paired"]
+    assert paired["paired"] is True
+    assert paired["matched"] == 30
+    ttft = next(m for m in paired["groups"][0]["metrics"] if m["metric"] == "ttft")
+    assert 0.07 < ttft["median_delta"] < 0.2  # the profiles' TTFT differ by 0.1 s
+    assert ttft["share_faster_in_b"] == 0.0
+    assert ttft["significant"] is True
+    assert "gpt-4o reaches the first token" in result["comparisons"][0]["headlines"][0]
+    run_json = json.loads((out / "model-gpt-5-mini" / "run.json").read_text())
+    assert run_json["corpus"].endswith("model-gpt-5-mini/corpus.jsonl")  # the copy that was sent
+
+
+def test_load_sweep_marks_the_knee_and_exits_7(tmp_path: Path, profiles: list[str]) -> None:
+    slo = tmp_path / "slo.yaml"
+    slo.write_text("checks: ['e2e.p95 < 0.3']\n")
+    out = tmp_path / "load"
+    res = CliRunner().invoke(cli, ["sweep", "load", "--users", "1,8", "--n", "16", "-d", "30",
+                                   "--slo", str(slo), "-o", str(out), "--models", "gpt-4o-mini", *FAST,
+                                   *profiles])
+    assert res.exit_code == EXIT_SLO_FAILED, res.output
+    result = json.loads((out / "sweep.json").read_text())
+    assert [s["users"] for s in result["steps"]] == [1, 8]
+    assert all(s["ok"] == 16 for s in result["steps"])
+    one, eight = result["steps"]
+    # alone a request takes 0.12 s; 8 users share 2 batch slots, so most wait 0.12-0.36 s in the queue
+    assert one["e2e_p95"] < 0.3 < eight["e2e_p95"]
+    assert one["slo"]["passed"] is True
+    assert eight["slo"]["passed"] is False
+    assert result["knee"]["level"] == 8
+    assert "SLO knee: 8" in res.output

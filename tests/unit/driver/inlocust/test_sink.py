@@ -1,0 +1,27 @@
+"""The batched request-log writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from suite.driver.exchange.record import check_log
+
+
+def test_batch_writer_flushes_whole_lines_by_count_and_on_close(tmp_path: Path) -> None:
+    from suite.driver.inlocust.sink import BatchWriter
+    from suite.records import RequestRecord
+
+    path = tmp_path / "requests.jsonl"
+    writer = BatchWriter(path, batch=3, interval_s=3600)
+    for i in range(4):
+        writer.write(RequestRecord(id=f"r{i}", model="m", target="t", worker="w", user=0, t_start=1.0))
+    assert writer.count == 4
+    assert writer.flushes == 1
+    assert path.read_bytes().count(b"\n") == 3  # one batch of 3 on disk, 1 pending
+    writer.close()
+    assert [line[:9] for line in path.read_bytes().splitlines()] == [b'{"cache":'] * 4
+    assert check_log(path.read_bytes().splitlines(), 4).complete
+    with pytest.raises(ValueError, match="writer is closed; a record would be lost"):
+        writer.write(RequestRecord(id="x", model="m", target="t", worker="w", user=0, t_start=1.0))
