@@ -58,7 +58,7 @@ async def hello(request):
 async def echo(request):  # HTTP work of a chat call (read a JSON body, send 500 B), no logic
     await request.read()
     return web.Response(body=REPLY, content_type="application/json")
-SAME = {}  # the mock's own reply bytes (issue 4's reference: "a bare server returning the same bytes")
+SAME = {}  # the mock's own reply bytes (the reference: a bare server returning the same bytes)
 for name, arg, kind in (("/same-json", 2, "application/json"), ("/same-sse", 3, "text/event-stream")):
     if len(sys.argv) > arg:
         SAME[name] = (open(sys.argv[arg], "rb").read(), kind)
@@ -71,7 +71,7 @@ app.router.add_get("/", hello)
 app.router.add_post("/post", echo)
 for name in SAME:
     app.router.add_post(name, same)
-try:  # issue 4's reference is aiohttp+uvloop; the mock runs on uvloop too when it is installed
+try:  # the reference is aiohttp+uvloop; the mock runs on uvloop too when it is installed
     import uvloop
     loop = uvloop.new_event_loop()
 except ImportError:
@@ -276,7 +276,7 @@ def main() -> int:
 
 
 def same_bytes_ratios(runs: dict[str, list[tuple[float, int, float | None]]]) -> None:
-    """Issue 4's capacity target: each mock case over the bare server sending the same bytes to
+    """The capacity target: each mock case over the bare server sending the same bytes to
     the same request stream (a MISS case's reference gets the same unique prompts from the same
     wrk script). Each round's mock figure is divided by the same round's reference, so a slow
     stretch of a shared machine moves both; the median of those per-round ratios is the figure,

@@ -1,4 +1,4 @@
-"""Timing benchmarks of the mock server (issue 4): fidelity, 1,000 open streams, cache-hit path.
+"""Timing benchmarks of the mock server: fidelity, 1,000 open streams, cache-hit path.
 
     .venv/bin/python bench/bench_mock_timing.py [--only fidelity|streams|hitpath] [--quick]
 

@@ -15,7 +15,8 @@ split along that boundary:
 - ``inlocust/`` runs inside the Locust child, started as ``python -m locust -f
   inlocust/locustfile.py``: ``locustfile`` (the users), ``distributed`` (master/worker messages,
   end of run, aborts, health watch), ``state`` (one process's share, log and run.json),
-  ``feeder``, ``sink`` (the batched log writer), ``abort`` (abort rules), ``exporter``
+  ``feeder``, ``sink`` (the batched log writer), ``abort`` (abort rules), ``backoff`` (pausing
+  after refused connections), ``exporter``
   (Prometheus). Only ``locustfile`` imports Locust and only it and ``distributed`` import
   gevent; nothing outside ``inlocust/`` imports either.
 - ``exchange/`` is one request and its answer, free of Locust and of the two sides: ``send``

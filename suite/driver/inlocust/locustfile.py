@@ -136,7 +136,8 @@ class _Sender(FastHttpUser):
         self.client.client.valid_response_codes = ALL_STATUSES
         tune_client(self.client)
 
-    def _send(self, req: CorpusRequest, scheduled: float | None = None) -> None:
+    def _send(self, req: CorpusRequest, scheduled: float | None = None) -> str | None:
+        """Send, record; returns the record's error kind (None when it succeeded)."""
         state = _state()
         t_start = time.time()
         t_send = time.perf_counter()
@@ -157,6 +158,7 @@ class _Sender(FastHttpUser):
                 distributed.abort(self.environment, state, state.abort_reason)
             if state.feeder.done():
                 distributed.share_finished(self.environment, state)
+        return rec.error["kind"] if rec.error else None
 
 
 class CorpusReplayUser(_Sender):
@@ -169,10 +171,13 @@ class CorpusReplayUser(_Sender):
     def replay(self) -> None:
         if not _running(self.environment):
             raise StopUser()
-        req = _state().feeder.take(self.index)
+        state = _state()
+        req = state.feeder.take(self.index)
         if req is None:
             raise StopUser()
-        self._send(req)
+        pause = state.backoff.observe(self._send(req))
+        if pause:
+            gevent.sleep(pause)  # a refusing target: see suite.driver.inlocust.backoff
 
 
 class OpenLoopUser(_Sender):

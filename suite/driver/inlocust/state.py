@@ -20,6 +20,7 @@ from suite.driver.control.schedule import LagStats, lag_warning, offsets
 from suite.driver.exchange.measure import Measured
 from suite.driver.exchange.record import build_record, worker_name
 from suite.driver.inlocust.abort import ErrorWindow, aborted
+from suite.driver.inlocust.backoff import ConnectBackoff
 from suite.driver.inlocust.feeder import CorpusFeeder, select
 from suite.driver.inlocust.sink import BatchWriter
 from suite.records import CorpusRequest, RequestRecord, RunMeta, file_sha256, read_corpus
@@ -74,6 +75,7 @@ class DriverState:
         self.metrics: Any = None  # suite.driver.inlocust.exporter.DriverMetrics when --prometheus-port
         self.users_started = 0
         self.schedule_started = False
+        self.backoff = ConnectBackoff()
         self.abort_reason: str | None = None
 
     def assign(self, index: int | None, count: int, t0: float | None = None) -> None:
