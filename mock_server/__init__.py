@@ -6,8 +6,9 @@ Imports only the suite's shared contracts (tokens, models, errors), never a stag
 Modules in request order (docs/mock-server.md has the user's view):
 
 * ``__main__`` (``python -m mock_server``), serve.py (sockets, workers, signals) and config.py
-  (the YAML model profiles) start it; app.py builds the app: the one route table, auth, the
-  404/405 catch-all;
+  (the YAML model profiles) start it; protocol.py is the connection layer under the app (header
+  read timeout, aiohttp's protocol errors as OpenAI JSON); app.py builds the app: the one route
+  table, auth, the 404/405 catch-all;
 * handlers/ — one module per endpoint family; handlers/chat.py holds the flow every generating
   route shares (parse → decide → write) and the zero-delay lane;
 * validate.py (with fields.py) — request bodies to a ``ChatRequest`` and its cache key, or a 4xx;

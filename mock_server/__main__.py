@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 
 from mock_server.config import DEFAULT_PROFILES_PATH, MockConfig, load_profiles
+from mock_server.protocol import DEFAULT_READ_TIMEOUT_S
 from mock_server.serve import serve
 from suite.errors import SpecError, SuiteError
 
@@ -37,6 +39,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="processes sharing the port; each has its own memory cache and metrics")
     p.add_argument("--cache-capacity", type=int, default=10_000, help="memory cache entries")
     p.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
+    p.add_argument("--read-timeout", type=float, default=DEFAULT_READ_TIMEOUT_S, metavar="S",
+                   help="seconds a request's headers, and then its body, may take to arrive "
+                   "(slower clients get a 408 and are disconnected)")
+    p.add_argument("--max-in-flight", type=int, default=None, metavar="N",
+                   help="generating requests answered at once; beyond N: 503 with Retry-After "
+                   "(default: no limit)")
     p.add_argument("--access-log", action="store_true")
     p.add_argument("--timing-log", metavar="PATH",
                    help="append one JSONL line of server-side timing per answered request")
@@ -54,9 +62,16 @@ def build_config(args: argparse.Namespace) -> MockConfig:
         raise SpecError(f"--workers: {args.workers} is not valid (must be >= 1).")
     if args.cache_ttl <= 0:
         raise SpecError(f"--cache-ttl: {args.cache_ttl:g} is not valid (must be > 0 seconds).")
+    if not (math.isfinite(args.read_timeout) and args.read_timeout > 0):
+        raise SpecError(f"--read-timeout: {args.read_timeout:g} is not valid (must be a number of "
+                        "seconds > 0, e.g. 30).")
+    if args.max_in_flight is not None and args.max_in_flight < 1:
+        raise SpecError(f"--max-in-flight: {args.max_in_flight} is not valid (must be an integer "
+                        ">= 1; leave it out for no limit).")
     return MockConfig(profiles=profiles, seed=args.seed, max_body_bytes=args.max_body_bytes,
                       source=args.profiles, api_key=args.api_key or None,
-                      engine_model=args.engine_model, normalize=args.cache_mode == "normalize")
+                      engine_model=args.engine_model, normalize=args.cache_mode == "normalize",
+                      read_timeout_s=args.read_timeout, max_in_flight=args.max_in_flight)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,10 +20,15 @@ stream name) so that, e.g., changing a profile's speed never changes the text, a
 textbank.py's kept variants, so its token ids and chunk strings are real (``"".join(chunks) ==
 encoding.decode(tokens)``). Prompt tokens are counted like ``suite.tokens.count_chat_tokens`` with
 the length of short strings (roles, system prompts, repeated questions) memoized.
+
+Long prompts (more than ``OFF_LOOP_CHARS`` characters, e.g. a long ``/api/chat`` history or a
+huge question) are counted in a worker thread (``count_prompt``; tiktoken releases the GIL while
+it encodes), so ``/health`` and every other request keep being answered meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
@@ -49,6 +54,7 @@ FAULT_HEADER = "X-Mock-Fault"
 NO_HEADERS: dict[str, str] = {}
 MEMO_MAX_CHARS = 2048  # longer strings are counted each time (bounds the memo's memory)
 WARM_TOKENS = 32  # heads composed at start-up up to this length
+OFF_LOOP_CHARS = 32_768  # prompts longer than this are tokenized in a worker thread
 
 
 class Timing(NamedTuple):
@@ -130,7 +136,10 @@ class AnswerPlanner:
         if cached is not None:
             timing = hit_timing(profile, len(cached.tokens))
             return Answer(cached, _stalled(timing, fault), HIT, fault)
-        planned = plan(request, profile, self.config.seed)
+        prompt = None
+        if request.prompt is None and is_long(request.messages):
+            prompt = await asyncio.to_thread(chat_prompt_tokens, request.messages, profile.encoding)
+        planned = plan(request, profile, self.config.seed, prompt)
         headers = self._charge(request, planned.completion.prompt_tokens)
         if profile.name not in self.batches:  # no load model: nothing to wait for
             return Answer(planned.completion, _stalled(planned.timing, fault),
@@ -313,15 +322,39 @@ def chat_prompt_tokens(messages: list[dict[str, str]], encoding: str) -> int:
     return total
 
 
-def plan_completion(request: ChatRequest, profile: Profile, seed: int) -> Completion:
+def is_long(messages: list[dict[str, str]]) -> bool:
+    """More than ``OFF_LOOP_CHARS`` characters of message strings (then counted off the loop)."""
+    return sum(len(v) for m in messages for v in m.values() if isinstance(v, str)) > OFF_LOOP_CHARS
+
+
+async def count_prompt(messages: list[dict[str, str]], encoding: str) -> int:
+    """``chat_prompt_tokens``, in a worker thread when the prompt is long."""
+    if is_long(messages):
+        return await asyncio.to_thread(chat_prompt_tokens, messages, encoding)
+    return chat_prompt_tokens(messages, encoding)
+
+
+async def count_text(text: str, encoding: str) -> int:
+    """``text_tokens``, in a worker thread when the text is long."""
+    if len(text) > OFF_LOOP_CHARS:
+        return await asyncio.to_thread(text_tokens, encoding, text)
+    return text_tokens(encoding, text)
+
+
+def plan_completion(request: ChatRequest, profile: Profile, seed: int,
+                    prompt_tokens: int | None = None) -> Completion:
     length_rng = rng_for(request.key, seed, "length") if profile.output_tokens_spread else None
     n, finish = draw_length(profile, request.max_tokens, length_rng)
     tokens, chunks = composed(profile.encoding, n, text_variant(request.key, seed))
     kept = cut_at_stop(chunks, request.stop)
     if kept is not None:
         tokens, chunks, finish = tokens[:kept], chunks[:kept], "stop"
-    prompt = (chat_prompt_tokens(request.messages, profile.encoding) if request.prompt is None
-              else text_tokens(profile.encoding, request.prompt))
+    if prompt_tokens is not None:  # counted beforehand (off the loop)
+        prompt = prompt_tokens
+    elif request.prompt is None:
+        prompt = chat_prompt_tokens(request.messages, profile.encoding)
+    else:
+        prompt = text_tokens(profile.encoding, request.prompt)
     return Completion(tokens, chunks, finish, prompt)
 
 
@@ -363,9 +396,11 @@ def warm_tokenizers(profiles: Iterable[Profile]) -> None:
         warm_heads(profile.encoding, min(profile.output_tokens_median, WARM_TOKENS))
 
 
-def plan(request: ChatRequest, profile: Profile, seed: int) -> Plan:
-    """The full answer to a cache miss: completion plus its pacing."""
-    completion = plan_completion(request, profile, seed)
+def plan(request: ChatRequest, profile: Profile, seed: int,
+         prompt_tokens: int | None = None) -> Plan:
+    """The full answer to a cache miss: completion plus its pacing (``prompt_tokens``: the
+    prompt's count when the caller took it already)."""
+    completion = plan_completion(request, profile, seed, prompt_tokens)
     jitter = profile.ttft_jitter_s > 0 or profile.tps_jitter > 0
     timing = plan_timing(profile, completion.prompt_tokens, len(completion.tokens),
                          rng_for(request.key, seed, "timing") if jitter else None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable
 
@@ -126,7 +127,10 @@ def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.
     registry.batches = planner.batches
     app[STATE] = AppState(config=config, cache=cache, planner=planner, metrics=registry,
                           clock=clock, sleep=sleep, log=log, started=int(time.time()),
-                          sessions=Sessions(), timing_log=timing_log)
+                          sessions=Sessions(), timing_log=timing_log,
+                          max_in_flight=config.max_in_flight or sys.maxsize,
+                          model_limits={name: p.max_in_flight for name, p in config.profiles.items()
+                                        if p.max_in_flight is not None})
     if fast_lane:
         app[STATE].lane = lane_models(config, cache, timing_log)
     for path, method, handler in ROUTE_TABLE:

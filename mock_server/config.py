@@ -47,6 +47,7 @@ class Profile:
     token_model: str  # the catalog model name suite.tokens counts this profile's tokens with
     faults: FaultTable = ()  # (fault, probability) rows; see faults.py
     load: LoadModel | None = None  # batch, queue and rate limits; None: unlimited (batching.py)
+    max_in_flight: int | None = None  # generating requests of this model at once; more: 503
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class MockConfig:
     api_key: str | None = field(default=None, repr=False)  # never shown, never logged
     engine_model: str | None = None  # model of POST /api/chat (None: the first profile)
     normalize: bool = False  # lenient cache keys: case, whitespace and punctuation ignored
+    read_timeout_s: float = 30.0  # a request's headers, or its body, must arrive within this
+    max_in_flight: int | None = None  # generating requests at once, all models; more: 503
 
 
 def _number(v: Any) -> bool:
@@ -88,6 +91,8 @@ FIELDS: dict[str, tuple[Check, str, bool]] = {
                "{\"503\": 0.01}", False),
     "load": (lambda v: isinstance(v, dict), "a mapping such as {max_batch: 16, load_factor: 2}",
              False),
+    "max_in_flight": (lambda v: _count(v) and v >= 1, "an integer >= 1: generating requests of "
+                      "this model at once, more are answered 503 with Retry-After", False),
 }
 OUTPUT_FIELDS: dict[str, tuple[Check, str, bool]] = {
     "median": (lambda v: _count(v) and v >= 1, "an integer >= 1", True),
@@ -167,6 +172,7 @@ def profile_from_dict(name: str, raw: Any, where: str) -> Profile:
         token_model=token_model,
         faults=faults,
         load=load,
+        max_in_flight=fields.get("max_in_flight"),
     )
 
 
@@ -192,6 +198,9 @@ def load_profiles(path: str | Path = DEFAULT_PROFILES_PATH) -> dict[str, Profile
     except OSError as exc:
         raise ModelError(f"{path}: cannot read the profiles file ({exc.strerror}). "
                          f"Pass --profiles {DEFAULT_PROFILES_PATH}.") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}). Save the profiles "
+                         "file as UTF-8.") from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:

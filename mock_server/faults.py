@@ -26,19 +26,24 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 ERROR_KINDS = ("500", "503", "429")
-# kind -> (argument rule or None when it takes none, check of the argument)
-KINDS: dict[str, tuple[str | None, type]] = {
-    "500": (None, int),
-    "503": (None, int),
-    "429": (None, int),
-    "stall_first": ("a number of seconds > 0", float),
-    "stall_mid": ("a number of seconds > 0", float),
-    "disconnect": ("a number of chunks >= 0", int),
-    "malformed": ("a chunk number >= 1", int),
+# Arguments are plain ASCII decimals, read by these patterns before any conversion: Python's own
+# int()/float() also accept "1_0", "inf", "nan", "1e3", " 5", "+5" and non-ASCII digits.
+SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+COUNT = re.compile(r"[0-9]+")
+# kind -> (argument rule or None when it takes none, pattern of the argument)
+KINDS: dict[str, tuple[str | None, re.Pattern[str]]] = {
+    "500": (None, COUNT),
+    "503": (None, COUNT),
+    "429": (None, COUNT),
+    "stall_first": ("a plain decimal number of seconds > 0, e.g. 2 or 0.5", SECONDS),
+    "stall_mid": ("a plain decimal number of seconds > 0, e.g. 2 or 0.5", SECONDS),
+    "disconnect": ("a plain whole number of chunks >= 0, e.g. 3", COUNT),
+    "malformed": ("a plain whole chunk number >= 1, e.g. 2", COUNT),
 }
 MIN_ARG = {"stall_first": 0.0, "stall_mid": 0.0, "disconnect": -1, "malformed": 0}
 MAX_STALL_S = 3600.0
@@ -52,13 +57,12 @@ class Fault:
 
 
 def _arg(kind: str, raw: str) -> float:
-    rule, kind_type = KINDS[kind]
-    try:
-        value = kind_type(raw)
-    except ValueError:
-        raise ValueError(f"{kind}={raw}: the argument must be {rule}") from None
+    rule, pattern = KINDS[kind]
+    if pattern.fullmatch(raw) is None or len(raw) > 32:
+        raise ValueError(f"{kind}={raw}: {raw!r} is not valid; the argument must be {rule}")
+    value = float(raw)  # safe now: the pattern admits plain decimals only
     if not (math.isfinite(value) and MIN_ARG[kind] < value <= MAX_STALL_S * 1000):
-        raise ValueError(f"{kind}={raw}: the argument must be {rule}")
+        raise ValueError(f"{kind}={raw}: {raw!r} is not valid; the argument must be {rule}")
     if kind.startswith("stall") and value > MAX_STALL_S:
         raise ValueError(f"{kind}={raw}: stalls are capped at {MAX_STALL_S:g} s")
     return float(value)

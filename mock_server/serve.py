@@ -35,6 +35,7 @@ from mock_server.answer import warm_tokenizers
 from mock_server.app import create_app
 from mock_server.cache import MemoryCache, NullCache, RedisCache, ResponseCache
 from mock_server.config import MockConfig
+from mock_server.protocol import GuardedRunner
 from mock_server.state import STATE
 from mock_server.timing_log import TimingLog
 from suite.errors import SpecError, TargetError
@@ -87,8 +88,9 @@ async def serve_async(config: MockConfig, host: str, port: int, cache_url: str,
     warm_tokenizers(config.profiles.values())
     app = create_app(config, cache, timing_log=None if timing_log is None else TimingLog(timing_log))
     await app[STATE].planner.probe(cache_url)
-    runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log
-                           else None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    runner = GuardedRunner(app, read_timeout_s=config.read_timeout_s,
+                           access_log=logging.getLogger("aiohttp.access") if access_log else None,
+                           shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     try:
         if sock is None:

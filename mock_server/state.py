@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -32,6 +34,9 @@ class AppState:
     sessions: Sessions  # POST /api/chat conversations
     timing_log: TimingLog | None = None  # --timing-log: one JSONL line per answered request
     lane: frozenset[str] = frozenset()  # models the zero-delay lane may answer (lane_models)
+    max_in_flight: int = sys.maxsize  # --max-in-flight: generating requests at once, then 503
+    model_limits: dict[str, int] = field(default_factory=dict)  # profiles' max_in_flight
+    model_in_flight: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 STATE = web.AppKey("mock_state", AppState)

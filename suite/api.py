@@ -22,6 +22,7 @@ SCENARIO_DIRS = (Path("corpora/scenarios"), REPO_ROOT / "corpora" / "scenarios")
 DEFAULT_PROFILES = REPO_ROOT / "corpora" / "profiles" / "models.yaml"
 
 Progress = Callable[[int, int], None]
+DEFAULT_MAX_ERROR_RATIO = 0.5  # llmsuite run --max-error-ratio
 
 
 def resolve_scenario(name_or_path: str | Path) -> Path:
@@ -84,6 +85,22 @@ def analyze(run_dir: Path, slo: str | Path | None = None, files: list[Path] | No
     return Analysis(run_dir, summary, list(written))
 
 
+def error_verdict(summary: Mapping[str, Any], max_error_ratio: float = DEFAULT_MAX_ERROR_RATIO) -> str | None:
+    """Why an analyzed run failed as a measurement — more than ``max_error_ratio`` of its
+    requests failed — naming the dominant error kind and quoting one of its messages; None when
+    the ratio is within bounds or nothing was sent (no ratio exists). ``llmsuite run`` exits 5 on it."""
+    totals = summary.get("totals") or {}
+    ratio = totals.get("error_ratio")
+    if ratio is None or ratio <= max_error_ratio:
+        return None
+    errors = totals.get("errors") or []
+    top = errors[0] if errors else {}
+    example = f", e.g. {top['example']!r}" if top.get("example") else ""
+    dominant = f"; most failures are {top.get('kind')} ({top.get('count')}){example}" if top else ""
+    return (f"{totals.get('failed')} of {totals.get('sent')} requests failed (error ratio "
+            f"{ratio:.2f}), above --max-error-ratio {max_error_ratio:g}{dominant}")
+
+
 def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, spawn_rate: float = 10.0,
         duration_s: float | None = None, run_id: str | None = None, api_key: str | None = None,
         progress: Progress | None = None, load: Any = None, topology: Any = None,
@@ -98,7 +115,10 @@ def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, 
     exporters; ``topology`` (suite.driver.control.command.Topology): processes, master/worker, web UI;
     ``options``: further DriverConfig fields by name (e.g. ``{"request": RequestOptions(...)}``);
     other keywords go to ``run_load`` (e.g. ``stop_timeout_s``, ``max_wall_s``). Without
-    ``users`` / ``duration_s``: the preset's, else 10 users for at most 60 s.
+    ``users`` / ``duration_s``: the preset's, else 10 users for at most 60 s. SIGINT, SIGTERM or
+    SIGHUP during the run stop Locust and return the result (``result.stopped_by``, run.json
+    ``extra.interrupted`` and ``extra.partial``); before or after it they raise
+    ``suite.signals.Interrupted``, with the scratch series removed either way.
     """
     from dataclasses import replace
 
@@ -113,9 +133,12 @@ def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, 
         users = users or preset.peak_users
         duration_s = duration_s or preset.duration_s
     from suite.monitor import monitor_target
+    from suite.signals import stop_on_signals
 
     scratch = Path(out_root) / f".target_metrics.{os.getpid()}.jsonl"
-    try:
+    # a signal is an exception here (not a kill), so the scratch file is always removed or moved
+    with stop_on_signals(), contextlib.ExitStack() as cleanup:
+        cleanup.callback(scratch.unlink, missing_ok=True)
         with monitor_target(target, monitor_interval, scratch) as monitoring:
             if notify:
                 notify(monitoring.note)
@@ -123,8 +146,6 @@ def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, 
                               api_key=api_key, progress=progress, run_id=run_id, load=load,
                               topology=topology, options=options, **run_load_kwargs)
         monitoring.save_to(result.run_dir)
-    finally:
-        scratch.unlink(missing_ok=True)
     return result
 
 

@@ -85,6 +85,9 @@ class RequestRecord:
     chunks: int | None = None
     # sent inside the warm-up window: kept in the log, excluded from statistics.
     warmup: bool = False
+    # seconds the target asked to wait (``Retry-After`` of a 429/503, a delay or an HTTP date);
+    # None when absent. Last, so logs written before it read the same (the field is simply missing).
+    retry_after: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +100,7 @@ class RequestRecord:
 MEASURED_FIELDS: tuple[str, ...] = (
     "ttft", "e2e", "itl", "prompt_tokens", "completion_tokens", "tokens_source", "status", "ok",
     "error", "cache", "cached_tokens", "response_id", "completion_tokens_tiktoken", "chunks",
+    "retry_after",
 )
 
 
@@ -145,23 +149,107 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, obj
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    """A finite JSON number (orjson never yields NaN or inf, so no ``isfinite`` is needed)."""
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _nonempty_str(v: Any) -> bool:
+    return isinstance(v, str) and v != ""
+
+
+def _opt_str(v: Any) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _message(m: Any) -> bool:
+    """``{"role": str, "content": str | [part, ...]}`` (parts are objects, OpenAI's content parts)."""
+    if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+        return False
+    content = m.get("content")
+    return isinstance(content, str) or (isinstance(content, list)
+                                         and all(isinstance(p, dict) for p in content))
+
+
+def _messages(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(_message(m) for m in v)
+
+
+# field -> (check, what a good value is). One table, read once per line: a few isinstance checks
+# per field keep a 100k-line corpus fast to read.
+_CORPUS_CHECKS: dict[str, tuple[Any, str]] = {
+    "id": (_nonempty_str, "a non-empty string"),
+    "t": (lambda v: v is None or (_is_number(v) and v >= 0), "seconds >= 0, or null (closed loop)"),
+    "session": (lambda v: isinstance(v, str), "a string"),
+    "turn": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "model": (_nonempty_str, "a non-empty model name"),
+    "messages": (_messages, 'a non-empty list of {"role": str, "content": str or list of parts}'),
+    "max_tokens": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "temperature": (lambda v: _is_number(v) and 0 <= v <= 2, "a number in [0, 2]"),
+    "stream": (lambda v: isinstance(v, bool), "true or false"),
+    "prompt_tokens": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "domain": (lambda v: isinstance(v, str), "a string"),
+    "intent": (lambda v: isinstance(v, str), "a string"),
+    "key": (lambda v: isinstance(v, str), "a string"),
+    "repeat_of": (_opt_str, "a request id, or null"),
+    "variant_of": (_opt_str, "a request id, or null"),
+    "expected_output_tokens": (lambda v: v is None or (_is_int(v) and v >= 0), "an integer >= 0, or null"),
+}
+
+
+def _bad_field(where: str, name: str, value: Any) -> CorpusError:
+    shown = orjson.dumps(value).decode()
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return CorpusError(f"{where}: {name}: {shown} is not valid (must be {_CORPUS_CHECKS[name][1]}). "
+                       f"Fix the line or regenerate the corpus with `llmsuite synth`.")
+
+
 def corpus_request_from_dict(obj: dict[str, Any], where: str) -> CorpusRequest:
+    """One corpus line, every field's type and range checked (``where`` is ``file:line``): a bad
+    line fails here, naming the field, not later inside Locust or as an internal error."""
     missing = sorted(_CORPUS_REQUIRED - obj.keys())
     if missing:
         raise CorpusError(
             f"{where}: missing field(s) {', '.join(missing)}; a corpus line needs "
             f"{', '.join(sorted(_CORPUS_REQUIRED))}. Regenerate it with `llmsuite synth`."
         )
-    if not isinstance(obj["messages"], list) or not obj["messages"]:
-        raise CorpusError(f"{where}: messages must be a non-empty list of chat messages.")
-    return CorpusRequest(**{k: v for k, v in obj.items() if k in _CORPUS_FIELDS})
+    kept = {}
+    for name, value in obj.items():
+        check = _CORPUS_CHECKS.get(name)
+        if check is None:
+            continue  # an unknown field is tolerated (a newer writer), and dropped
+        if not check[0](value):
+            raise _bad_field(where, name, value)
+        kept[name] = value
+    return CorpusRequest(**kept)
 
 
 def read_corpus(path: Path) -> list[CorpusRequest]:
+    """Every line of a corpus, validated (a ``CorpusError`` names file:line and field)."""
     out = [corpus_request_from_dict(obj, f"{path}:{n}") for n, obj in iter_jsonl(path)]
     if not out:
         raise CorpusError(f"{path}: the corpus is empty. Create one with `llmsuite synth -o {path}`.")
     return out
+
+
+# OWASP's CSV-injection rule: a spreadsheet runs a cell starting with one of these as a formula
+# (a model named ``=HYPERLINK(...)``); such a string cell gets a leading ``'``. Numbers are never
+# touched, so -0.5 stays a number.
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_FORMULA_REGEX = r"^([=+\-@\t\r])"
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as every CSV the suite writes holds it: a string that a spreadsheet would run as a
+    formula gets a leading ``'`` (``"=1+1"`` → ``"'=1+1"``); anything else is unchanged."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def manifest_path(corpus_path: Path) -> Path:

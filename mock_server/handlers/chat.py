@@ -23,6 +23,7 @@ answers (and words any error) as before. It answers byte for byte what the gener
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import time
@@ -31,16 +32,28 @@ from dataclasses import dataclass
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from mock_server.answer import FAULT_HEADER, HIT, MISS, OFF, Answer, plan_completion
+from mock_server.answer import (
+    FAULT_HEADER,
+    HIT,
+    MISS,
+    OFF,
+    Answer,
+    count_prompt,
+    count_text,
+    plan_completion,
+)
 from mock_server.cache import Completion, MemoryCache, NullCache, ResponseCache
 from mock_server.config import MockConfig
 from mock_server.faults import ERROR_KINDS, Fault
 from mock_server.openai_errors import ApiError
+from mock_server.protocol import timeout_error
 from mock_server.state import STATE, AppState
 from mock_server.timing_log import TimingLog, timing_record
 from mock_server.validate import ChatRequest, parse_chat_request, simple_request
 from mock_server.write import (
+    CLIENT_CLOSED,
     JSON_HEADERS,
     MAX_REQUEST_ID,
     SSE_HEADERS,
@@ -56,7 +69,6 @@ from mock_server.write import (
     stream_paced,
     whole_stream,
 )
-from suite.tokens import count_chat_tokens
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,27 @@ CHAT = Endpoint(
     lane=True)
 
 
+class ClientClosed(Exception):
+    """The client went away before its request body was read: nothing to answer (status 499)."""
+
+
 async def read_body(request: web.Request, st: AppState) -> bytes:
+    """The request body, read within ``--read-timeout`` (408 past it); a body that is already
+    complete (the usual case: it came with the headers) is read without a timer."""
     try:
-        return await request.read()
+        if request.content.is_eof():
+            return await request.read()
+        return await asyncio.wait_for(request.read(), st.config.read_timeout_s)
     except web.HTTPRequestEntityTooLarge as exc:
         raise ApiError(413, f"request body too large: {exc.text}; send at most "
                        f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
+    except asyncio.TimeoutError:
+        raise timeout_error("body", st.config.read_timeout_s) from None
+    except ConnectionError:
+        raise ClientClosed from None
+    except HttpProcessingError as exc:
+        raise ApiError(400, f"invalid request body: {exc.message}; send a well-formed body.",
+                       code="invalid_body") from None
 
 
 def read_chat(st: AppState, ep: Endpoint, body: bytes) -> ChatRequest:
@@ -154,8 +181,20 @@ async def respond(request: web.Request, st: AppState, ep: Endpoint, chat: ChatRe
         sent = await stream_paced(request, st, ep.events(rid, created, chat), chat, answer, ready)
     record(request, st, chat, answer, sent, t0, ready)
     if ep.sessions and sent.status == 200 and chat.session_id is not None:
-        st.sessions.remember(chat.session_id, chat.messages[-1], answer.completion.text)
+        await remember(st, chat, answer.completion)
     return sent.resp
+
+
+async def remember(st: AppState, chat: ChatRequest, completion: Completion) -> None:
+    """Keep an answered ``/api/chat`` turn in its session (sessions.py bounds it); its token
+    count is taken once, here (off the loop when the question is long)."""
+    question, text = chat.messages[-1], completion.text
+    if not st.sessions.fits(question, text):
+        return
+    encoding = st.config.profiles[chat.model].encoding
+    tokens = await count_text(question.get("content", ""), encoding) + len(completion.tokens)
+    if chat.session_id is not None:
+        st.sessions.remember(chat.session_id, question, text, tokens)
 
 
 async def start_fault(st: AppState, chat: ChatRequest, fault: Fault) -> ApiError | None:
@@ -168,11 +207,10 @@ async def start_fault(st: AppState, chat: ChatRequest, fault: Fault) -> ApiError
     return None
 
 
-def truthful_prompt(st: AppState, ep: Endpoint, chat: ChatRequest, answer: Answer) -> Answer:
-    """A session's hit reports this conversation's prompt size, not the one it was cached with."""
-    if not (ep.sessions and answer.cache == HIT):
-        return answer
-    n = count_chat_tokens(chat.messages, st.config.profiles[chat.model].token_model)
+async def truthful_prompt(st: AppState, chat: ChatRequest, answer: Answer) -> Answer:
+    """A session's hit reports this conversation's prompt size, not the one it was cached with
+    (counted off the loop when the conversation is long)."""
+    n = await count_prompt(chat.messages, st.config.profiles[chat.model].encoding)
     if n == answer.completion.prompt_tokens:
         return answer
     return answer._replace(completion=answer.completion._replace(prompt_tokens=n))
@@ -190,7 +228,17 @@ async def handle(request: web.Request, st: AppState, ep: Endpoint,
         fault = st.planner.fault_for(chat.model, request.headers.get(FAULT_HEADER))
     except ApiError as err:
         st.metrics.answered("-", err.status, "-")  # no user-chosen label values on bad input
-        return error_response(err, request)
+        resp = error_response(err, request)
+        if err.status == 408:
+            resp.force_close()  # the rest of a late body is not worth waiting for
+        return resp
+    if chat.model in st.model_limits:
+        return await limited(request, st, ep, chat, fault, t0)
+    return await generate_answer(request, st, ep, chat, fault, t0)
+
+
+async def generate_answer(request: web.Request, st: AppState, ep: Endpoint, chat: ChatRequest,
+                          fault: Fault | None, t0: float) -> web.StreamResponse:
     refused = None if fault is None else await start_fault(st, chat, fault)
     ready = t0 if fault is None else st.clock()  # a first-byte stall is added, not absorbed
     if refused is None:
@@ -202,22 +250,52 @@ async def handle(request: web.Request, st: AppState, ep: Endpoint,
         st.metrics.answered(chat.model, refused.status, "-")
         return error_response(refused, request)
     try:
-        return await respond(request, st, ep, chat, truthful_prompt(st, ep, chat, answer), t0,
-                             ready)
+        if ep.sessions and answer.cache == HIT:
+            answer = await truthful_prompt(st, chat, answer)
+        return await respond(request, st, ep, chat, answer, t0, ready)
     finally:
         st.planner.release(answer)
 
 
+def overloaded(what: str, limit: int) -> ApiError:
+    """503 with Retry-After: the shedding answer (``--max-in-flight`` or a profile's key)."""
+    return ApiError(503, f"{what} is overloaded on this mock server: {limit} generating requests "
+                    "in flight (max_in_flight); retry after 1 s.", code="overloaded",
+                    type_="server_error", headers={"Retry-After": "1"})
+
+
+async def limited(request: web.Request, st: AppState, ep: Endpoint, chat: ChatRequest,
+                  fault: Fault | None, t0: float) -> web.StreamResponse:
+    """``generate_answer`` for a model whose profile sets ``max_in_flight``: 503 beyond it."""
+    limit, counts = st.model_limits[chat.model], st.model_in_flight
+    if counts[chat.model] >= limit:
+        st.metrics.answered(chat.model, 503, "-")
+        return error_response(overloaded(chat.model, limit), request)
+    counts[chat.model] += 1
+    try:
+        return await generate_answer(request, st, ep, chat, fault, t0)
+    finally:
+        counts[chat.model] -= 1
+
+
 def route(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The aiohttp handler of one endpoint. A bug becomes a logged, OpenAI-shaped 500 — never a
-    traceback to the client."""
+    """The aiohttp handler of one endpoint. Beyond ``--max-in-flight`` generating requests it
+    sheds (503 + Retry-After, before reading the body: one counter check per request). A client
+    that leaves before its body is read is counted as 499, quietly. A bug becomes a logged,
+    OpenAI-shaped 500 — never a traceback to the client."""
 
     async def generate(request: web.Request) -> web.StreamResponse:
         st = request.app[STATE]
         t0 = st.clock()
         st.metrics.in_flight += 1
         try:
+            if st.metrics.in_flight > st.max_in_flight:
+                st.metrics.answered("-", 503, "-")
+                return error_response(overloaded("this server", st.max_in_flight), request)
             return await handle(request, st, ep, t0)
+        except ClientClosed:
+            st.metrics.answered("-", CLIENT_CLOSED, "-")
+            return web.Response(status=CLIENT_CLOSED)  # never sent: the socket is gone
         except Exception:
             st.log.exception("unexpected error answering POST %s", ep.path)
             st.metrics.answered("-", 500, "-")
@@ -240,8 +318,8 @@ def lane_models(config: MockConfig, cache: ResponseCache,
     * the app has no timing log, no ``normalize`` mode and an in-process cache (memory, or none):
       nothing to stamp, re-key or await;
     * the model's profile is zero-delay on both paths (no TTFT, infinite tokens/s, no jitter, no
-      hit overhead), has no fault table and no load model: every answer is due at once and can
-      never fault or wait.
+      hit overhead), has no fault table, no load model and no ``max_in_flight``: every answer
+      is due at once and can never fault, wait or be shed per model.
 
     Per request, ``fast_chat`` adds only what a request can change: no ``X-Mock-Fault`` header,
     a plain request (``validate.simple_request``) for a model in this set."""
@@ -251,7 +329,7 @@ def lane_models(config: MockConfig, cache: ResponseCache,
     return frozenset(name for name, p in config.profiles.items()
                      if p.ttft_base_s == 0 and p.prefill_s_per_token == 0 and p.ttft_jitter_s == 0
                      and math.isinf(p.tokens_per_s) and p.hit_overhead_s == 0 and not p.faults
-                     and p.load is None)
+                     and p.load is None and p.max_in_flight is None)
 
 
 def fast_chat(request: web.Request, st: AppState, raw: bytes, t0: float) -> web.Response | None:

@@ -22,6 +22,7 @@ from suite.analyze.schema import Summary
 from suite.analyze.summarize.slo import SloSpec
 from suite.analyze.summarize.slowest import slowest_section
 from suite.analyze.summarize.summary import summarize
+from suite.records import csv_cell
 
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.html"
@@ -80,8 +81,8 @@ def write_models_csv(path: Path, summary: Summary) -> Path:
     header, rows = csv_rows(summary, SPREAD_COLUMNS + COMPAT_COLUMNS + OPEN_LOOP_COLUMNS)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        writer.writerow([csv_cell(h) for h in header])
+        writer.writerows([["" if v is None else csv_cell(v) for v in row] for row in rows])
     return path
 
 

@@ -131,6 +131,14 @@ class Window(TypedDict):
     seconds: float
 
 
+class Partial(TypedDict, total=False):
+    """Why a run's log covers only part of it (the driver's run.json ``extra.partial``)."""
+
+    reason: str  # always present: one sentence per cause
+    interrupted: dict[str, Any]  # {"signal": "SIGTERM", "at": epoch}
+    lost_workers: list[dict[str, Any]]  # index, worker, records, sent, in_flight, in_flight_ids, noticed_at
+
+
 class _RunRequired(TypedDict):
     run_dir: str
     records: int
@@ -148,6 +156,7 @@ class RunSection(_RunRequired, total=False):
     """What was run: run.json's metadata plus what the records show."""
 
     aborted: dict[str, Any]
+    partial: Partial  # only when the log covers part of the run (run.json extra.partial)
 
 
 class ErrorRow(TypedDict):

@@ -10,7 +10,18 @@ from typing import Any
 
 import click
 
-from suite.cli.common import boot_options, console, default_out, parse_list, parse_models, run_command
+from suite.cli.common import (
+    PositiveFloat,
+    PositiveInt,
+    Seed,
+    TargetUrl,
+    boot_options,
+    console,
+    default_out,
+    parse_list,
+    parse_models,
+    run_command,
+)
 from suite.errors import EXIT_SLO_FAILED
 
 
@@ -90,7 +101,7 @@ def _synth_options() -> list[Any]:
     return [
         click.option("--scenario", "-s", default="ops-assistant", show_default=True,
                      help="Scenario name or YAML path for the synthesized corpora."),
-        click.option("--n", type=int, default=200, show_default=True, help="Requests per step."),
+        click.option("--n", type=PositiveInt, default=200, show_default=True, help="Requests per step."),
         click.option("--models", help="Model mix of synthesized corpora: gpt-4o,gpt-5-mini or "
                      "gpt-4o:3,gpt-5-mini:1."),
         click.option("--max-tokens", help="max_tokens choices of synthesized requests, e.g. 16,32."),
@@ -100,12 +111,13 @@ def _synth_options() -> list[Any]:
 def _step_options(cache_default: str, synth: bool = True) -> Any:
     """Options every step-by-step command shares; ``synth=False`` leaves out the corpus-making ones."""
     options = [
-        click.option("--target", "-t", help="Base URL of the target; omit it (or 'mock') to start the "
-                     "bundled mock on loopback, fresh for every step."),
+        click.option("--target", "-t", type=TargetUrl(allow_mock=True),
+                     help="Base URL of the target; omit it (or 'mock') to start the bundled mock on "
+                     "loopback, fresh for every step."),
         *(_synth_options() if synth else []),
-        click.option("--duration", "-d", type=float, default=60.0, show_default=True,
+        click.option("--duration", "-d", type=PositiveFloat, default=60.0, show_default=True,
                      help="Upper bound per step, seconds (a step also ends when its corpus is done)."),
-        click.option("--seed", type=int, default=7, show_default=True),
+        click.option("--seed", type=Seed, default=7, show_default=True),
         click.option("--cache", type=click.Choice(["redis", "memory", "none"]), default=cache_default,
                      show_default=True, help="Cache of the bundled mock (ignored with --target URL)."),
         click.option("--profiles", type=click.Path(path_type=Path, exists=True, dir_okay=False),
@@ -158,7 +170,7 @@ def sweep() -> None:
 
 @sweep.command("cache")
 @click.option("--ratios", required=True, help="Repetition ratios to sweep, e.g. 0,0.25,0.5,0.75,0.9.")
-@click.option("--users", "-u", type=int, default=8, show_default=True)
+@click.option("--users", "-u", type=PositiveInt, default=8, show_default=True)
 @_step_options("redis")
 def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
     """For each repetition ratio: synthesize, run, analyze; plot hit ratio and gains vs the bound."""
@@ -209,7 +221,7 @@ def sweep_load(users_list: str | None, rates: str | None, corpus: Path | None, o
 @click.option("--models", "models_list", required=True,
               help="Models to run the corpus against: gpt-4o,gpt-5-mini.")
 @click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True)
-@click.option("--users", "-u", type=int, default=8, show_default=True)
+@click.option("--users", "-u", type=PositiveInt, default=8, show_default=True)
 @_step_options("none", synth=False)
 def swap(models_list: str, corpus: Path, out: Path | None, **kw: Any) -> None:
     """Run one corpus once per model (every request's model overridden), then compare them request by

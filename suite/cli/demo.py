@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from suite import api
-from suite.cli.common import RunProgress, console, print_summary, run_command
+from suite.cli.common import (
+    PositiveFloat,
+    PositiveInt,
+    RunProgress,
+    Seed,
+    console,
+    print_summary,
+    run_command,
+)
 
 
 @click.command()
@@ -41,10 +49,10 @@ class RichDemoUI(api.DemoUI):
 
 
 @click.command()
-@click.option("--n", type=int, default=300, show_default=True, help="Requests in the demo corpus.")
-@click.option("--users", type=int, default=api.DemoOptions.users, show_default=True)
-@click.option("--duration", type=float, default=30.0, show_default=True, help="Locust run bound (s).")
-@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--n", type=PositiveInt, default=300, show_default=True, help="Requests in the demo corpus.")
+@click.option("--users", type=PositiveInt, default=api.DemoOptions.users, show_default=True)
+@click.option("--duration", type=PositiveFloat, default=30.0, show_default=True, help="Locust run bound (s).")
+@click.option("--seed", type=Seed, default=7, show_default=True)
 @click.option("--no-redis", is_flag=True, help="Use the mock's in-memory cache instead of a private Redis.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 def demo(n: int, users: int, duration: float, seed: int, no_redis: bool, out: Path) -> None:

@@ -30,16 +30,24 @@ from suite import api
               help="Processes sharing the port; each keeps its own memory cache and metrics.")
 @click.option("--timing-log", type=click.Path(path_type=Path), default=None,
               help="Append one JSONL line of server-side timing per answered request.")
+@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True, max=1e9), default=30.0,
+              show_default=True, help="Seconds a request's headers, then its body, may take "
+              "(slower clients get a 408).")
+@click.option("--max-in-flight", type=click.IntRange(min=1), default=None,
+              help="Generating requests answered at once; beyond: 503 with Retry-After "
+              "(default: no limit).")
 def mock(host: str, port: int, profiles: Path, cache_url: str, seed: int, cache_ttl: float,
          cache_mode: str, api_key: str | None, engine_model: str | None, workers: int,
-         timing_log: Path | None) -> None:
+         timing_log: Path | None, read_timeout: float, max_in_flight: int | None) -> None:
     """Serve the bundled OpenAI-compatible mock LLM server until Ctrl-C."""
     from mock_server.__main__ import API_KEY_ENV
     from mock_server.__main__ import main as mock_main
 
     args = ["--host", host, "--port", str(port), "--profiles", str(profiles), "--cache", cache_url,
             "--seed", str(seed), "--cache-ttl", str(cache_ttl), "--cache-mode", cache_mode,
-            "--workers", str(workers)]
+            "--workers", str(workers), "--read-timeout", repr(read_timeout)]
+    if max_in_flight is not None:
+        args += ["--max-in-flight", str(max_in_flight)]
     if engine_model:
         args += ["--engine-model", engine_model]
     if timing_log is not None:

@@ -2,20 +2,30 @@
 abort rules, live exporter), then analyze. A thin click layer: options become one ``LoadOptions``
 and one ``Topology``, ``suite.api.run`` does the work; errors and exit codes go through
 ``suite.cli.common.run_command``. Exit codes: an abort rule stopped the run → ``EXIT_RUN_ABORTED``;
-Ctrl-C → 130 after the log is checked and the counts printed.
+SIGINT / SIGTERM / SIGHUP → 130 / 143 / 129 after Locust's group is stopped, the log checked, the
+counts printed and what was recorded analyzed (the report marked partial).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from suite import api
+from suite.api import DEFAULT_MAX_ERROR_RATIO
 from suite.cli.common import (
     EXIT_INTERRUPTED,
+    Duration,
+    NonNegativeInt,
+    Port,
+    PositiveFloat,
+    PositiveInt,
     RunProgress,
+    Seed,
+    Share,
     console,
     err_console,
     parse_duration,
@@ -25,57 +35,65 @@ from suite.cli.common import (
     target_options,
 )
 from suite.driver.control.command import DEFAULT_MASTER_PORT, Topology
-from suite.driver.control.loadopts import DEFAULT_LAG_WARN_MS, DEFAULT_MAX_CONCURRENCY, LoadOptions
+from suite.driver.control.config import DEFAULT_TIMEOUT_S
+from suite.driver.control.loadopts import (
+    DEFAULT_ABORT_CONNECT_ERRORS,
+    DEFAULT_LAG_WARN_MS,
+    DEFAULT_MAX_CONCURRENCY,
+    LoadOptions,
+)
 from suite.driver.control.shapes import PRESETS, describe
-from suite.errors import EXIT_RUN_ABORTED, EXIT_SLO_FAILED, SpecError
+from suite.driver.inlocust.backoff import RETRY_AFTER_CAP_S
+from suite.errors import EXIT_ERROR_RATIO, EXIT_RUN_ABORTED, EXIT_SLO_FAILED, SpecError
 
 
 def _load_options(fn: Any) -> Any:
     options = [
-        click.option("--users", "-u", type=int, help="Closed-loop users (default 10; with --preset: "
-                     "the preset's peak rescaled to this)."),
-        click.option("--spawn-rate", "-r", type=float, default=10.0, show_default=True),
-        click.option("--duration", "-d", help="Upper bound: 90, 30s, 5m (default 60 s, or the "
-                     "preset's); the run ends earlier when the corpus is exhausted."),
-        click.option("--think-time", default="0", show_default=True, help="Closed loop: pause after "
-                     "each answer (e.g. 500ms)."),
+        click.option("--users", "-u", type=PositiveInt, help="Closed-loop users (default 10; with "
+                     "--preset: the preset's peak rescaled to this)."),
+        click.option("--spawn-rate", "-r", type=PositiveFloat, default=10.0, show_default=True),
+        click.option("--duration", "-d", type=Duration(), help="Upper bound: 90, 30s, 5m (default 60 s, "
+                     "or the preset's); the run ends earlier when the corpus is exhausted."),
+        click.option("--think-time", type=Duration(allow_zero=True), default="0", show_default=True,
+                     help="Closed loop: pause after each answer (e.g. 500ms)."),
         click.option("--affinity", is_flag=True, help="Closed loop: a user keeps a whole multi-turn "
                      "session."),
         click.option("--preset", type=click.Choice(list(PRESETS)), help=describe()),
         click.option("--open-loop", is_flag=True, help="Send at the corpus's arrival times t (or --rate) "
                      "whether or not earlier requests have answered."),
-        click.option("--rate", type=float, help="Open loop: override the arrival rate (requests/s)."),
+        click.option("--rate", type=PositiveFloat, help="Open loop: override the arrival rate (requests/s)."),
         click.option("--arrival", type=click.Choice(["poisson", "constant"]), default="poisson",
                      show_default=True, help="Open loop with --rate: the arrival process."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed of --arrival poisson."),
-        click.option("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY, show_default=True,
+        click.option("--seed", type=Seed, default=0, show_default=True, help="Seed of --arrival poisson."),
+        click.option("--max-concurrency", type=PositiveInt, default=DEFAULT_MAX_CONCURRENCY,
+                     show_default=True,
                      help="Open loop: requests in flight per process; later sends wait (and count)."),
-        click.option("--lag-warn", type=float, default=DEFAULT_LAG_WARN_MS, show_default=True,
+        click.option("--lag-warn", type=PositiveFloat, default=DEFAULT_LAG_WARN_MS, show_default=True,
                      help="Open loop: warn when send lateness p99 exceeds this many ms."),
-        click.option("--max-requests", type=int, help="Send at most the first N corpus requests."),
-        click.option("--warmup", help="Mark requests sent in this first window (e.g. 10s) warmup: kept "
-                     "in the log, excluded from statistics."),
-        click.option("--abort-error-ratio", type=float, help="Abort when the error ratio over "
+        click.option("--max-requests", type=PositiveInt, help="Send at most the first N corpus requests."),
+        click.option("--warmup", type=Duration(allow_zero=True), help="Mark requests sent in this first "
+                     "window (e.g. 10s) warmup: kept in the log, excluded from statistics."),
+        click.option("--abort-error-ratio", type=Share, help="Abort when the error ratio over "
                      "--abort-window exceeds this (e.g. 0.5)."),
-        click.option("--abort-window", default="30s", show_default=True),
-        click.option("--abort-min-requests", type=int, default=20, show_default=True,
+        click.option("--abort-window", type=Duration(), default="30s", show_default=True),
+        click.option("--abort-min-requests", type=PositiveInt, default=20, show_default=True,
                      help="--abort-error-ratio judges a window only once it holds this many "
                      "results (a couple of early failures are not a trend)."),
-        click.option("--abort-health-failures", type=int, help="Abort after this many /health checks "
-                     "in a row fail (checked every --health-interval)."),
-        click.option("--health-interval", default="5s", show_default=True),
-        click.option("--prometheus-port", type=int, help="Serve live driver metrics on 127.0.0.1:PORT "
+        click.option("--abort-health-failures", type=PositiveInt, help="Abort after this many /health "
+                     "checks in a row fail (checked every --health-interval)."),
+        click.option("--health-interval", type=Duration(), default="5s", show_default=True),
+        click.option("--prometheus-port", type=Port, help="Serve live driver metrics on 127.0.0.1:PORT "
                      "(worker i of --processes: PORT+i)."),
         click.option("--web", is_flag=True, help="Locust's web UI on 127.0.0.1:--web-port, started at "
                      "once, with TTFT and output tokens/s rows per model."),
-        click.option("--web-port", type=int, default=8089, show_default=True),
-        click.option("--processes", type=int, default=0, help="Locust master + N worker processes on "
-                     "this host; the corpus is split between them."),
+        click.option("--web-port", type=Port, default=8089, show_default=True),
+        click.option("--processes", type=NonNegativeInt, default=0, help="Locust master + N worker "
+                     "processes on this host; the corpus is split between them (0: one process)."),
         click.option("--master", is_flag=True, help="Multi-host: be the master; wait for --expect-workers."),
-        click.option("--expect-workers", type=int, default=1, show_default=True),
+        click.option("--expect-workers", type=PositiveInt, default=1, show_default=True),
         click.option("--worker", is_flag=True, help="Multi-host: be a worker of --master-host."),
         click.option("--master-host", default="127.0.0.1", show_default=True),
-        click.option("--master-port", type=int, default=DEFAULT_MASTER_PORT, show_default=True),
+        click.option("--master-port", type=Port, default=DEFAULT_MASTER_PORT, show_default=True),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -108,10 +126,35 @@ def build_topology(v: dict[str, Any]) -> Topology:
                     expect_workers=v.pop("expect_workers"), web=v.pop("web"), web_port=v.pop("web_port"))
 
 
+def _fault_options(fn: Any) -> Any:
+    """Per-request limits, Retry-After, and the verdicts on a failing target (issue 13)."""
+    options = [
+        click.option("--timeout", type=Duration(), default=f"{DEFAULT_TIMEOUT_S:g}", show_default=True,
+                     help="Per request, send to last byte; beyond it the request is recorded as "
+                     "error kind timeout (message: total)."),
+        click.option("--ttft-timeout", type=Duration(), default=None, help="Per request, send to first "
+                     "content (streaming) or to the headers; beyond it: kind timeout (message: ttft). "
+                     "Default: off."),
+        click.option("--retry-after", type=click.Choice(["record", "honour"]), default="record",
+                     show_default=True, help="A 429/503's Retry-After is always recorded "
+                     f"(retry_after); honour: that closed-loop user also waits it (at most "
+                     f"{RETRY_AFTER_CAP_S:g} s) before its next send."),
+        click.option("--max-error-ratio", type=Share, default=DEFAULT_MAX_ERROR_RATIO, show_default=True,
+                     help="Exit 5 when more than this share of requests failed (checked on the "
+                     "analysis; 1 = never)."),
+        click.option("--abort-connect-errors", type=PositiveInt, default=DEFAULT_ABORT_CONNECT_ERRORS,
+                     show_default=True, help="Abort (exit 8) after this many connect errors in a row: "
+                     "the target is gone."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 _no_analyze = click.option("--no-analyze", is_flag=True, help="Only write the request log.")
 _slo = click.option("--slo", default=None, help="Check the run against an SLO profile (single-tenant, "
                     "multi-tenant, enterprise, high-frequency) or a YAML file; exit 7 when it fails.")
-_monitor = click.option("--monitor-interval", default=None,
+_monitor = click.option("--monitor-interval", type=Duration(allow_zero=True), default=None,
                         help="Scrape <target>/metrics every N s into target_metrics.jsonl "
                              "(default: 2s when the target has /metrics, else off; 0: off).")
 
@@ -120,6 +163,7 @@ _monitor = click.option("--monitor-interval", default=None,
 @target_options
 @request_options
 @_load_options
+@_fault_options
 @_monitor
 @_slo
 @_no_analyze
@@ -131,13 +175,18 @@ def run(corpus: Path, target: str, run_id: str | None, out: Path, no_analyze: bo
         if slo is not None:
             _check_slo(slo, no_analyze)
         monitor = parse_duration("--monitor-interval", values.pop("monitor_interval", None))
-        load, topology = build_load(values), build_topology(values)
+        timeout_s, ttft_timeout_s = values.pop("timeout"), values.pop("ttft_timeout")
+        max_error_ratio = values.pop("max_error_ratio")
+        load = replace(build_load(values), retry_after=values.pop("retry_after"),
+                       abort_connect_errors=values.pop("abort_connect_errors"))
+        topology = build_topology(values)
         bar = RunProgress("run")
         try:
             result = api.run(corpus, target, out, users=users, spawn_rate=spawn_rate,
                              duration_s=parse_duration("--duration", duration), run_id=run_id,
                              api_key=request.api_key, progress=bar, load=load, topology=topology,
-                             options={"request": request.options()},
+                             options={"request": request.options(), "ttft_timeout_s": ttft_timeout_s},
+                             timeout_s=timeout_s,
                              monitor_interval=0.0 if topology.role == "worker" else monitor,
                              notify=lambda note: console.print(note, style="dim", markup=False,
                                                                highlight=False))
@@ -149,15 +198,26 @@ def run(corpus: Path, target: str, run_id: str | None, out: Path, no_analyze: bo
         if result.aborted:
             err_console.print(f"[bold red]aborted:[/] {result.aborted['reason']}", highlight=False,
                               soft_wrap=True)
-        if result.interrupted:
-            err_console.print("[bold red]Interrupted.[/] The log holds every request sent.")
-            return EXIT_INTERRUPTED
-        passed = None
-        if not no_analyze and topology.role != "worker" and result.log_files:
+        if result.partial:
+            err_console.print(f"[bold red]partial:[/] {result.partial['reason']}", highlight=False,
+                              soft_wrap=True)
+        passed, failing = None, None
+        # an interrupted run is analyzed too: what was recorded, marked partial (from run.json)
+        if not no_analyze and topology.role != "worker" and result.log_files and (
+                result.records or not result.interrupted):
             analysis = api.analyze(result.run_dir, slo=slo)
             print_summary(analysis)
             passed = (analysis.summary.get("slo") or {}).get("passed")
-        return exit_code(bool(result.aborted), passed)
+            failing = api.error_verdict(analysis.summary, max_error_ratio)
+            if failing:
+                err_console.print(f"[bold red]failing:[/] {failing}", highlight=False, soft_wrap=True)
+        if result.stopped_by is not None:
+            err_console.print(f"[bold red]Interrupted[/] by {result.stopped_by.signal}. The log holds "
+                              "every request sent.")
+            return result.stopped_by.exit_code
+        if result.interrupted:
+            return EXIT_INTERRUPTED
+        return exit_code(bool(result.aborted), passed, failing is not None)
 
     run_command(go)
 
@@ -171,8 +231,11 @@ def _check_slo(slo: str, no_analyze: bool) -> None:
     load_slo(slo)
 
 
-def exit_code(aborted: bool, slo_passed: bool | None) -> int:
-    """An abort outranks the SLO verdict: a run stopped early cannot pass or fail its SLO fairly."""
+def exit_code(aborted: bool, slo_passed: bool | None, too_many_errors: bool = False) -> int:
+    """Abort 8 > error ratio 5 > SLO 7: a run stopped early cannot pass or fail anything fairly,
+    and a run that mostly failed measured the errors, not the target's latency."""
     if aborted:
         return EXIT_RUN_ABORTED
+    if too_many_errors:
+        return EXIT_ERROR_RATIO
     return EXIT_SLO_FAILED if slo_passed is False else 0

@@ -8,28 +8,29 @@ from typing import Any
 import click
 
 from suite import api
-from suite.cli.common import RunProgress, console, parse_models, run_command
+from suite.cli.common import PositiveInt, RunProgress, Seed, Share, console, parse_models, run_command
 
 
 @click.command()
 @click.option("--scenario", "-s", default="ops-assistant", show_default=True,
               help="Scenario name (corpora/scenarios/NAME.yaml) or path to a YAML spec.")
-@click.option("--n", type=int, help="Number of requests (overrides the spec).")
-@click.option("--repeat-ratio", type=float, help="Fraction of exact repeats, 0..1 (overrides the spec).")
+@click.option("--n", type=PositiveInt, help="Number of requests (overrides the spec).")
+@click.option("--repeat-ratio", type=Share, help="Fraction of exact repeats, 0..1 (overrides the spec).")
 @click.option("--popularity", help="How repeats pick their original: uniform or zipf:S (e.g. zipf:1.1).")
-@click.option("--catalog-size", type=int, help="Distinct originals repeats may pick from (default: all).")
-@click.option("--near-duplicate-ratio", type=float, help="Fraction of paraphrased near-duplicates, 0..1.")
+@click.option("--catalog-size", type=PositiveInt,
+              help="Distinct originals repeats may pick from (default: all).")
+@click.option("--near-duplicate-ratio", type=Share, help="Fraction of paraphrased near-duplicates, 0..1.")
 @click.option("--reuse-distance", help="How far back repeats reach: N requests (500) or seconds (60s).")
 @click.option("--scope", type=click.Choice(["across", "user", "session"]),
               help="Repeats across users, within a user, or within a conversation session.")
-@click.option("--users", type=int, help="Number of simulated users/tenants.")
-@click.option("--shared-prefix", type=float, help="Share of requests starting with the shared prefix, 0..1.")
+@click.option("--users", type=PositiveInt, help="Number of simulated users/tenants.")
+@click.option("--shared-prefix", type=Share, help="Share of requests starting with the shared prefix, 0..1.")
 @click.option("--arrival", help="closed, constant:RATE, poisson:RATE, gamma:RATE:BURSTINESS, "
               "ramp:RATE:END_RATE:DURATION, step:RATE:END_RATE:DURATION, diurnal:RATE:AMPLITUDE:PERIOD.")
 @click.option("--cache-capacity", help="Also report the theoretical LRU hit ratio at these sizes: 100,1000.")
 @click.option("--cache-ttl", help="Also report the theoretical hit ratio with these TTLs (seconds): 60,300.")
 @click.option("--models", help="Model mix: gpt-4o,gpt-5-mini or gpt-4o:3,gpt-5-mini:1.")
-@click.option("--seed", type=int, help="Seed; same spec + seed => byte-identical corpus.")
+@click.option("--seed", type=Seed, help="Seed; same spec + seed => byte-identical corpus.")
 @click.option("--import", "import_file", type=click.Path(path_type=Path),
               help="Take the prompts from this file instead of the scenario's templates.")
 @click.option("--format", "import_format", type=click.Choice(["sharegpt", "jsonl", "csv"]), default="jsonl",

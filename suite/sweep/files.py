@@ -16,6 +16,7 @@ from suite.analyze.outputs.report import esc, table
 from suite.analyze.outputs.savefig import closing, plt, save_figure
 from suite.compare.outputs.files import write_json
 from suite.compare.outputs.html import CSS
+from suite.records import csv_cell
 
 SWEEP_JSON, SWEEP_CSV, SWEEP_PNG, SWEEP_HTML = "sweep.json", "sweep.csv", "sweep.png", "sweep.html"
 DPI = 100
@@ -40,8 +41,8 @@ def write_csv(path: Path, result: dict[str, Any]) -> Path:
     header = list(dict.fromkeys(k for r in rows for k in r))
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows([["" if r.get(k) is None else r[k] for k in header] for r in rows])
+        writer.writerow([csv_cell(h) for h in header])
+        writer.writerows([["" if r.get(k) is None else csv_cell(r[k]) for k in header] for r in rows])
     return path
 
 

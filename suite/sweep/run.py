@@ -8,8 +8,10 @@
 
 Target ``None`` / ``"mock"`` means the bundled mock server on loopback (with a private Redis when the
 cache is ``redis``), started once and its cache flushed before every step, so no step inherits
-another's cache. A remote target keeps its own state: the steps then use seeds ``seed + i`` so that
-their corpora do not share prompts, and ``sweep.json`` says so.
+another's cache. A SIGINT, SIGTERM or SIGHUP during a step stops its Locust run, analyzes what it
+recorded (marked partial) and stops the sweep: the mock and Redis are stopped on the way out, and
+the command exits 130 / 143 / 129 (suite.signals). A remote target keeps its own state: the steps
+then use seeds ``seed + i`` so that their corpora do not share prompts, and ``sweep.json`` says so.
 """
 
 from __future__ import annotations
@@ -147,7 +149,11 @@ def run_step(plan: StepPlan, target: Target, run_id: str, i: int, *, repeat_rati
         if target.reset is not None:
             target.reset()
         result = _run(plan, corpus, target.url, run_id, users or plan.users, rate)
+        if result.stopped_by is not None and not result.records:
+            raise result.stopped_by  # a signal before any record: nothing to analyze; stop the sweep
         summary = cast("Summary", api.analyze(result.run_dir, slo=plan.slo).summary)
+        if result.stopped_by is not None:  # this step is analyzed (marked partial); no further step
+            raise result.stopped_by
         return load_samples(result.run_dir, run_id), manifest, summary
 
 

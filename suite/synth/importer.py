@@ -159,6 +159,19 @@ def read_prompts(path: str | Path, fmt: str, column: str | None = None, skip_bad
     entries = {"sharegpt": lambda: _sharegpt(path), "jsonl": lambda: _lines(path),
                "csv": lambda: _csv(path, column)}[fmt]()
     out = Imported(str(path), fmt)
+    try:
+        _collect(entries, out, skip_bad)
+    except UnicodeDecodeError as exc:  # the CSV reader decodes as it goes
+        raise CorpusError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}). Save it as "
+                          "UTF-8.") from None
+    if not out.conversations:
+        raise CorpusError(f"{path}: no usable prompts ({len(out.skipped)} bad entries skipped).")
+    return out
+
+
+def _collect(entries: Iterator[tuple[str, Callable[[], Conversation]]], out: Imported,
+             skip_bad: bool) -> None:
+    """Parse every entry into ``out``: a bad one raises, or is counted with ``skip_bad``."""
     for where, parse in entries:
         try:
             out.conversations.append(parse())
@@ -167,6 +180,3 @@ def read_prompts(path: str | Path, fmt: str, column: str | None = None, skip_bad
                 raise CorpusError(f"{where}: {exc}. Fix or remove it, or pass --skip-bad to skip "
                                   "bad entries (they are counted in the manifest).") from None
             out.skipped.append(f"{where}: {exc}")
-    if not out.conversations:
-        raise CorpusError(f"{path}: no usable prompts ({len(out.skipped)} bad entries skipped).")
-    return out

@@ -194,6 +194,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec ({exc.strerror}). Check the path; "
                         "bundled specs live in corpora/scenarios/.") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}). Save the spec as "
+                        "UTF-8.") from None
     try:
         raw = yaml.safe_load(source)
     except yaml.YAMLError as exc:

@@ -22,8 +22,8 @@ def test_parse_models_equal_and_explicit_weights() -> None:
 def test_parse_models_bad_weight_says_how() -> None:
     with pytest.raises(SpecError) as err:
         parse_models("gpt-4o:lots")
-    assert str(err.value) == ("--models: 'gpt-4o:lots' has a bad weight (use name or name:weight, "
-                              "e.g. gpt-4o:3,gpt-5-mini:1).")
+    assert str(err.value) == ("--models: 'gpt-4o:lots' has a bad name or weight (use name or name:weight "
+                              "with a weight > 0, e.g. gpt-4o:3,gpt-5-mini:1).")
 
 
 def test_unknown_scenario_lists_known_ones() -> None:

@@ -187,8 +187,11 @@ def monitor_facts(target: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def run_notes(run: RunSection) -> list[str]:
-    """Facts a reader must see before any number: an aborted run, excluded warm-up, shards."""
+    """Facts a reader must see before any number: a partial or aborted run, excluded warm-up, shards."""
     notes = []
+    if run.get("partial"):
+        notes.append(f"PARTIAL run: {run['partial'].get('reason')}. Every figure covers only what "
+                     "was recorded.")
     if run.get("aborted"):
         a = run["aborted"]
         notes.append(f"run ABORTED early: {a.get('reason')} (at {a.get('at')})")

@@ -158,6 +158,11 @@ def load_slo(name_or_path: str | Path) -> SloSpec:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SpecError(f"SLO file {path} does not exist. Check the path.") from None
+        except OSError as exc:
+            raise SpecError(f"SLO file {path}: cannot read it ({exc.strerror}). Check the path.") from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"SLO file {path}: not UTF-8 text (byte {exc.start}: {exc.reason}). Save it "
+                            "as UTF-8.") from None
         except yaml.YAMLError as exc:
             raise SpecError(f"{path}: not valid YAML ({exc}).") from None
         return spec_from_dict(raw, str(path))

@@ -87,8 +87,11 @@ def run_section(run: LoadedRun, start: float, end: float) -> RunSection:
     }
     if run.meta is None:
         return cast("RunSection", {**seen, "meta": {"why": run.meta_why}})
-    aborted = (run.meta.extra or {}).get("aborted")
-    section = {**seen, "meta": run.meta.to_dict(), **({"aborted": aborted} if aborted else {})}
+    extra = run.meta.extra or {}
+    aborted, partial = extra.get("aborted"), extra.get("partial")
+    # present only when run.json says so: a complete run's summary keeps its exact bytes
+    section = {**seen, "meta": run.meta.to_dict(), **({"aborted": aborted} if aborted else {}),
+               **({"partial": partial} if partial else {})}
     return cast("RunSection", section)
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from suite.records import csv_cell
+
 COMPARE_JSON = "compare.json"
 COMPARE_CSV = "compare.csv"
 COMPARE_PNG = "compare_ab.png"
@@ -56,7 +58,7 @@ def write_csv(path: Path, result: dict[str, Any]) -> Path:
         writer.writerow(CSV_HEADER)
         for cmp in result["comparisons"]:
             for row in unpaired_rows(cmp) + paired_rows(cmp):
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow(["" if v is None else csv_cell(v) for v in row])
     return path
 
 

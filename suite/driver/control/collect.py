@@ -6,6 +6,12 @@ them all (Rule 1 is checked over the union: no id twice across shards), and ``me
 writes the totals back into ``run.json`` so the analyzer reads one file for the run's counts.
 Open-loop lateness is recomputed here from the records themselves (exact percentiles over every
 worker), not merged from per-process summaries.
+
+A worker that died without finalising its run.w<i>.json (SIGKILL, OOM) is *lost*: its ``sent``
+there is stale, so the check counts what it actually flushed, and its send journal
+(``sent.w<i>.ids``, one id per request as it was sent) names the requests it had in flight —
+sent, never recorded. ``partial_mark`` turns a signal and lost workers into run.json's
+``extra.partial``, which the analyzer shows as the run's partial mark.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from suite.driver.exchange.record import LogCheck, check_log
 
 REQUESTS_GLOB = "requests*.jsonl"  # the log's shards (standalone: one)
 WORKER_META_GLOB = "run.w*.json"
+JOURNAL = "sent.w{index}.ids"  # suite.driver.inlocust.state writes it; read (then removed) here
+IN_FLIGHT_SHOWN = 20
 
 
 @dataclass
@@ -34,26 +42,95 @@ class Collected:
     files: list[Path]
     worker_metas: list[dict[str, Any]] = field(default_factory=list)
     lag: dict[str, Any] | None = None
+    lost: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def final(self) -> bool:
         return all(m.get("extra", {}).get("final") for m in self.worker_metas)
 
 
-def _sent(meta: dict[str, Any], workers: list[dict[str, Any]]) -> int | None:
+def _sent(meta: dict[str, Any], workers: list[dict[str, Any]], lost: list[dict[str, Any]]) -> int | None:
+    """Requests sent by every process; a lost worker counts what it flushed (its meta is stale)."""
+    flushed = {w["index"]: w["records"] for w in lost}
     metas = workers or [meta]
-    counts = [m.get("extra", {}).get("sent") for m in metas]
+    counts = [flushed.get(_index(m), m.get("extra", {}).get("sent")) for m in metas]
     return sum(counts) if counts and all(isinstance(c, int) for c in counts) else None
+
+
+def _index(meta: dict[str, Any]) -> int | None:
+    shard = meta.get("extra", {}).get("shard") or {}
+    return shard.get("index") if isinstance(shard, dict) else None
+
+
+def _ids(lines: list[bytes]) -> list[str]:
+    out = []
+    for raw in lines:
+        try:
+            rid = orjson.loads(raw).get("id")
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(rid, str):
+            out.append(rid)
+    return out
+
+
+def lost_workers(run_dir: Path, meta: dict[str, Any], workers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Workers that never finalised their meta: who, what they flushed, what they had in flight."""
+    noticed = {n.get("index"): n for n in meta.get("extra", {}).get("lost_workers", [])}
+    out = []
+    for w in workers:
+        extra, index = w.get("extra", {}), _index(w)
+        if extra.get("final") or index is None:
+            continue
+        shard = run_dir / f"requests.w{index}.jsonl"
+        recorded = _ids(shard.read_bytes().splitlines()) if shard.exists() else []
+        journal = run_dir / JOURNAL.format(index=index)
+        sent = journal.read_text().split() if journal.exists() else None
+        in_flight = sorted(set(sent) - set(recorded)) if sent is not None else None
+        out.append({"index": index, "worker": extra.get("worker"), "records": len(recorded),
+                    "sent": len(sent) if sent is not None else None,
+                    "in_flight": len(in_flight) if in_flight is not None else None,
+                    "in_flight_ids": (in_flight or [])[:IN_FLIGHT_SHOWN],
+                    "noticed_at": noticed.get(index, {}).get("at")})
+    return out
 
 
 def collect(run_dir: Path, meta: dict[str, Any], corpus_ids: set[str], lag_warn_ms: float) -> Collected:
     files = sorted(run_dir.glob(REQUESTS_GLOB))
     workers = [m for p in sorted(run_dir.glob(WORKER_META_GLOB)) if (m := read_run_meta(p))]
+    lost = lost_workers(run_dir, meta, workers)
     lines = [line for path in files for line in path.read_bytes().splitlines()]
-    check = check_log(lines, _sent(meta, workers), corpus_ids)
+    check = check_log(lines, _sent(meta, workers, lost), corpus_ids)
     lag = _lag(lines, lag_warn_ms, workers or [meta]) if meta.get("extra", {}).get("load", {}).get(
         "mode") == "open" else None
-    return Collected(check, files, workers, lag)
+    for journal in run_dir.glob(JOURNAL.format(index="*")):  # read above; run.json keeps the ids
+        journal.unlink(missing_ok=True)
+    return Collected(check, files, workers, lag, lost)
+
+
+def partial_mark(interrupted: dict[str, Any] | None, lost: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """run.json ``extra.partial``: why the log covers only part of the run, or None (pure)."""
+    reasons = []
+    if interrupted:
+        reasons.append(f"interrupted by {interrupted.get('signal')}: the log holds the requests sent "
+                       "before the run was stopped")
+    for w in lost:
+        flight = ("an unknown number of requests" if w["in_flight"] is None else
+                  f"{w['in_flight']} request(s)") + " in flight"
+        shown = w["in_flight_ids"]
+        more = ", ..." if (w["in_flight"] or 0) > len(shown) else ""
+        ids = f" ({', '.join(shown)}{more})" if shown else ""
+        reasons.append(f"worker {w['index']} ({w['worker']}) died mid-run with {flight}{ids}, sent but "
+                       f"never recorded; its {w['records']} flushed record(s) are kept and its unsent "
+                       "share was not replayed")
+    if not reasons:
+        return None
+    mark: dict[str, Any] = {"reason": "; ".join(reasons)}
+    if interrupted:
+        mark["interrupted"] = interrupted
+    if lost:
+        mark["lost_workers"] = lost
+    return mark
 
 
 def _lag(lines: list[bytes], warn_ms: float, metas: list[dict[str, Any]]) -> dict[str, Any]:
@@ -73,9 +150,8 @@ def merge_into_meta(meta: dict[str, Any], got: Collected) -> dict[str, Any]:
     """run.json's ``extra`` with the run's totals, per-worker counts, lateness and warnings."""
     extra = meta.setdefault("extra", {})
     if got.worker_metas:
-        extra["workers"] = [{"shard": w.get("extra", {}).get("shard"), "worker": w.get("extra", {}).get(
-            "worker"), "sent": w.get("extra", {}).get("sent"), "records": w.get("extra", {}).get("records")}
-            for w in got.worker_metas]
+        lost = {w["index"]: w for w in got.lost}
+        extra["workers"] = [_worker_counts(w, lost.get(_index(w))) for w in got.worker_metas]
         extra.update(sent=got.check.sent, records=got.check.records, final=bool(extra.get("final"))
                      and got.final)
         for w in got.worker_metas:
@@ -88,6 +164,16 @@ def merge_into_meta(meta: dict[str, Any], got: Collected) -> dict[str, Any]:
         warning = lag_warning(got.lag)
         extra["warnings"] = warnings + ([warning] if warning else [])
     return meta
+
+
+def _worker_counts(meta: dict[str, Any], lost: dict[str, Any] | None) -> dict[str, Any]:
+    """One worker's line of run.json ``extra.workers``; a lost one's counts are what it flushed."""
+    extra = meta.get("extra", {})
+    row = {"shard": extra.get("shard"), "worker": extra.get("worker"), "sent": extra.get("sent"),
+           "records": extra.get("records")}
+    if lost is not None:
+        row.update(sent=lost["records"], records=lost["records"], lost=True, in_flight=lost["in_flight"])
+    return row
 
 
 class LineCounter:

@@ -7,6 +7,7 @@ names are defined once. The API key travels only here — it is never written to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +24,14 @@ ENV_RUN_ID = "LLMSUITE_RUN_ID"
 ENV_TARGET_PATH = "LLMSUITE_TARGET_PATH"
 ENV_API_KEY = "LLMSUITE_API_KEY"
 ENV_TIMEOUT = "LLMSUITE_TIMEOUT_S"
+ENV_TTFT_TIMEOUT = "LLMSUITE_TTFT_TIMEOUT_S"
 ENV_DURATION = "LLMSUITE_DURATION_S"
 ENV_SPAWN_RATE = "LLMSUITE_SPAWN_RATE"
 ENV_LOAD = "LLMSUITE_LOAD"  # LoadOptions as JSON (suite.driver.control.loadopts)
 ENV_REQUEST = "LLMSUITE_REQUEST"  # RequestOptions as JSON (may hold credential headers: env only)
 
 DEFAULT_TARGET_PATH = "/v1/chat/completions"
-DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_TIMEOUT_S = 120.0  # --timeout: send → last byte of one request (the suite's value since 0.1)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,16 @@ class DriverConfig:
     spawn_rate: float | None = None
     load: LoadOptions = field(default_factory=LoadOptions)
     request: RequestOptions = field(default_factory=RequestOptions)
+    ttft_timeout_s: float | None = None  # --ttft-timeout: send → first content; None = off
+
+    def __post_init__(self) -> None:
+        for option, value in (("--timeout", self.timeout_s), ("--ttft-timeout", self.ttft_timeout_s)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise SpecError(f"{option}: {value} is not valid (must be > 0 seconds, e.g. 30).")
+        if self.ttft_timeout_s is not None and self.ttft_timeout_s > self.timeout_s:
+            raise SpecError(f"--ttft-timeout: {self.ttft_timeout_s:g} s is longer than --timeout "
+                            f"{self.timeout_s:g} s, which would always fire first; lower it or "
+                            f"raise --timeout.")
 
     def to_env(self) -> dict[str, str]:
         env = {ENV_CORPUS: str(self.corpus), ENV_OUT: str(self.out), ENV_RUN_META: str(self.run_meta),
@@ -54,6 +66,8 @@ class DriverConfig:
                ENV_TIMEOUT: repr(self.timeout_s)}
         if self.api_key:
             env[ENV_API_KEY] = self.api_key
+        if self.ttft_timeout_s is not None:
+            env[ENV_TTFT_TIMEOUT] = repr(self.ttft_timeout_s)
         if self.duration_s is not None:
             env[ENV_DURATION] = repr(self.duration_s)
         if self.spawn_rate is not None:
@@ -82,6 +96,7 @@ class DriverConfig:
             run_id=env.get(ENV_RUN_ID) or out.parent.name, target_path=path,
             api_key=env.get(ENV_API_KEY) or None,
             timeout_s=_float(env, ENV_TIMEOUT, DEFAULT_TIMEOUT_S),
+            ttft_timeout_s=_float(env, ENV_TTFT_TIMEOUT, None),
             duration_s=_float(env, ENV_DURATION, None), spawn_rate=_float(env, ENV_SPAWN_RATE, None),
             load=LoadOptions.from_json(env[ENV_LOAD]) if env.get(ENV_LOAD) else LoadOptions(),
             request=request,

@@ -1,12 +1,16 @@
 """Check that a target answers before starting Locust, and say how to fix it when it does not.
 
-First ``GET /health``: a 2xx there is enough. A target without one (a real engine may answer 404)
-is asked a 1-token request of the run's own kind, path, headers and key (``Probe``): that one must
-succeed, so a wrong key, path or body template fails in a second with a message saying which
-(``probe_problem``), not after a whole run of errors. Without a probe, ``/v1/models`` is tried and
-any HTTP answer counts as reachable. A connection that cannot be made — refused, timed out,
-unresolvable — is always a TargetError. Proxies from the environment are ignored: the load goes
-straight to the target, so the check must too.
+First ``GET /health``: it proves the target is reachable, nothing more — an open ``/health`` says
+nothing of the key, the path or the models. So then every model of the corpus is asked a 1-token
+request of the run's own kind, path, headers and key (``Probe``, one per model): each must be
+answered, so a wrong key, path, model or body template fails in a second with a message naming
+the model, quoting the target and saying which option to fix (``probe_problem``), not after a
+whole run of 401s. A 5xx or a 429 there passes: the target is there, busy or failing, which is
+what the run is to measure (``--max-error-ratio`` judges it afterwards). Without probes,
+``/v1/models`` is tried when ``/health`` is not 2xx, and any HTTP answer counts as reachable. A
+connection that cannot be made — refused, timed out, unresolvable — is always a TargetError.
+Proxies from the environment are ignored: the load goes straight to the target, so the check must
+too.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
@@ -26,7 +31,9 @@ from suite.records import CorpusRequest
 
 HEALTH_PATHS = ("/health", "/v1/models")
 PROBE_MESSAGE = "llmsuite health check: answer with one word."
+PROBE_ID = "llmsuite-health-probe"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+API_KEY_ENV = "LLMSUITE_API_KEY"  # what the CLI's --api-key reads (suite.cli.common)
 
 
 def reason(exc: BaseException) -> str:
@@ -67,37 +74,61 @@ class Probe:
     headers: dict[str, str]
     kind: str
     secrets: list[str] = field(default_factory=list)
+    model: str | None = None
+    key_header: str = "Authorization"
 
 
 def health_probe(opts: RequestOptions, path: str, api_key: str | None,
                  sample: CorpusRequest) -> Probe:
-    """The probe for a run: ``sample`` (a corpus request: its model and session) asking one token,
-    not streamed, with a message of its own — never a corpus prompt, which a caching target would
-    then answer as a hit during the run."""
+    """The probe for ``sample``'s model: one token, not streamed, with a message and a session of
+    its own — never a corpus prompt (a caching target would answer it as a hit during the run),
+    never a corpus session (an engine keeping history would carry the probe into the run)."""
     target = build_target(replace(opts.target_options(), path=path))
-    req = replace(sample, id="llmsuite-health-probe", max_tokens=1, stream=False,
+    req = replace(sample, id=PROBE_ID, session=PROBE_ID, turn=0, max_tokens=1, stream=False,
                   messages=[{"role": "user", "content": PROBE_MESSAGE}])
     headers = {**opts.base_headers(api_key), "Accept": "application/json"}
     if opts.request_id_header:
         headers[opts.request_id_header] = req.id
-    return Probe(path, target.body(req), headers, opts.kind, opts.secrets(api_key))
+    return Probe(path, target.body(req), headers, opts.kind, opts.secrets(api_key), sample.model,
+                 opts.api_key_header)
 
 
-def probe_problem(url: str, status: int, body: bytes, kind: str) -> str | None:
-    """Why a probe's answer means the run cannot work, or None (2xx, or 429: alive, throttled)."""
-    if 200 <= status < 300 or status == 429:
+def health_probes(opts: RequestOptions, path: str, api_key: str | None,
+                  corpus: Sequence[CorpusRequest]) -> list[Probe]:
+    """One probe per model of ``corpus`` (its first request of each, in corpus order): a target
+    that knows only some of them fails the check, naming the one it does not know."""
+    first: dict[str, CorpusRequest] = {}
+    for req in corpus:
+        first.setdefault(req.model, req)
+    return [health_probe(opts, path, api_key, req) for req in first.values()]
+
+
+def probe_problem(url: str, status: int, body: bytes, kind: str, model: str | None = None,
+                  key_header: str = "Authorization") -> str | None:
+    """Why a probe's answer means the run cannot work, or None (2xx; 429 and 5xx: the target is
+    there, throttled or failing — the run measures that, ``--max-error-ratio`` judges it)."""
+    if 200 <= status < 300 or status == 429 or status >= 500:
         return None
     why = f"HTTP {status}: {error_message(body)}"
+    request = "a 1-token test request" + (f" for model {model!r}" if model else "")
     if status in (401, 403):
-        return (f"target {url} refused the credentials of a 1-token test request ({why}). Check "
-                f"--api-key / LLMSUITE_API_KEY and --header.")
+        return (f"target {url} refused the credentials of {request} ({why}). Check the key "
+                f"(--api-key or the {API_KEY_ENV} environment variable) and the header carrying it "
+                f"(--api-key-header, now {key_header!r}; or --header).")
+    if "/v1/v1/" in url:
+        return (f"target {url} answered {request} with {_end(why)} The URL has /v1 twice: drop /v1 from "
+                f"--target (give the base URL, e.g. http://host:8000).")
     if status in (404, 405):
-        return (f"target {url} has no such endpoint ({why}). Check --target-path and --target-kind "
-                f"(this run is {kind!r}).")
-    if status < 500:
-        return (f"target {url} rejected a 1-token test request ({why}). Check --target-kind "
-                f"{kind!r} and, for an engine, --engine-template.")
-    return f"target {url} is unhealthy: a 1-token test request answered {why}."
+        return (f"target {url} answered {request} with {_end(why)} Check that the target serves that "
+                f"model (the corpus asks for it), --target-path and --target-kind (this run is "
+                f"{kind!r}).")
+    return (f"target {url} rejected {request} ({why}). Check --target-kind {kind!r} and, for an "
+            f"engine, --engine-template.")
+
+
+def _end(text: str) -> str:
+    """``text`` as a sentence: a full stop unless the target's own message has one."""
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def post_probe(url: str, probe: Probe, timeout: float) -> tuple[int, bytes]:
@@ -122,21 +153,27 @@ def probe(url: str, timeout: float) -> int:
         return int(exc.code)
 
 
-def check_target(target: str, timeout: float = 5.0, probe: Probe | None = None) -> int:
+def check_target(target: str, timeout: float = 5.0, probe: Probe | None = None,
+                 probes: Sequence[Probe] = ()) -> int:
     """Raise TargetError unless ``target`` is healthy (see the module docstring); return the
-    status of the check that passed."""
+    status of the last check that passed. ``probe`` is one more entry of ``probes``."""
     target = target.rstrip("/")
     status = _get(target + HEALTH_PATHS[0], timeout, target)
-    if 200 <= status < 300:
-        return status
-    if probe is None:
-        return _get(target + HEALTH_PATHS[1], timeout, target)
+    every = [*probes, *([probe] if probe is not None else [])]
+    if not every:
+        return status if 200 <= status < 300 else _get(target + HEALTH_PATHS[1], timeout, target)
+    for one in every:
+        status = _check_probe(target, one, timeout)
+    return status
+
+
+def _check_probe(target: str, probe: Probe, timeout: float) -> int:
     url = target + probe.path
     try:
         status, body = post_probe(url, probe, timeout)
     except (OSError, urllib.error.URLError, ValueError) as exc:
         raise TargetError(unreachable_message(url, reason(exc), target)) from None
-    problem = probe_problem(url, status, body, probe.kind)
+    problem = probe_problem(url, status, body, probe.kind, probe.model, probe.key_header)
     if problem:
         raise TargetError(Redactor(probe.secrets).text(problem))
     return status

@@ -17,6 +17,8 @@ from suite.errors import SpecError
 
 MODES = ("closed", "open")
 ARRIVALS = ("poisson", "constant")
+RETRY_AFTER = ("record", "honour")
+DEFAULT_ABORT_CONNECT_ERRORS = 20
 DEFAULT_MAX_CONCURRENCY = 1000
 DEFAULT_LAG_WARN_MS = 50.0
 
@@ -45,6 +47,11 @@ class LoadOptions:
     abort_min_requests: int = 20
     health_interval_s: float = 5.0
     health_failures: int | None = None  # consecutive /health failures that abort; None = off
+    # consecutive ``connect`` errors of one process that abort (a dead target), always on
+    abort_connect_errors: int = DEFAULT_ABORT_CONNECT_ERRORS
+    # a 429/503's Retry-After: ``record`` it only, or ``honour`` it too (closed loop: that user
+    # pauses before its next send, suite.driver.inlocust.backoff)
+    retry_after: str = "record"
     prometheus_port: int | None = None
     llm_stats: bool = False  # TTFT / tokens-per-s rows in Locust's stats (for the web UI)
     distributed: bool = False  # set by the runner: the corpus is split over Locust workers
@@ -52,6 +59,8 @@ class LoadOptions:
     def __post_init__(self) -> None:
         _choice("mode", self.mode, MODES)
         _choice("arrival", self.arrival, ARRIVALS)
+        _choice("retry_after", self.retry_after, RETRY_AFTER)
+        _at_least("abort_connect_errors", self.abort_connect_errors, 1)
         _positive("rate", self.rate, "requests per second")
         _positive("abort_window_s", self.abort_window_s, "seconds")
         _positive("health_interval_s", self.health_interval_s, "seconds")

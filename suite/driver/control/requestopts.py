@@ -15,7 +15,7 @@ import orjson
 
 from suite.driver.exchange.cachedetect import cache_rule
 from suite.driver.exchange.checks import ContentChecks
-from suite.driver.exchange.redact import redact_headers, redact_template, secret_values
+from suite.driver.exchange.redact import Redactor, redact_headers, redact_template, secret_values
 from suite.driver.exchange.targets import TargetOptions, build_target
 from suite.errors import SpecError
 
@@ -78,13 +78,14 @@ class RequestOptions:
         """Values that must never be written: the key, credential headers, template fields."""
         return secret_values(self.headers, api_key, self.engine_template)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, api_key: str | None = None) -> dict[str, Any]:
         """The options as run.json may keep them: credential headers' values and the engine
-        template's credential fields redacted."""
+        template's credential fields redacted, then every known secret value (``api_key``
+        included) scrubbed wherever else it appears, e.g. repeated in an innocently named header."""
         out = asdict(self)
         out["headers"] = redact_headers(self.headers)
         out["engine_template"] = redact_template(self.engine_template)
-        return out
+        return Redactor(self.secrets(api_key)).tree(out)
 
     def to_json(self) -> str:
         return orjson.dumps(asdict(self)).decode()

@@ -4,8 +4,12 @@ Locust gevent-patches the process that imports it, so ``run_load`` never imports
 the corpus, checks the target answers, launches ``python -m locust --headless`` on
 ``suite/driver/inlocust/locustfile.py`` with its settings in the environment
 (suite.driver.control.config), reports progress from the growing request log, and afterwards
-proves Rule 1 (one record per request sent) before returning. Every wait is bounded; the child is
-stopped by its PID, never by name.
+proves Rule 1 (one record per request sent) before returning. Every wait is bounded; Locust runs
+in its own process group, stopped by that group's id (suite.driver.control.group), never by name.
+
+One lifecycle for every way a run ends: SIGINT, SIGTERM or SIGHUP (suite.signals) stop the group
+(master and every worker), wait for the records, write ``extra.interrupted`` = {signal, at} and the
+``extra.partial`` mark into run.json, and return the checked result; so does the loss of a worker.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from suite.driver.control.collect import (
     await_workers,
     collect,
     merge_into_meta,
+    partial_mark,
 )
 from suite.driver.control.command import LOCUSTFILE, Topology, locust_command
 from suite.driver.control.config import DEFAULT_TIMEOUT_S, DriverConfig
-from suite.driver.control.health import check_target, health_probe
+from suite.driver.control.group import stop_group
+from suite.driver.control.health import check_target, health_probes
 from suite.driver.control.loadopts import LoadOptions
 from suite.driver.control.meta import read_run_meta, write_meta_dict
 from suite.driver.control.requestopts import RequestOptions
@@ -38,7 +44,8 @@ from suite.driver.exchange.record import LogCheck
 from suite.driver.exchange.targets import default_path
 from suite.errors import CorpusError, RunError, SpecError
 from suite.records import read_corpus
-from suite.services import free_port, stop_pid
+from suite.services import free_port
+from suite.signals import Interrupted, interruption, stop_on_signals
 
 __all__ = ["LOCUSTFILE", "LineCounter", "LogCounter", "RunResult", "Topology", "locust_command", "new_run_id",
            "run_load"]
@@ -80,6 +87,14 @@ class RunResult:
     meta: dict[str, Any] = field(default_factory=dict)
     log_files: list[Path] = field(default_factory=list)
     interrupted: bool = False
+    stopped_by: Interrupted | None = None  # the signal that interrupted the run
+
+    @property
+    def partial(self) -> dict[str, Any] | None:
+        """run.json ``extra.partial`` ({"reason", ...}) when the log covers only part of the run:
+        interrupted by a signal, or a worker lost mid-run."""
+        value = self.meta.get("extra", {}).get("partial")
+        return value if isinstance(value, dict) else None
 
     @property
     def finished_corpus(self) -> bool:
@@ -166,8 +181,9 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     (``result.aborted``). Raises CorpusError, TargetError (target unreachable), SpecError, or
     RunError (Locust failed, or the log does not hold exactly one record per request sent).
     ``max_wall_s`` bounds the whole Locust process (default: duration + ramp-up + stop timeout +
-    60 s); past it Locust gets SIGTERM, then SIGKILL, and the run is a RunError. Ctrl-C stops
-    Locust the same way and returns the (checked) result with ``interrupted`` set.
+    60 s); past it Locust gets SIGTERM, then SIGKILL, and the run is a RunError. SIGINT, SIGTERM or
+    SIGHUP stop Locust's process group the same way and return the (checked) result with
+    ``interrupted`` and ``stopped_by`` set (run.json: ``extra.interrupted``, ``extra.partial``).
     ``options``: further ``DriverConfig`` fields by name (e.g. target settings).
     """
     _validate(users, spawn_rate, duration_s, target, stop_timeout_s)
@@ -189,7 +205,7 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     # the request side (suite.driver.control.requestopts): path defaults to the target kind's own
     request = (options or {}).get("request") or RequestOptions()
     target_path = target_path or request.path or default_path(request.kind)
-    check_target(target, probe=health_probe(request, target_path, api_key, requests[0]))
+    check_target(target, probes=health_probes(request, target_path, api_key, requests))  # every model
     run_id = run_id or new_run_id()
     # absolute: Locust runs with the run folder as its working directory
     run_dir = _prepare_run_dir(out_dir.resolve(), run_id)
@@ -203,15 +219,16 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     budget = max_wall_s or duration_s + ramp + stop_timeout_s + STARTUP_MARGIN_S
     total = min(len(requests), load.max_requests or len(requests))
     t0 = time.monotonic()
-    interrupted = False
-    try:
-        code, overran = _run_locust(cmd, config, run_dir, budget, total, progress, stop_timeout_s)
-    except KeyboardInterrupt:  # Locust was stopped by PID in _run_locust; check what it wrote
-        code, overran, interrupted = 0, False, True
+    stopped: Interrupted | None = None
+    with stop_on_signals():
+        try:
+            code, overran = _run_locust(cmd, config, run_dir, budget, total, progress, stop_timeout_s)
+        except KeyboardInterrupt as exc:  # its group was stopped in _run_locust; check what it wrote
+            code, overran, stopped = 0, False, interruption(exc)
     if topo.processes:
         await_workers(run_dir, stop_timeout_s + 5)
     return _result(run_dir, config, total, corpus_ids, code, overran, time.monotonic() - t0,
-                   interrupted, topo)
+                   stopped, topo)
 
 
 def _child_env(config: DriverConfig) -> dict[str, str]:
@@ -227,14 +244,16 @@ def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: f
     """Run Locust to completion (bounded by ``budget_s``); return (exit code, overran)."""
     log_path = run_dir / "locust.log"
     with log_path.open("wb") as log:
+        # its own session and process group: a signal to the group reaches the master and every
+        # worker it forks; a terminal's Ctrl-C reaches only this process, which stops the group
         proc = subprocess.Popen(cmd, env=_child_env(config), cwd=run_dir, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             overran = _wait(proc, run_dir, budget_s, total, progress)
         finally:
-            # no-op when it already exited; else SIGTERM lets Locust stop its users (their
-            # in-flight requests are recorded "cancelled") before SIGKILL
-            stop_pid(proc, timeout=stop_timeout_s + 5)
+            # waits for stragglers when it already exited; else SIGTERM lets Locust stop its users
+            # (their in-flight requests are recorded "cancelled") before SIGKILL
+            stop_group(proc, timeout=stop_timeout_s + 5)
     return proc.returncode, overran
 
 
@@ -268,14 +287,20 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 
 def _result(run_dir: Path, config: DriverConfig, corpus_size: int, corpus_ids: set[str],
-            code: int, overran: bool, elapsed: float, interrupted: bool, topo: Topology) -> RunResult:
+            code: int, overran: bool, elapsed: float, stopped: Interrupted | None,
+            topo: Topology) -> RunResult:
     meta = read_run_meta(config.run_meta) or {}
     got = collect(run_dir, meta, corpus_ids, config.load.lag_warn_ms)
     remote = topo.role == "master" and not got.files  # the records are on the workers' hosts
-    problem = _run_problem(code, overran, got.check, meta, interrupted or remote, got,
+    problem = _run_problem(code, overran, got.check, meta, stopped is not None or remote, got,
                            topo.role == "worker")
     if meta and topo.role != "worker":
         meta = merge_into_meta(meta, got)
+        if stopped is not None:
+            meta["extra"]["interrupted"] = {"signal": stopped.signal, "at": stopped.at}
+        mark = partial_mark(meta["extra"].get("interrupted"), got.lost)
+        if mark:
+            meta["extra"]["partial"] = mark
         if remote:
             meta["extra"].setdefault("warnings", []).append(
                 f"the records are on the workers' hosts: copy their requests.w*.jsonl and run.w*.json "
@@ -288,7 +313,7 @@ def _result(run_dir: Path, config: DriverConfig, corpus_size: int, corpus_ids: s
                      meta_path=config.run_meta, records=got.check.records, sent=got.check.sent or 0,
                      corpus_size=corpus_size, exit_code=code, duration_s=elapsed,
                      complete=got.check.complete, meta=meta, log_files=got.files,
-                     interrupted=interrupted)
+                     interrupted=stopped is not None, stopped_by=stopped)
 
 
 def _run_problem(code: int, overran: bool, check: LogCheck, meta: dict[str, Any],

@@ -19,8 +19,10 @@ a failure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field, fields, make_dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import orjson
@@ -35,7 +37,8 @@ from suite.tokens import count_tokens
 # Error kinds a record can carry (``error["kind"]``), besides ``http_<status>``.
 ERROR_KINDS: dict[str, str] = {
     "connect": "the connection could not be made (refused, unreachable, DNS)",
-    "timeout": "no byte arrived within the network timeout",
+    "timeout": "the answer did not come in time: the message says which limit fired, ``total`` "
+               "(--timeout, send to last byte) or ``ttft`` (--ttft-timeout, send to first content)",
     "connection_closed": "the server closed the connection before a complete response",
     "stream_incomplete": "a stream ended early: no [DONE] nor finish reason, or the connection "
                          "was lost mid-stream",
@@ -112,6 +115,29 @@ def error_message(body: bytes) -> str:
             return obj["message"]
     text = body[:300].decode("utf-8", "replace").strip()
     return text or "(empty body)"
+
+
+RETRY_AFTER_STATUSES = frozenset((429, 503))
+_DELAY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """A ``Retry-After`` header (RFC 9110 §10.2.3) → seconds to wait from ``now`` (epoch s), or
+    None when absent or unreadable: ``"1"`` → 1.0, an HTTP date → its distance from ``now``
+    (0.0 when already past). The RFC's delay is whole seconds; a decimal (``"1.5"``, sent by some
+    servers) is accepted, anything else (``-1``, ``nan``, ``1_0``) is unreadable, not zero."""
+    if value is None:
+        return None
+    text = value.strip()
+    if _DELAY.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
 
 
 def measure_http_error(status: int, body: bytes, t_send: float, t_end: float,
@@ -259,6 +285,12 @@ class StreamAccumulator:
         if self.problem is None:
             self.problem = error("stream_incomplete", f"connection lost after {len(self.parts)} "
                                                       f"content chunk(s): {why}")
+
+    def stalled(self, err: dict[str, str]) -> None:
+        """A timeout fired mid-stream: keep what was measured, record the timeout (not a cut)."""
+        if self.problem is None:
+            self.problem = {"kind": err["kind"],
+                            "message": f"{err['message']} (after {len(self.parts)} content chunk(s))"}
 
     def ended(self) -> None:
         """The response ended cleanly (its HTTP framing completed) without a [DONE]."""

@@ -30,6 +30,20 @@ _KIND_BY_CLASS_NAME = {
 }
 
 
+class RequestTimeout(TimeoutError):
+    """A per-request limit of the run fired: ``which`` is ``total`` (--timeout) or ``ttft``
+    (--ttft-timeout). A TimeoutError, so that when it fires inside the HTTP client Locust hands it
+    back as the response's error (its FastHttpSession catches socket errors) instead of raising,
+    and geventhttpclient never retries a POST on it."""
+
+    def __init__(self, which: str, seconds: float) -> None:
+        self.which = which
+        self.seconds = seconds
+        limit = ("the response was not complete within --timeout" if which == "total"
+                 else "no content arrived within --ttft-timeout")
+        super().__init__(f"{which}: {limit} {seconds:g} s")
+
+
 def classify_exception(exc: BaseException) -> dict[str, str]:
     """An exception raised while sending or reading → the record's ``error`` dict.
 
@@ -39,6 +53,8 @@ def classify_exception(exc: BaseException) -> dict[str, str]:
     original = getattr(exc, "original", None)
     if isinstance(original, BaseException):
         exc = original
+    if isinstance(exc, RequestTimeout):  # the message says which limit fired, nothing else
+        return {"kind": "timeout", "message": str(exc)}
     for cls in type(exc).__mro__:
         if cls.__name__ in _KIND_BY_CLASS_NAME:
             return _err(_KIND_BY_CLASS_NAME[cls.__name__], exc)
@@ -69,6 +85,7 @@ def build_record(req: CorpusRequest, m: Measured, *, target: str, worker: str, u
         ok=m.ok, error=m.error, cache=m.cache, cached_tokens=m.cached_tokens,
         response_id=m.response_id, repeat=req.repeat_of is not None, stream=req.stream,
         completion_tokens_tiktoken=m.completion_tokens_tiktoken, chunks=m.chunks,
+        retry_after=m.retry_after,
     )
 
 

@@ -4,9 +4,10 @@ Secrets reach the Locust child only through its environment. What can still leak
 suite persists: a header list or an ``--engine-template`` body in run.json (an engine API may take
 its key in the body: ``{"api_key": "..."}``), or a target's error message that echoes the key back
 ("Incorrect API key provided: sk-..."). ``secret_header`` decides which header names and body
-fields are credentials; ``Redactor`` scrubs known secret values from any text before it is
-recorded. ``Authorization`` / ``X-Team`` headers are kept as ``[redacted]`` / their value; an
-engine template's ``{"auth": {"api_key": "sk-..."}}`` as ``{"auth": {"api_key": "[redacted]"}}``.
+fields are credentials; ``Redactor`` scrubs the known secret values (by value, wherever they
+appear, whatever a field is called) from any text or JSON-like tree before it is recorded.
+``Authorization`` / ``X-Team`` headers are kept as ``[redacted]`` / their value; an engine
+template's ``{"auth": {"api_key": "sk-..."}}`` as ``{"auth": {"api_key": "[redacted]"}}``.
 """
 
 from __future__ import annotations
@@ -105,3 +106,17 @@ class Redactor:
         if err is None or not self.secrets:
             return err
         return {k: self.text(v) for k, v in err.items()}
+
+    def tree(self, node: Any) -> Any:
+        """A JSON-like value with every known secret scrubbed from every string in it, keys
+        included, whatever the field's name: a key repeated in an innocently named header
+        (``X-Forwarded-Client: <key>``) is caught by its value, not its name."""
+        if not self.secrets:
+            return node
+        if isinstance(node, str):
+            return self.text(node)
+        if isinstance(node, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.tree(v) for k, v in node.items()}
+        if isinstance(node, list | tuple):
+            return [self.tree(v) for v in node]
+        return node

@@ -17,18 +17,20 @@ import time
 import zlib
 from dataclasses import replace
 from http.cookiejar import CookieJar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from suite.driver.exchange.cachedetect import cache_rule
 from suite.driver.exchange.checks import CONTENT_KIND
 from suite.driver.exchange.measure import (
+    RETRY_AFTER_STATUSES,
     Measured,
     StreamAccumulator,
     error,
     measure_http_error,
     measure_json,
+    retry_after_seconds,
 )
-from suite.driver.exchange.record import classify_exception
+from suite.driver.exchange.record import RequestTimeout, classify_exception
 from suite.driver.exchange.redact import Redactor
 from suite.driver.exchange.sse import SSEParser
 from suite.driver.exchange.targets import build_target
@@ -43,6 +45,38 @@ _SAMPLE_SCALE = 1 << 32
 # larger than one read costs another recv, parse and often a wait on the event loop; a read
 # returns whatever has arrived, never waits to fill the block, so TTFT/ITL stamps are unchanged.
 READ_BLOCK = 1 << 16
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+# ``start_timer(seconds, exc)``: raise ``exc`` in the running greenlet after ``seconds`` unless
+# cancelled first — gevent.Timeout.start_new in the locustfile; this module stays free of gevent.
+StartTimer = Any
+
+
+class _Timers:
+    """The run's two per-request limits, armed at the send: ``total`` (--timeout) always when a
+    timer is given, ``ttft`` (--ttft-timeout) when set; each raises a RequestTimeout that names it."""
+
+    __slots__ = ("total", "ttft")
+
+    def __init__(self, start: StartTimer | None, total_s: float, ttft_s: float | None) -> None:
+        self.total: Timer | None = start(total_s, RequestTimeout("total", total_s)) if start else None
+        self.ttft: Timer | None = (start(ttft_s, RequestTimeout("ttft", ttft_s))
+                                   if start and ttft_s is not None else None)
+
+    def first_content(self) -> None:
+        if self.ttft is not None:
+            self.ttft.cancel()
+            self.ttft = None
+
+    def cancel(self) -> None:
+        self.first_content()
+        if self.total is not None:
+            self.total.cancel()
+            self.total = None
 
 
 class SparseCookieJar(CookieJar):
@@ -77,8 +111,13 @@ def tune_client(session: Any) -> None:
 class Exchange:
     """What every request of a run shares, compiled once: target kind, headers, rules, checks."""
 
-    def __init__(self, config: DriverConfig) -> None:
+    def __init__(self, config: DriverConfig, start_timer: StartTimer | None = None) -> None:
+        """``start_timer``: how --timeout / --ttft-timeout interrupt a request (see ``_Timers``);
+        None: no limit but the client's own socket timeouts (unit tests)."""
         opts = config.request
+        self.start_timer = start_timer
+        self.total_s = config.timeout_s
+        self.ttft_s = config.ttft_timeout_s
         self.config = config
         self.target = build_target(replace(opts.target_options(), path=config.target_path))
         self.path = self.target.path
@@ -134,31 +173,48 @@ def exchange(client: Any, req: CorpusRequest, ex: Exchange, t_send: float) -> Me
     restarts once the body is built: TTFT and E2E count from the send, not from our own work."""
     body, headers = ex.target.body(req), ex.request_headers(req)
     t_send = max(t_send, time.perf_counter())
-    with client.post(ex.path, data=body, headers=headers,
-                     stream=True, catch_response=True, name=req.model) as resp:
-        try:
-            m = ex.finalize(_read(resp, req, t_send, ex), req)
-        except Exception as exc:  # a read that failed mid-way is a failed request, recorded
-            m = Measured(error=ex.redactor.error(classify_exception(exc)),
-                         status=resp.status_code or None, e2e=time.perf_counter() - t_send)
-        resp.request_meta["response_time"] = (m.e2e or 0.0) * 1000
-        if m.ok:
-            resp.success()
-        else:
-            resp.failure(f"{m.error['kind']}: {m.error['message']}" if m.error else "failed")
+    timers = _Timers(ex.start_timer, ex.total_s, ex.ttft_s)
+    try:
+        with client.post(ex.path, data=body, headers=headers,
+                         stream=True, catch_response=True, name=req.model) as resp:
+            try:
+                m = _read(resp, req, t_send, ex, timers)
+                timers.cancel()
+                m = ex.finalize(m, req)
+            except Exception as exc:  # a read that failed mid-way is a failed request, recorded
+                timers.cancel()
+                m = Measured(error=ex.redactor.error(classify_exception(exc)),
+                             status=resp.status_code or None, e2e=time.perf_counter() - t_send)
+            _report(resp, m)
+    finally:
+        timers.cancel()
     return m
 
 
-def _read(resp: Any, req: CorpusRequest, t_send: float, ex: Exchange) -> Measured:
+def _report(resp: Any, m: Measured) -> None:
+    """Locust's own statistics: the whole response's time, and its verdict."""
+    resp.request_meta["response_time"] = (m.e2e or 0.0) * 1000
+    if m.ok:
+        resp.success()
+    else:
+        resp.failure(f"{m.error['kind']}: {m.error['message']}" if m.error else "failed")
+
+
+def _read(resp: Any, req: CorpusRequest, t_send: float, ex: Exchange, timers: _Timers) -> Measured:
     stream = resp.stream
     if stream is None:  # no HTTP response at all (refused, reset, timeout)
         return Measured(error=classify_exception(resp.error), e2e=time.perf_counter() - t_send)
     status = resp.status_code
     cache = ex.cache.from_headers(lambda name: _header(resp, name))
+    sse = "text/event-stream" in (_header(resp, "content-type") or "")
+    if not (sse and status < 400):  # a JSON or error body follows its headers at once
+        timers.first_content()
     if status >= 400:
         m = measure_http_error(status, stream.read(), t_send, time.perf_counter(), cache)
-    elif "text/event-stream" in (_header(resp, "content-type") or ""):
-        m = _read_sse(stream, req, t_send, status, cache, resp.request_meta, ex)
+        if status in RETRY_AFTER_STATUSES:
+            m.retry_after = retry_after_seconds(_header(resp, "retry-after"), time.time())
+    elif sse:
+        m = _read_sse(stream, req, t_send, status, cache, resp.request_meta, ex, timers)
     else:
         body = stream.read()
         resp.request_meta["response_length"] = len(body)
@@ -170,7 +226,7 @@ def _read(resp: Any, req: CorpusRequest, t_send: float, ex: Exchange) -> Measure
 
 
 def _read_sse(stream: Any, req: CorpusRequest, t_send: float, status: int, cache: str | None,
-              meta: dict[str, Any], ex: Exchange) -> Measured:
+              meta: dict[str, Any], ex: Exchange, timers: _Timers) -> Measured:
     """Read the stream as it arrives, stamping each read, then drain to the end of the message so
     the connection goes back to the pool."""
     parser = SSEParser()
@@ -178,10 +234,12 @@ def _read_sse(stream: Any, req: CorpusRequest, t_send: float, status: int, cache
                             cache_json=None if cache else ex.cache_json,
                             keep_objects=ex.keep_objects)
     try:
-        if _feed_reads(stream, parser, acc):
+        if _feed_reads(stream, parser, acc, timers):
             acc.ended()
         while stream.readline(b"\n"):
             pass
+    except RequestTimeout as exc:  # a limit fired mid-stream: a timeout, not a cut
+        acc.stalled(classify_exception(exc))
     except Exception as exc:  # cut mid-stream: keep TTFT/ITL/tokens measured so far
         acc.cut(classify_exception(exc)["message"])
     meta["response_length"] = parser.bytes_fed
@@ -211,12 +269,15 @@ def read_some(stream: Any) -> bytes:
     return data
 
 
-def _feed_reads(stream: Any, parser: SSEParser, acc: StreamAccumulator) -> bool:
+def _feed_reads(stream: Any, parser: SSEParser, acc: StreamAccumulator, timers: _Timers) -> bool:
     """Feed reads until the stream ends, ``[DONE]`` arrives, or an event says stop; True when
-    the response ended on its own (end of message, no event said stop)."""
+    the response ended on its own (end of message, no event said stop). The ttft limit is
+    disarmed at the first content (TTFT's own definition)."""
     while True:
         data = read_some(stream)
         if not data:
             return not parser.mid_event
         if not acc.add_read(parser, data, time.perf_counter()):
             return False
+        if timers.ttft is not None and acc.first is not None:
+            timers.first_content()

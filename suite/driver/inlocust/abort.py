@@ -53,6 +53,24 @@ class HealthStreak:
         return None
 
 
+class ConnectStreak:
+    """Consecutive ``connect`` errors of one process (any other outcome resets it); trips at
+    ``limit`` in a row: the target has stopped accepting connections, and a run that goes on would
+    only record refusals (or, in open loop, burn its whole schedule on them)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def add(self, error_kind: str | None, message: str = "") -> str | None:
+        self.count = self.count + 1 if error_kind == "connect" else 0
+        if self.count >= self.limit:
+            last = f" Last: {message}" if message else ""
+            return (f"target refused {self.count} connections in a row (connect errors): is it still "
+                    f"running?{last} (rule: --abort-connect-errors {self.limit})")
+        return None
+
+
 def aborted(reason: str, at: float) -> dict[str, Any]:
     """The ``extra.aborted`` value of run.json (the contract the analyzer reads)."""
     return {"reason": reason, "at": at}

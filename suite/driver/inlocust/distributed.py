@@ -12,7 +12,12 @@ Distributed runs use Locust's own master/worker mode and its custom messages:
   ``--run-time`` started earlier would eat the workers' start-up);
 - a worker whose share is sent and answered says ``llmsuite_done``; when all have, the master
   quits the run (a worker never quits alone: Locust would hand its users to the others);
-- an abort rule tripped on a worker is sent as ``llmsuite_abort`` and decided by the master.
+- an abort rule tripped on a worker is sent as ``llmsuite_abort`` and decided by the master;
+- a worker that dies (SIGKILL, OOM) stops sending heartbeats; Locust marks it ``missing`` after
+  ~3 s and hands its users to the others (who only ever take from their own shares). The master's
+  watch notes it in run.json ``extra.lost_workers`` and counts it done, so the run goes on with the
+  others and ends when they are; its unsent share is not replayed, and the runner marks the run
+  partial (suite.driver.control.collect).
 
 A standalone process takes the whole corpus and decides for itself. Only the master (or the
 standalone process) watches the target's health. Duck-typed over Locust's runner API, so this
@@ -37,6 +42,7 @@ MSG_ABORT = "llmsuite_abort"
 MSG_READY = "llmsuite_ready"
 READY_TIMEOUT_S = 120.0
 START_LEAD_S = 1.0  # workers need a moment to receive their share before the common t0
+WATCH_S = 0.5  # how often the master looks for workers Locust marked missing
 WEB_LINGER_S = 3.0  # with the web UI, the final numbers stay readable this long after the end
 HEALTH_TIMEOUT_S = 5.0
 
@@ -47,7 +53,6 @@ def _is_worker(runner: Any) -> bool:
 
 def setup_master(environment: Any, state: DriverState) -> None:
     runner = environment.runner
-    done: set[int] = set()
     state.meta.extra["role"] = "master"
     state.meta.extra["ready"] = []
 
@@ -55,9 +60,7 @@ def setup_master(environment: Any, state: DriverState) -> None:
         state.meta.extra["ready"].append(int(msg.data["index"]))
 
     def on_done(msg: Any, **_: Any) -> None:
-        done.add(int(msg.data["index"]))
-        if len(done) >= state.meta.extra.get("distributed", {}).get("workers", 0):
-            end_run(environment)
+        _worker_done(environment, state, int(msg.data["index"]))
 
     def on_abort(msg: Any, **_: Any) -> None:
         _abort_here(environment, state, str(msg.data["reason"]), float(msg.data["at"]))
@@ -67,6 +70,40 @@ def setup_master(environment: Any, state: DriverState) -> None:
     runner.register_message(MSG_READY, on_ready)
 
 
+def _worker_done(environment: Any, state: DriverState, index: int) -> None:
+    """Worker ``index`` finished its share (or was lost): end the run once every worker has."""
+    state.done_workers.add(index)
+    if len(state.done_workers) >= state.meta.extra.get("distributed", {}).get("workers", 0):
+        end_run(environment)
+
+
+def _watch_workers(environment: Any, state: DriverState) -> None:
+    """Master: a worker Locust marked ``missing`` (no heartbeat) or dropped before it was done
+    is lost: noted in run.json with when, and counted done so the run goes on with the others."""
+    runner = environment.runner
+
+    def loop() -> None:
+        while True:
+            gevent.sleep(WATCH_S)
+            if runner.state in ("stopping", "stopped", "cleanup"):
+                return  # workers quitting at the end are not lost
+            for client_id, index in list(state.shares.items()):
+                node = runner.clients.get(client_id)
+                if index not in state.done_workers and (node is None or node.state == "missing"):
+                    _lose(environment, state, index, client_id)
+
+    gevent.spawn(loop)
+
+
+def _lose(environment: Any, state: DriverState, index: int, client_id: str) -> None:
+    state.lost_workers.add(index)
+    state.meta.extra.setdefault("lost_workers", []).append(
+        {"index": index, "client_id": client_id, "at": time.time(),
+         "why": "no heartbeat from the worker (Locust marked it missing)"})
+    state.write_meta(final=False)
+    _worker_done(environment, state, index)
+
+
 def hand_out_shares(environment: Any, state: DriverState) -> None:
     """Master, at test start: one share per connected worker, indexes 0..count-1."""
     runner = environment.runner
@@ -74,6 +111,7 @@ def hand_out_shares(environment: Any, state: DriverState) -> None:
     t0 = time.time() + START_LEAD_S
     for index, client_id in enumerate(ids):
         runner.send_message(MSG_SHARE, {"index": index, "count": len(ids), "t0": t0}, client_id=client_id)
+        state.shares[client_id] = index
     state.meta.extra["distributed"] = {"workers": len(ids), "t0": t0}
     _await_ready(state, len(ids))
     # shares were handed out with a start lead; if loading took longer, late is late (recorded)
@@ -81,6 +119,7 @@ def hand_out_shares(environment: Any, state: DriverState) -> None:
     if state.config.duration_s and not state.load.preset:
         gevent.spawn_later(state.config.duration_s, _time_up, environment)
     _watch_health(environment, state)
+    _watch_workers(environment, state)
 
 
 def _await_ready(state: DriverState, count: int) -> None:

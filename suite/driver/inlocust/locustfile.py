@@ -67,7 +67,7 @@ def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
     global STATE, EXCHANGE
     config = DriverConfig.from_env(os.environ)
     STATE = DriverState(config, environment.host or "", sends=not isinstance(runner, MasterRunner))
-    EXCHANGE = Exchange(config)
+    EXCHANGE = Exchange(config, start_timer=gevent.Timeout.start_new)  # --timeout, --ttft-timeout
     # Closed only at exit, never on Locust's "quitting" event: on SIGTERM that event fires
     # *before* the users are stopped, and their last records must still be written (Rule 1).
     atexit.register(STATE.close)
@@ -129,6 +129,7 @@ class _Sender(FastHttpUser):
 
     abstract = True
     max_retries = 0  # a POST is never silently re-sent: one send, one record
+    retry_after: float | None = None  # the last record's Retry-After (seconds), for honour
 
     def on_start(self) -> None:
         self.index = _state().next_user()
@@ -143,6 +144,7 @@ class _Sender(FastHttpUser):
         t_send = time.perf_counter()
         m: Measured | None = None
         try:
+            state.sending(req)  # inside: should the journal fail, the request is still recorded
             m = EXCHANGE.send(self.client, req, t_send)  # type: ignore[union-attr]
         except Exception as exc:  # a driver bug: record it (kind "client"), let Locust log it
             m = Measured(error=classify_exception(exc), e2e=time.perf_counter() - t_send)
@@ -158,6 +160,7 @@ class _Sender(FastHttpUser):
                 distributed.abort(self.environment, state, state.abort_reason)
             if state.feeder.done():
                 distributed.share_finished(self.environment, state)
+        self.retry_after = rec.retry_after
         return rec.error["kind"] if rec.error else None
 
 
@@ -169,15 +172,20 @@ class CorpusReplayUser(_Sender):
 
     @task
     def replay(self) -> None:
+        state = _state()
+        hold = state.t0 - time.time()
+        if hold > 0:  # a worker holds its first send until the run's common start t0
+            gevent.sleep(hold)
         if not _running(self.environment):
             raise StopUser()
-        state = _state()
         req = state.feeder.take(self.index)
         if req is None:
             raise StopUser()
         pause = state.backoff.observe(self._send(req))
+        if state.load.retry_after == "honour":  # --retry-after honour: this user waits as asked
+            pause = max(pause, state.retry.observe(self.retry_after))
         if pause:
-            gevent.sleep(pause)  # a refusing target: see suite.driver.inlocust.backoff
+            gevent.sleep(pause)  # a refusing or throttling target: suite.driver.inlocust.backoff
 
 
 class OpenLoopUser(_Sender):

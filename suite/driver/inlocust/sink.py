@@ -13,6 +13,7 @@ the last ``interval_s`` of them (and leave a partial last line, which ``check_lo
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import BinaryIO
@@ -63,3 +64,28 @@ class BatchWriter:
             self.flush()
             self._fh.close()
             self._fh = None
+
+
+class SentJournal:
+    """A distributed worker's ids of the requests it has sent, one per line, written *before* each
+    send with one unbuffered ``write`` (the kernel keeps it even if the process is SIGKILLed next).
+
+    When a worker dies, its records say what finished; this says what was sent, so the runner names
+    the requests it had in flight (suite.driver.control.collect). One system call per request, on
+    workers only; removed when the worker ends normally (nothing is missing then)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def note(self, request_id: str) -> None:
+        if self._fd is not None:
+            os.write(self._fd, request_id.encode() + b"\n")
+
+    def close(self, *, remove: bool) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if remove:
+            self.path.unlink(missing_ok=True)

@@ -19,10 +19,10 @@ from suite.driver.control.meta import versions, write_run_meta
 from suite.driver.control.schedule import LagStats, lag_warning, offsets
 from suite.driver.exchange.measure import Measured
 from suite.driver.exchange.record import build_record, worker_name
-from suite.driver.inlocust.abort import ErrorWindow, aborted
-from suite.driver.inlocust.backoff import ConnectBackoff
+from suite.driver.inlocust.abort import ConnectStreak, ErrorWindow, aborted
+from suite.driver.inlocust.backoff import ConnectBackoff, RetryAfterPause
 from suite.driver.inlocust.feeder import CorpusFeeder, select
-from suite.driver.inlocust.sink import BatchWriter
+from suite.driver.inlocust.sink import BatchWriter, SentJournal
 from suite.records import CorpusRequest, RequestRecord, RunMeta, file_sha256, read_corpus
 from suite.tokens import encoding_for
 
@@ -41,7 +41,7 @@ def new_meta(config: DriverConfig, target: str, corpus_size: int) -> RunMeta:
                    duration_s=config.duration_s or 0.0, started=time.time(),
                    requests_in_corpus=corpus_size, versions=versions(),
                    extra={"load": load_summary(config.load),
-                          "request": config.request.describe()})  # credentials redacted
+                          "request": config.request.describe(config.api_key)})  # secrets scrubbed
 
 
 def _count_lines(path: Path) -> int:
@@ -65,6 +65,7 @@ class DriverState:
         self.feeder = CorpusFeeder([])
         self.due: list[float] = []  # open loop: epoch at which each request of the share is due
         self.writer: BatchWriter | None = None
+        self.journal: SentJournal | None = None  # a distributed worker's sent ids (see sink)
         self.meta = new_meta(config, self.target, len(self.corpus) if sends else _count_lines(config.corpus))
         self.meta_path = config.run_meta
         self.t0 = time.time()  # schedule and warm-up origin
@@ -76,7 +77,14 @@ class DriverState:
         self.users_started = 0
         self.schedule_started = False
         self.backoff = ConnectBackoff()
+        self.connects = ConnectStreak(self.load.abort_connect_errors)
+        self.retry = RetryAfterPause()  # --retry-after honour (closed loop)
         self.abort_reason: str | None = None
+        # a distributed run's master: share index of each worker (Locust client id), those done
+        # (finished their share, or lost), and those lost (suite.driver.inlocust.distributed)
+        self.shares: dict[str, int] = {}
+        self.done_workers: set[int] = set()
+        self.lost_workers: set[int] = set()
 
     def assign(self, index: int | None, count: int, t0: float | None = None) -> None:
         """Take share ``index`` of ``count`` (None: the whole corpus, standalone) and open its log.
@@ -96,12 +104,19 @@ class DriverState:
             self.due = [self.t0 + due[p] for p in positions]
         out, self.meta_path = shard_paths(self.config, index)
         self.writer = BatchWriter(out)
+        if index is not None:
+            self.journal = SentJournal(out.with_name(f"sent.w{index}.ids"))
         self.meta.extra.update(shard={"index": index, "count": count, "requests": len(share)},
                                worker=self.worker, t0=self.t0)
 
     def next_user(self) -> int:
         self.users_started += 1
         return self.users_started - 1
+
+    def sending(self, req: CorpusRequest) -> None:
+        """Right before ``req`` is sent: a worker notes it in its journal (it may die mid-request)."""
+        if self.journal is not None:
+            self.journal.note(req.id)
 
     def record(self, req: CorpusRequest, m: Measured, *, user: int, t_start: float,
                scheduled: float | None = None) -> RequestRecord:
@@ -110,7 +125,8 @@ class DriverState:
             raise RuntimeError("record() before assign(): the process has no request log yet")
         rec = build_record(req, m, target=self.target, worker=self.worker, user=user, t_start=t_start,
                            scheduled=scheduled)
-        rec.warmup = t_start < self.t0 + self.load.warmup_s
+        # only --warmup marks warm-up: a send before t0 (none should be) is not warm-up
+        rec.warmup = self.load.warmup_s > 0 and t_start < self.t0 + self.load.warmup_s
         self.writer.write(rec)
         if scheduled is not None:
             self.lag.add(t_start - scheduled)
@@ -119,6 +135,9 @@ class DriverState:
             self.metrics.set_in_flight(self.feeder.in_flight - 1)
         if self.errors is not None and self.abort_reason is None and not rec.warmup:
             self.abort_reason = self.errors.add(t_start + (m.e2e or 0.0), rec.ok)
+        if self.abort_reason is None:
+            err = rec.error or {}
+            self.abort_reason = self.connects.add(err.get("kind"), err.get("message", ""))
         return rec
 
     def mark_aborted(self, reason: str, at: float | None = None) -> None:
@@ -131,6 +150,8 @@ class DriverState:
         extra.update(sent=self.feeder.sent, records=self.writer.count if self.writer else 0,
                      in_flight=self.feeder.in_flight, corpus_exhausted=self.feeder.exhausted,
                      final=final)
+        if self.load.retry_after == "honour":
+            extra["retry_after"] = self.retry.summary()
         if self.load.mode == "open":
             summary = self.lag.summary()
             extra["open_loop"] = summary
@@ -144,6 +165,8 @@ class DriverState:
         (a distributed worker stopped by a signal) so the runner can still check Rule 1."""
         if self.writer is not None:
             self.writer.close()
+            if self.journal is not None:  # every request it sent is recorded: nothing to name
+                self.journal.close(remove=True)
             if not self.meta.extra.get("final"):
                 self.meta.extra["ended_by"] = "process exit before test stop"
                 self.write_meta(final=True)

@@ -239,3 +239,32 @@ def test_memoized_prompt_count_equals_suite_tokens(messages: list[dict[str, str]
     model = "gpt-4o" if encoding == "o200k_base" else "gpt-4"
     for _ in range(2):  # the second call is served from the memo
         assert chat_prompt_tokens(messages, encoding) == count_chat_tokens(messages, model)
+
+
+def test_long_prompts_are_counted_off_the_loop_with_the_same_result() -> None:
+    """A prompt past OFF_LOOP_CHARS goes to a worker thread; the count is the one on the loop."""
+    import asyncio
+    import threading
+
+    from mock_server import answer as answer_module
+
+    long = [{"role": "user", "content": "lorem ipsum " * (answer_module.OFF_LOOP_CHARS // 6)}]
+    short = [{"role": "user", "content": "hello"}]
+    assert answer_module.is_long(long) and not answer_module.is_long(short)
+    threads: list[int] = []
+    real = answer_module.chat_prompt_tokens
+
+    def spy(messages: list[dict[str, str]], encoding: str) -> int:
+        threads.append(threading.get_ident())
+        return real(messages, encoding)
+
+    answer_module.chat_prompt_tokens = spy
+    try:
+        async def both() -> tuple[int, int]:
+            return (await answer_module.count_prompt(long, "o200k_base"),
+                    await answer_module.count_prompt(short, "o200k_base"))
+        got = asyncio.run(both())
+    finally:
+        answer_module.chat_prompt_tokens = real
+    assert got == (real(long, "o200k_base"), real(short, "o200k_base"))
+    assert threads[0] != threading.get_ident() and threads[1] == threading.get_ident()

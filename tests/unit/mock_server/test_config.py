@@ -21,7 +21,7 @@ GOOD: dict[str, Any] = {
 
 
 KNOWN_FIELDS = ("ttft_base_s, ttft_jitter_s, prefill_s_per_token, tokens_per_s, tps_jitter, "
-                "output_tokens, hit_overhead_s, max_output_tokens, encoding, faults, load")
+                "output_tokens, hit_overhead_s, max_output_tokens, encoding, faults, load, max_in_flight")
 
 
 def write(tmp_path: Path, doc: Any) -> Path:
@@ -99,7 +99,13 @@ def test_defaults_fill_optional_fields(tmp_path: Path) -> None:
          "request)."),
         ("gpt-4o", "faults", {"stall_first": 0.1},
          "models.gpt-4o.faults: 'stall_first': stall_first needs an argument (stall_first=N, N a "
-         "number of seconds > 0)."),
+         "plain decimal number of seconds > 0, e.g. 2 or 0.5)."),
+        ("gpt-4o", "faults", {"stall_first=1_0": 0.1},
+         "models.gpt-4o.faults: stall_first=1_0: '1_0' is not valid; the argument must be a plain "
+         "decimal number of seconds > 0, e.g. 2 or 0.5."),
+        ("gpt-4o", "max_in_flight", 0,
+         "models.gpt-4o.max_in_flight: 0 is not valid (must be an integer >= 1: generating "
+         "requests of this model at once, more are answered 503 with Retry-After)."),
         ("gpt-4o", "load", {"max_batch": 0},
          "models.gpt-4o.load: max_batch: 0 is not valid (must be an integer >= 1)."),
         ("gpt-4o", "load", {"load_factor": 2.0},

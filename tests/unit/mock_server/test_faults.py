@@ -28,17 +28,33 @@ def test_parse_fault(text: str, fault: Fault) -> None:
     assert parse_fault(text) == fault
 
 
+SECONDS = "a plain decimal number of seconds > 0, e.g. 2 or 0.5"
+CHUNKS = "a plain whole number of chunks >= 0, e.g. 3"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("502", "'502' is not a fault; known: 500, 503, 429, stall_first, stall_mid, disconnect, "
              "malformed (e.g. 503, stall_first=2, disconnect=3)"),
      ("503=1", "'503=1': 503 takes no argument"),
-     ("disconnect", "'disconnect': disconnect needs an argument (disconnect=N, N a number of "
-                    "chunks >= 0)"),
-     ("disconnect=1.5", "disconnect=1.5: the argument must be a number of chunks >= 0"),
-     ("malformed=0", "malformed=0: the argument must be a chunk number >= 1"),
-     ("stall_first=-1", "stall_first=-1: the argument must be a number of seconds > 0"),
-     ("stall_first=nan", "stall_first=nan: the argument must be a number of seconds > 0"),
+     ("disconnect", "'disconnect': disconnect needs an argument (disconnect=N, N a plain whole "
+                    "number of chunks >= 0, e.g. 3)"),
+     ("disconnect=1.5", f"disconnect=1.5: '1.5' is not valid; the argument must be {CHUNKS}"),
+     ("malformed=0", "malformed=0: '0' is not valid; the argument must be a plain whole chunk "
+                     "number >= 1, e.g. 2"),
+     ("stall_first=-1", f"stall_first=-1: '-1' is not valid; the argument must be {SECONDS}"),
+     ("stall_first=nan", f"stall_first=nan: 'nan' is not valid; the argument must be {SECONDS}"),
+     # Python's int()/float() accept all of these; a fault argument is a plain ASCII decimal
+     ("stall_first=1_0", f"stall_first=1_0: '1_0' is not valid; the argument must be {SECONDS}"),
+     ("stall_first=inf", f"stall_first=inf: 'inf' is not valid; the argument must be {SECONDS}"),
+     ("stall_mid=1e3", f"stall_mid=1e3: '1e3' is not valid; the argument must be {SECONDS}"),
+     ("stall_mid=+2", f"stall_mid=+2: '+2' is not valid; the argument must be {SECONDS}"),
+     ("stall_mid= 2", f"stall_mid= 2: ' 2' is not valid; the argument must be {SECONDS}"),
+     ("disconnect=1_0", f"disconnect=1_0: '1_0' is not valid; the argument must be {CHUNKS}"),
+     ("disconnect=\u0663", f"disconnect=\u0663: '\u0663' is not valid; the argument must be "
+                           f"{CHUNKS}"),
+     ("disconnect=-0", f"disconnect=-0: '-0' is not valid; the argument must be {CHUNKS}"),
+     ("stall_first=0", f"stall_first=0: '0' is not valid; the argument must be {SECONDS}"),
      ("stall_mid=4000", "stall_mid=4000: stalls are capped at 3600 s")],
 )
 def test_bad_faults_name_the_fix(text: str, message: str) -> None:

@@ -35,3 +35,12 @@ def test_load_sweep_chart_marks_the_knee(tmp_path: Path) -> None:
     files = write_sweep(tmp_path, result)
     assert result["knee"]["level"] == 10
     assert "SLO knee: 10" in files[3].read_text()
+
+
+def test_sweep_csv_neutralises_formula_cells_only(tmp_path: Path) -> None:
+    from suite.sweep.files import write_csv
+
+    path = write_csv(tmp_path / "sweep.csv", {"steps": [{"label": "=cmd|' /C calc'!A0", "delta": -0.5,
+                                                          "run": "@runs/x"}]})
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "label,delta,run", "'=cmd|' /C calc'!A0,-0.5,'@runs/x"]

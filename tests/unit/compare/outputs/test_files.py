@@ -106,3 +106,15 @@ def test_model_copies_pair_with_each_other(tmp_path: Path) -> None:
     paired = result["comparisons"][0]["paired"]
     assert paired["paired"] is True
     assert paired["groups"][0]["group"] == "gpt-4o → gpt-5-mini"
+
+
+def test_csv_neutralises_formula_labels_and_keeps_negative_deltas(tmp_path: Path, two_runs) -> None:
+    formula = '=HYPERLINK("http://evil.example","x")'
+    result = compare_runs(list(two_runs), labels=[formula, "fast"], boot=BOOT)
+    write_all(tmp_path / "o", result)
+    with (tmp_path / "o" / "compare.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["a"] for r in rows} == {"'" + formula}
+    assert not any(cell.startswith(("=", "@", "+")) for r in rows for cell in r.values())
+    e2e = next(r for r in rows if r["kind"] == "unpaired" and r["metric"] == "e2e" and r["stat"] == "p50")
+    assert float(e2e["delta"]) < 0  # B is faster: a negative number, left a number

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 import pytest
 
@@ -22,24 +24,40 @@ def req(i: int) -> CorpusRequest:
                          key="k")
 
 
-@pytest.mark.parametrize("status, body, want", [
-    (200, b"{}", None),
-    (429, b"slow down", None),  # alive, throttled: the run may start
-    (401, b'{"error": {"message": "Invalid key"}}',
-     "target http://t/p refused the credentials of a 1-token test request (HTTP 401: Invalid key). "
-     "Check --api-key / LLMSUITE_API_KEY and --header."),
-    (404, b"Not Found", "target http://t/p has no such endpoint (HTTP 404: Not Found). Check "
-                        "--target-path and --target-kind (this run is 'engine')."),
-    (422, b'{"detail": "x"}', "target http://t/p rejected a 1-token test request (HTTP 422: "
-                              "{\"detail\": \"x\"}). Check --target-kind 'engine' and, for an "
-                              "engine, --engine-template."),
-    (503, b"", "target http://t/p is unhealthy: a 1-token test request answered HTTP 503: "
-               "(empty body)."),
+@pytest.mark.parametrize("url, status, body, want", [
+    ("http://t/p", 200, b"{}", None),
+    ("http://t/p", 429, b"slow down", None),  # alive, throttled: the run may start
+    ("http://t/p", 503, b"", None),  # there but failing: the run measures it (--max-error-ratio)
+    ("http://t/p", 401, b'{"error": {"message": "Invalid key"}}',
+     "target http://t/p refused the credentials of a 1-token test request for model 'gpt-4o' "
+     "(HTTP 401: Invalid key). Check the key (--api-key or the LLMSUITE_API_KEY environment "
+     "variable) and the header carrying it (--api-key-header, now 'X-Key'; or --header)."),
+    ("http://t/p", 404, b'{"error": {"message": "The model \'gpt-4o\' does not exist"}}',
+     "target http://t/p answered a 1-token test request for model 'gpt-4o' with HTTP 404: The "
+     "model 'gpt-4o' does not exist. Check that the target serves that model (the corpus asks for "
+     "it), --target-path and --target-kind (this run is 'engine')."),
+    ("http://t/v1/v1/chat/completions", 404, b"Not Found",
+     "target http://t/v1/v1/chat/completions answered a 1-token test request for model 'gpt-4o' "
+     "with HTTP 404: Not Found. The URL has /v1 twice: drop /v1 from --target (give the base URL, "
+     "e.g. http://host:8000)."),
+    ("http://t/p", 422, b'{"detail": "x"}', "target http://t/p rejected a 1-token test request for "
+                                            "model 'gpt-4o' (HTTP 422: {\"detail\": \"x\"}). Check "
+                                            "--target-kind 'engine' and, for an engine, "
+                                            "--engine-template."),
 ])
-def test_probe_problem(status: int, body: bytes, want: str | None) -> None:
+def test_probe_problem(url: str, status: int, body: bytes, want: str | None) -> None:
     from suite.driver.control.health import probe_problem
 
-    assert probe_problem("http://t/p", status, body, "engine") == want
+    assert probe_problem(url, status, body, "engine", "gpt-4o", "X-Key") == want
+
+
+def test_one_probe_per_model_of_the_corpus_in_corpus_order() -> None:
+    from suite.driver.control.health import health_probes
+
+    corpus = [replace(req(i), model=m) for i, m in enumerate(["b-model", "a-model", "b-model"])]
+    probes = health_probes(RequestOptions(), "/v1/chat/completions", None, corpus)
+    assert [p.model for p in probes] == ["b-model", "a-model"]
+    assert [orjson.loads(p.body)["model"] for p in probes] == ["b-model", "a-model"]
 
 
 def test_the_probe_never_sends_a_corpus_prompt() -> None:

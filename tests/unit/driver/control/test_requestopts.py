@@ -32,6 +32,15 @@ def test_describe_redacts_a_literal_key_in_the_engine_template() -> None:
     assert "sk-9876" in opts.secrets(None)  # and error messages echoing it are scrubbed
 
 
+def test_describe_scrubs_the_api_key_repeated_in_an_innocent_header_and_template_field() -> None:
+    opts = RequestOptions(kind="engine", headers=(("X-Forwarded-Client", "sk-key-4242"),),
+                          engine_template='{"message": "{message}", "client": "sk-key-4242"}')
+    assert opts.describe()["headers"] == {"X-Forwarded-Client": "sk-key-4242"}  # not known as a secret
+    described = opts.describe("sk-key-4242")
+    assert described["headers"] == {"X-Forwarded-Client": "[redacted]"}
+    assert orjson.loads(described["engine_template"]) == {"message": "{message}", "client": "[redacted]"}
+
+
 @pytest.mark.parametrize("kw, message", [
     ({"token_check_sample": 1.5}, "--token-check-sample: 1.5 is not valid"),
     ({"cache_detect": "header"}, "--cache-detect: 'header' is not a cache rule"),

@@ -44,3 +44,16 @@ def test_a_nested_template_credential_is_redacted_in_place() -> None:
     assert redact_template('{"message": "{text}", "auth": {"api_key": "sk-123456"}}') == (
         '{"message":"{text}","auth":{"api_key":"[redacted]"}}')
     assert Redactor(["sk-123456"]).text("bad key sk-123456 given") == "bad key [redacted] given"
+
+
+def test_a_tree_is_scrubbed_by_value_whatever_the_field_is_called() -> None:
+    r = Redactor(["sk-live-777"])
+    tree = {"headers": {"X-Forwarded-Client": "sk-live-777", "X-Team": "blue"},
+            "sk-live-777": ["x sk-live-777 y", 3, None, ("sk-live-777",)], "n": 1.5}
+    assert r.tree(tree) == {"headers": {"X-Forwarded-Client": REDACTED, "X-Team": "blue"},
+                            REDACTED: [f"x {REDACTED} y", 3, None, [REDACTED]], "n": 1.5}
+
+
+def test_a_tree_without_secrets_is_returned_as_is() -> None:
+    tree = {"a": ("b",)}
+    assert Redactor([]).tree(tree) is tree

@@ -1,0 +1,144 @@
+"""The HTTP connection layer under the app: a header read timeout, and aiohttp's own protocol
+errors (bad request line, bad headers, a handler's unexpected exception) in OpenAI's JSON shape.
+
+Why a subclass of aiohttp's ``RequestHandler`` (its per-connection protocol): aiohttp has no
+timeout for a request's headers — a client that sends them one byte a minute holds a connection
+for as long as it likes — and its ``handle_error`` answers ``text/plain``. Both live in the
+protocol, below any route or middleware, so ``GuardedRunner`` (an ``AppRunner``) hands its sites
+a factory of ``GuardedHandler`` instead of aiohttp's. It reads four private attributes of
+``RequestHandler`` (``_request_in_progress``, ``_messages``, ``_request_count``, ``_close``); a unit test
+fails loudly if one disappears (tests/unit/mock_server/test_protocol.py).
+
+Header timeout rule: from the first byte of a request's headers (or the connection's start) to
+the end of its headers at most ``read_timeout_s``; past it the server writes a 408 in OpenAI's
+shape and closes. An idle keep-alive connection between requests is aiohttp's keep-alive
+business, not this timer's. The body's own timeout is in handlers/chat.py (``read_body``).
+Per request this costs a few attribute reads in ``data_received``: a request that arrives in one
+packet never arms the timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from mock_server.openai_errors import ApiError, from_http_status
+
+DEFAULT_READ_TIMEOUT_S = 30.0
+
+
+def timeout_error(what: str, timeout_s: float) -> ApiError:
+    return ApiError(408, f"request {what} not received within {timeout_s:g} s (--read-timeout); "
+                    "send the whole request without pausing.", code="request_timeout")
+
+
+def raw_response(err: ApiError) -> bytes:
+    """A complete HTTP/1.1 response that closes the connection, for when no request object exists."""
+    body = err.body()
+    return (b"HTTP/1.1 %d Request Timeout\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (err.status, len(body))) + body
+
+
+class GuardedHandler(RequestHandler):
+    """aiohttp's connection protocol plus the header timeout and OpenAI-shaped protocol errors."""
+
+    __slots__ = ("_read_timeout_s", "_header_timer", "_armed_count", "_last_payload")
+
+    def __init__(self, manager: Any, *, read_timeout_s: float, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._read_timeout_s = read_timeout_s
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._armed_count = 0
+        self._last_payload: Any = None  # body stream of the last request parsed
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._arm()  # a client that connects and sends nothing is a slow header too
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        messages = self._messages
+        if messages:
+            self._last_payload = messages[-1][1]
+        payload = self._last_payload
+        # idle: no request queued or being handled, and no body still arriving (lingering after
+        # an early answer counts as arriving) — so these bytes begin the next request's headers
+        idle = (not self._request_in_progress and not messages
+                and (payload is None or payload.is_eof()))
+        timer = self._header_timer
+        if timer is not None and (not idle or self._request_count != self._armed_count):
+            self._disarm()  # the headers it guarded are complete
+            timer = None
+        if timer is None and idle and not (self._force_close or self._close):
+            self._arm()  # bytes of a request whose headers are not complete yet
+
+    def _arm(self) -> None:
+        self._armed_count = self._request_count
+        self._header_timer = asyncio.get_running_loop().call_later(self._read_timeout_s,
+                                                                   self._headers_late)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_late(self) -> None:
+        self._header_timer = None
+        payload = self._last_payload
+        stalled = (self._request_count == self._armed_count and not self._request_in_progress
+                   and not self._messages and (payload is None or payload.is_eof()))
+        if not stalled or self.transport is None:
+            return
+        self.transport.write(raw_response(timeout_error("headers", self._read_timeout_s)))
+        self.transport.close()  # flushes the 408 first
+        self.force_close()
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        """aiohttp's error answer (bad request line or headers, an unexpected exception in a
+        small route) as OpenAI's JSON; a protocol error is the client's, logged at debug only."""
+        if status >= 500:
+            self.log_exception("Error handling request from %s", request.remote, exc_info=exc)
+        else:
+            self.logger.debug("bad request from %s: %s", request.remote, message or exc)
+        if request.writer.output_size > 0:  # aiohttp's own rule: an answer is already going out
+            raise ConnectionError("Response is sent already, cannot send another response")
+        if status >= 500:
+            err = ApiError(status, "internal error in the mock server; see its log.",
+                           code="internal_error", type_="server_error")
+        else:
+            err = from_http_status(status, f"invalid HTTP request: {message or exc or status}; "
+                                   "send a well-formed HTTP/1.1 request.")
+        resp = web.Response(status=err.status, body=err.body(), content_type="application/json")
+        resp.force_close()
+        return resp
+
+
+class GuardedRunner(web.AppRunner):
+    """An ``AppRunner`` whose sites make ``GuardedHandler`` connections (see the module doc)."""
+
+    def __init__(self, app: web.Application, *, read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+                 **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._read_timeout_s = read_timeout_s
+
+    @property
+    def server(self) -> Any:
+        """The protocol factory the sites listen with (aiohttp's ``Server`` stays the manager
+        that tracks connections and shuts them down)."""
+        manager = super().server
+        if manager is None:
+            return None
+
+        def factory() -> GuardedHandler:
+            return GuardedHandler(manager, loop=manager._loop, read_timeout_s=self._read_timeout_s,
+                                  **manager._kwargs)
+
+        return factory

@@ -1,0 +1,67 @@
+"""Stop the Locust child and every process it forked, by process group, never by name.
+
+The runner starts Locust in its own session (``start_new_session=True``), so the master and the
+workers it forks (``--processes``) share one process group whose id is the master's PID. A signal
+to that group reaches all of them at once; a process that outlives the master (a worker still
+writing its last records) is waited for, and killed by the group id only past the deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+PROC = Path("/proc")
+POLL_S = 0.05
+
+
+def group_members(pgid: int) -> list[int]:
+    """PIDs of the live (not zombie) processes in group ``pgid``. From /proc where it exists (a
+    zombie still answers ``killpg(pgid, 0)`` until its parent reaps it); else that probe alone."""
+    if not PROC.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    out = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces and ")"
+        if len(fields) > 2 and fields[0] != "Z" and fields[2] == str(pgid):
+            out.append(int(entry.name))
+    return out
+
+
+def signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def stop_group(proc: subprocess.Popen, timeout: float) -> list[int]:
+    """SIGTERM the group of ``proc`` (a no-op when all of it already exited), wait up to
+    ``timeout`` for every member to exit, then SIGKILL what is left; returns the PIDs killed."""
+    pgid = proc.pid
+    deadline = time.monotonic() + timeout
+    if proc.poll() is None:
+        signal_group(pgid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    left = group_members(pgid)
+    while left and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+        left = group_members(pgid)
+    if left or proc.poll() is None:
+        signal_group(pgid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+    return left
