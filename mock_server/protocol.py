@@ -63,8 +63,14 @@ class GuardedHandler(RequestHandler):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        RequestHandler.data_received(self, data)
         messages = self._messages
+        if messages and self._header_timer is None:  # the usual case: a whole request arrived
+            self._last_payload = messages[-1][1]
+            return
+        self._after_data(messages)
+
+    def _after_data(self, messages: Any) -> None:
         if messages:
             self._last_payload = messages[-1][1]
         payload = self._last_payload

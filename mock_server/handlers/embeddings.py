@@ -18,9 +18,10 @@ import orjson
 from aiohttp import web
 
 from mock_server import fields
+from mock_server.handlers.chat import ClientClosed, read_body
 from mock_server.openai_errors import ApiError, invalid
 from mock_server.state import STATE
-from mock_server.write import error_response
+from mock_server.write import CLIENT_CLOSED, error_response
 from suite.tokens import count_tokens
 
 # model -> native dimensions (OpenAI's published sizes); -3 models accept smaller `dimensions`.
@@ -104,14 +105,15 @@ async def embeddings(request: web.Request) -> web.Response:
     """The route: read, answer with ``embeddings_body``, count it in /metrics."""
     st = request.app[STATE]
     try:
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge as exc:
-            raise ApiError(413, f"request body too large: {exc.text}; send at most "
-                           f"{st.config.max_body_bytes} bytes.", code="request_too_large") from None
-        body = embeddings_body(raw)
+        body = embeddings_body(await read_body(request, st))
+    except ClientClosed:
+        st.metrics.answered("-", CLIENT_CLOSED, "-")
+        return web.Response(status=CLIENT_CLOSED)  # never sent: the socket is gone
     except ApiError as err:
         st.metrics.answered("-", err.status, "-")
-        return error_response(err)
+        resp = error_response(err)
+        if err.status == 408:
+            resp.force_close()
+        return resp
     st.metrics.answered("embeddings", 200, "off")
     return web.Response(body=body, content_type="application/json")

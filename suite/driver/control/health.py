@@ -5,21 +5,24 @@ nothing of the key, the path or the models. So then every model of the corpus is
 request of the run's own kind, path, headers and key (``Probe``, one per model): each must be
 answered, so a wrong key, path, model or body template fails in a second with a message naming
 the model, quoting the target and saying which option to fix (``probe_problem``), not after a
-whole run of 401s. A 5xx or a 429 there passes: the target is there, busy or failing, which is
-what the run is to measure (``--max-error-ratio`` judges it afterwards). Without probes,
-``/v1/models`` is tried when ``/health`` is not 2xx, and any HTTP answer counts as reachable. A
-connection that cannot be made — refused, timed out, unresolvable — is always a TargetError.
+whole run of 401s. A 5xx, a 429, a broken body or no answer within the check's timeout passes:
+the target is there, busy, slow or failing, which is what the run is to measure
+(``--max-error-ratio`` judges it afterwards). Without probes, ``/v1/models`` is tried when
+``/health`` is not 2xx, and any HTTP answer counts as reachable. A connection that cannot be
+made — refused, a timed-out ``/health``, unresolvable — is always a TargetError.
 Proxies from the environment are ignored: the load goes straight to the target, so the check must
 too.
 """
 
 from __future__ import annotations
 
+import http.client
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from suite.driver.control.requestopts import RequestOptions
@@ -132,14 +135,23 @@ def _end(text: str) -> str:
 
 
 def post_probe(url: str, probe: Probe, timeout: float) -> tuple[int, bytes]:
+    """POST the probe; (status, start of the body). A body that breaks off or is garbled after
+    the status came is returned as read so far: the status is the answer that matters here."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     request = urllib.request.Request(url, data=probe.body, headers=probe.headers, method="POST")
     try:
         with opener.open(request, timeout=timeout) as resp:
-            return int(resp.status), resp.read(4096)
+            return int(resp.status), _read_some(resp)
     except urllib.error.HTTPError as exc:
         with exc:
-            return int(exc.code), exc.read(4096)
+            return int(exc.code), _read_some(exc)
+
+
+def _read_some(resp: Any) -> bytes:
+    try:
+        return bytes(resp.read(4096))
+    except (OSError, http.client.HTTPException):
+        return b""
 
 
 def probe(url: str, timeout: float) -> int:
@@ -156,7 +168,8 @@ def probe(url: str, timeout: float) -> int:
 def check_target(target: str, timeout: float = 5.0, probe: Probe | None = None,
                  probes: Sequence[Probe] = ()) -> int:
     """Raise TargetError unless ``target`` is healthy (see the module docstring); return the
-    status of the last check that passed. ``probe`` is one more entry of ``probes``."""
+    status of the last check (0: its probe got no answer in ``timeout``, which passes). ``probe``
+    is one more entry of ``probes``."""
     target = target.rstrip("/")
     status = _get(target + HEALTH_PATHS[0], timeout, target)
     every = [*probes, *([probe] if probe is not None else [])]
@@ -168,10 +181,14 @@ def check_target(target: str, timeout: float = 5.0, probe: Probe | None = None,
 
 
 def _check_probe(target: str, probe: Probe, timeout: float) -> int:
+    """One probe; a target that takes longer than ``timeout`` to answer it passes (reachable, slow
+    or hung on that model: the run measures it), one that cannot be connected to does not."""
     url = target + probe.path
     try:
         status, body = post_probe(url, probe, timeout)
-    except (OSError, urllib.error.URLError, ValueError) as exc:
+    except (OSError, urllib.error.URLError, ValueError, http.client.HTTPException) as exc:
+        if reason(exc) == "timed out":
+            return 0
         raise TargetError(unreachable_message(url, reason(exc), target)) from None
     problem = probe_problem(url, status, body, probe.kind, probe.model, probe.key_header)
     if problem:

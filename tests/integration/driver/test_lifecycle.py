@@ -63,8 +63,10 @@ async def _chat(request: web.Request) -> web.StreamResponse:
     await resp.prepare(request)
     for i in range(CHUNKS):
         await asyncio.sleep(CHUNK_GAP_S)
-        await resp.write(_event({"id": f"r-{rid}", "choices": [{"index": 0, "delta": {"content": f" w{i}"}}]}))
-    await resp.write(_event({"id": f"r-{rid}", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        delta = {"index": 0, "delta": {"content": f" w{i}"}}
+        await resp.write(_event({"id": f"r-{rid}", "choices": [delta]}))
+    last = {"index": 0, "delta": {}, "finish_reason": "stop"}
+    await resp.write(_event({"id": f"r-{rid}", "choices": [last],
                              "usage": {"prompt_tokens": 10, "completion_tokens": CHUNKS}}))
     await resp.write(b"data: [DONE]\n\n")
     await resp.write_eof()
@@ -134,7 +136,8 @@ def wait_for(condition: Any, proc: subprocess.Popen, what: str) -> None:
     while not condition():
         if proc.poll() is not None:
             out, err = proc.communicate()
-            pytest.fail(f"the run ended (exit {proc.returncode}) before {what}:\n{out.decode()}\n{err.decode()}")
+            pytest.fail(f"the run ended (exit {proc.returncode}) before {what}:\n"
+                        f"{out.decode()}\n{err.decode()}")
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"timed out waiting for {what}")

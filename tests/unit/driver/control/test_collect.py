@@ -58,3 +58,28 @@ def test_collect_checks_rule_1_over_all_shards_and_merges_counts(tmp_path: Path)
     assert merged["open_loop"]["lag_max_ms"] == pytest.approx(100.0)
     assert merged["open_loop"]["overflow"] == 1
     assert len(merged["warnings"]) == 1  # p99 100 ms > 50 ms
+
+
+def test_partial_mark_names_the_signal_and_each_lost_worker_with_its_in_flight_ids() -> None:
+    from suite.driver.control.collect import partial_mark
+
+    lost = [{"index": 1, "worker": "h:42", "records": 7, "sent": 9, "in_flight": 2,
+             "in_flight_ids": ["q3", "q8"], "noticed_at": 5.0}]
+    mark = partial_mark({"signal": "SIGTERM", "at": 1.0}, lost)
+    assert mark == {
+        "reason": "interrupted by SIGTERM: the log holds the requests sent before the run was stopped; "
+                  "worker 1 (h:42) died mid-run with 2 request(s) in flight (q3, q8), sent but never "
+                  "recorded; its 7 flushed record(s) are kept and its unsent share was not replayed",
+        "interrupted": {"signal": "SIGTERM", "at": 1.0}, "lost_workers": lost}
+    assert partial_mark(None, []) is None  # a complete run has no mark (its summary keeps its bytes)
+
+
+def test_a_lost_worker_counts_what_it_flushed_and_its_journal_names_in_flight(tmp_path: Path) -> None:
+    (tmp_path / "requests.w0.jsonl").write_bytes(b'{"id": "a"}\n{"id": "b"}\n')
+    (tmp_path / "run.w0.json").write_text('{"extra": {"shard": {"index": 0}, "worker": "h:1", "sent": 0}}')
+    (tmp_path / "sent.w0.ids").write_text("a\nb\nc\n")
+    got = collect(tmp_path, {"extra": {}}, {"a", "b", "c"}, 100.0)
+    assert got.check.complete and got.check.sent == got.check.records == 2  # not the stale "sent 0"
+    assert got.lost == [{"index": 0, "worker": "h:1", "records": 2, "sent": 3, "in_flight": 1,
+                         "in_flight_ids": ["c"], "noticed_at": None}]
+    assert not (tmp_path / "sent.w0.ids").exists()
