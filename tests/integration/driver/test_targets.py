@@ -171,12 +171,14 @@ def test_health_probe_passes_with_the_right_key_and_names_the_problem_otherwise(
     with pytest.raises(TargetError) as err:
         check_target(url, probe=health_probe(engine, "/api/chat", "wrong-key-456", SAMPLE))
     assert str(err.value) == (
-        f"target {url}/api/chat refused the credentials of a 1-token test request (HTTP 401: bad "
-        f"key: Bearer [redacted]). Check --api-key / LLMSUITE_API_KEY and --header.")
-    with pytest.raises(TargetError, match="has no such endpoint .HTTP 404"):
+        f"target {url}/api/chat refused the credentials of a 1-token test request for model "
+        f"'gpt-4o' (HTTP 401: bad key: Bearer [redacted]). Check the key (--api-key or the "
+        f"LLMSUITE_API_KEY environment variable) and the header carrying it (--api-key-header, now "
+        f"'Authorization'; or --header).")
+    with pytest.raises(TargetError, match="for model 'gpt-4o' with HTTP 404"):
         check_target(url, probe=health_probe(RequestOptions(), "/v1/chat/completions",
                                              "good-key-123", SAMPLE))
     bad_template = RequestOptions(kind="engine", engine_template='{"q": "{message}"}')
-    with pytest.raises(TargetError, match="rejected a 1-token test request .HTTP 422: message is "
-                                          "required.. Check --target-kind 'engine'"):
+    with pytest.raises(TargetError, match="rejected a 1-token test request for model 'gpt-4o' .HTTP "
+                                          "422: message is required.. Check --target-kind 'engine'"):
         check_target(url, probe=health_probe(bad_template, "/api/chat", "good-key-123", SAMPLE))
