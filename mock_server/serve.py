@@ -27,6 +27,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +36,7 @@ from mock_server.answer import warm_tokenizers
 from mock_server.app import create_app
 from mock_server.cache import MemoryCache, NullCache, RedisCache, ResponseCache
 from mock_server.config import MockConfig
+from mock_server.handlers.admin import health_body
 from mock_server.protocol import GuardedRunner
 from mock_server.state import STATE
 from mock_server.timing_log import TimingLog
@@ -89,6 +91,7 @@ async def serve_async(config: MockConfig, host: str, port: int, cache_url: str,
     app = create_app(config, cache, timing_log=None if timing_log is None else TimingLog(timing_log))
     await app[STATE].planner.probe(cache_url)
     runner = GuardedRunner(app, read_timeout_s=config.read_timeout_s,
+                           health_body=None if access_log else partial(health_body, app[STATE]),
                            access_log=logging.getLogger("aiohttp.access") if access_log else None,
                            shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()

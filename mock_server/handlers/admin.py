@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import contextlib
 
+import orjson
 from aiohttp import web
 
 from mock_server.cache import RedisCache
 from mock_server.metrics import CONTENT_TYPE
 from mock_server.openai_errors import ApiError
-from mock_server.state import STATE
+from mock_server.state import STATE, AppState
 from mock_server.write import error_response, json_response
 from suite.errors import CacheBackendError
 
 
+def health_body(st: AppState) -> bytes:
+    """The /health JSON; one builder for the route and for the protocol's direct answer
+    (protocol.py answers a plain ``GET /health`` without routing it, so probes never queue behind
+    generation work)."""
+    return orjson.dumps({"status": "ok", "models": list(st.config.profiles),
+                         "cache": st.cache.name, "seed": st.config.seed})
+
+
 async def health(request: web.Request) -> web.Response:
-    st = request.app[STATE]
-    return json_response({"status": "ok", "models": list(st.config.profiles),
-                          "cache": st.cache.name, "seed": st.config.seed})
+    return web.Response(body=health_body(request.app[STATE]), content_type="application/json")
 
 
 async def list_models(request: web.Request) -> web.Response:

@@ -9,10 +9,14 @@ writing its last records) is waited for, and killed by the group id only past th
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -65,3 +69,27 @@ def stop_group(proc: subprocess.Popen, timeout: float) -> list[int]:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
     return left
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel send the child SIGTERM when its parent dies, even by
+    SIGKILL (which no handler of ours sees): Locust then stops instead of sending load with no one
+    to record it. Linux only, and only when called from the main thread: the kernel ties the
+    signal to the thread that forked, so a child forked from a short-lived thread would be stopped
+    when that thread ends. None where it does not apply (the child then outlives a killed parent,
+    as any process does)."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return preexec

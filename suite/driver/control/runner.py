@@ -35,7 +35,7 @@ from suite.driver.control.collect import (
 )
 from suite.driver.control.command import LOCUSTFILE, Topology, locust_command
 from suite.driver.control.config import DEFAULT_TIMEOUT_S, DriverConfig
-from suite.driver.control.group import stop_group
+from suite.driver.control.group import die_with_parent, stop_group
 from suite.driver.control.health import check_target, health_probes
 from suite.driver.control.loadopts import LoadOptions
 from suite.driver.control.meta import read_run_meta, write_meta_dict
@@ -247,7 +247,8 @@ def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: f
         # its own session and process group: a signal to the group reaches the master and every
         # worker it forks; a terminal's Ctrl-C reaches only this process, which stops the group
         proc = subprocess.Popen(cmd, env=_child_env(config), cwd=run_dir, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=die_with_parent())
         try:
             overran = _wait(proc, run_dir, budget_s, total, progress)
         finally:

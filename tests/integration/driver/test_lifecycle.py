@@ -236,3 +236,20 @@ def test_a_killed_worker_is_named_and_the_counts_are_what_was_flushed(tmp_path: 
     assert summary["run"]["partial"] == meta["extra"]["partial"]
     assert exit_code == 0, err
     assert not list(run_dir.glob("sent.w*.ids"))  # the journals were read into run.json
+
+
+def test_locust_stops_when_its_parent_is_killed_outright(tmp_path: Path, server: Server) -> None:
+    """SIGKILL reaches no handler of ours; the kernel's parent-death signal stops Locust instead
+    of leaving it sending load that nobody will record or stop."""
+    proc, run_dir = start_run(tmp_path, server, 400, "-u", "4", "-r", "50")
+    wait_for(lambda: lines(run_dir) >= 8, proc, "8 records")
+    locust = pid_of(orjson.loads((run_dir / "run.json").read_bytes()))
+    proc.kill()
+    proc.communicate(timeout=WAIT_S)
+    deadline = time.monotonic() + 30
+    while group_members(locust) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_members(locust) == []  # the master and everything it forked are gone
+    sent = len(server.received)
+    time.sleep(1.0)
+    assert len(server.received) == sent  # and nothing is sent any more
