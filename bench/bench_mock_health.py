@@ -11,8 +11,9 @@ How: the server (profile ``slow``: TTFT 0.5 s, 30 tokens at 10/s, cache off so e
 generates) runs in its own process pinned to CPU 0; the load generator (an aiohttp client in its
 own process, pinned to CPU 1) keeps ``--connections`` streams going for ``--seconds``, each
 connection sending its next request when one ends and pausing ``Retry-After`` on a 503. The
-prober (this process; never on the load generator's CPU, see ``prober_default``) sends one ``GET /health`` every 10 ms on a keep-alive connection
-once the load has ramped up, and keeps every latency; p50/p99 come from all of them. Three
+prober (this process; never on the load generator's CPU, see ``prober_default``) sends one
+``GET /health`` every 10 ms on a keep-alive connection once the load has ramped up, and keeps
+every latency; p50/p99 come from all of them. Three
 phases: no load (the reference), load without a limit, load with ``--max-in-flight N``.
 Loopback only, bounded in time (about a minute in all).
 """

@@ -23,8 +23,9 @@ one regex match and one ``transport.write`` inside ``data_received``. Only while
 never been fed on this connection (so it holds no partial request) and only when the packet is
 exactly one complete ``GET /health HTTP/1.1`` header block with well-formed header lines, none of
 ``Content-Length``/``Transfer-Encoding``/``Expect``/``Upgrade``, at most ``Connection: close`` or
-``keep-alive``; anything else (a split or pipelined request, HTTP/1.0, a body, odd bytes) goes the
-routed way, and once it has the connection stays there. The bytes are the routed answer's (same
+``keep-alive``, and the transport not paused for writing; anything else (a split or pipelined
+request, HTTP/1.0, a body, odd bytes, a client that does not read) goes the routed way, and once
+it has the connection stays there. The bytes are the routed answer's (same
 header order, ``X-Request-Id`` echoed or generated the same way, ``Date``, ``Server``); /health is
 open with or without ``--api-key``, so skipping the auth middleware changes nothing. With
 ``--access-log`` on, serve.py passes no ``health_body`` so every probe is still logged.
@@ -121,8 +122,9 @@ class GuardedHandler(RequestHandler):
     def _answer_health(self, data: bytes) -> bool:
         """Write the /health answer for ``data`` (one whole request) and return True, or False
         when ``data`` is anything but the plain case (see the module doc)."""
-        if len(data) > HEALTH_MAX_BYTES or self._force_close or self._close or self.transport is None:
-            return False
+        if (len(data) > HEALTH_MAX_BYTES or self._force_close or self._close
+                or self.transport is None or self.writing_paused):
+            return False  # a client that does not read its answers gets aiohttp's back-pressure
         match = HEALTH_REQUEST.fullmatch(data)
         if match is None or self._health_body is None:
             return False

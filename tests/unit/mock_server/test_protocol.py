@@ -59,8 +59,8 @@ class FakeTransport(asyncio.Transport):
         return default
 
 
-def feed(packets: list[bytes], health_body: Any = lambda: b'{"status":"ok"}'
-         ) -> tuple[bytes, int, bool]:
+def feed(packets: list[bytes], health_body: Any = lambda: b'{"status":"ok"}',
+         paused: bool = False) -> tuple[bytes, int, bool]:
     """Feed ``packets`` to a fresh GuardedHandler with no await in between (so no aiohttp
     handler task can run): what it wrote itself, how many requests it queued for aiohttp, and
     whether it closed the transport."""
@@ -73,6 +73,8 @@ def feed(packets: list[bytes], health_body: Any = lambda: b'{"status":"ok"}'
                                  read_timeout_s=5.0, health_body=health_body)
         transport = FakeTransport()
         handler.connection_made(transport)
+        if paused:
+            handler.pause_writing()
         for packet in packets:
             handler.data_received(packet)
         found = bytes(transport.out), len(handler._messages), transport.closed
@@ -123,4 +125,9 @@ def test_anything_but_the_plain_case_goes_to_aiohttp(packets: list[bytes]) -> No
 
 def test_without_a_health_body_every_probe_is_routed() -> None:
     written, queued, _ = feed([HEALTH + b"\r\n"], health_body=None)
+    assert (written, queued) == (b"", 1)
+
+
+def test_a_client_that_does_not_read_gets_aiohttps_back_pressure() -> None:
+    written, queued, _ = feed([HEALTH + b"\r\n"], paused=True)
     assert (written, queued) == (b"", 1)
