@@ -120,7 +120,8 @@ def _step_options(cache_default: str, synth: bool = True) -> Any:
         click.option("--seed", type=Seed, default=7, show_default=True),
         click.option("--cache", type=click.Choice(["redis", "memory", "none"]), default=cache_default,
                      show_default=True, help="Cache of the bundled mock (ignored with --target URL)."),
-        click.option("--profiles", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        click.option("--profiles",  # resolved: the mock runs in another folder
+                     type=click.Path(path_type=Path, exists=True, dir_okay=False, resolve_path=True),
                      help="Latency profiles of the bundled mock (default corpora/profiles/models.yaml)."),
         click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder."),
     ]

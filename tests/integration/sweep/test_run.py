@@ -106,3 +106,14 @@ def test_load_sweep_marks_the_knee_and_exits_7(tmp_path: Path, profiles: list[st
     assert eight["slo"]["passed"] is False
     assert result["knee"]["level"] == 8
     assert "SLO knee: 8" in res.output
+
+
+def test_a_relative_profiles_path_reaches_the_mock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled mock runs in the step's folder, so --profiles is resolved where the user typed it."""
+    (tmp_path / "profiles.yaml").write_text(PROFILES)
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(cli, ["sweep", "load", "--users", "2", "--n", "4", "-d", "30", "-o", "out",
+                                   "--models", "gpt-4o", "--cache", "none", *FAST,
+                                   "--profiles", "profiles.yaml"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "out" / "sweep.json").read_text())["steps"][0]["ok"] == 4
