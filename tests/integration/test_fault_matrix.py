@@ -22,7 +22,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ import pytest
 from suite.errors import EXIT_RUN_ABORTED
 from suite.records import write_jsonl
 from suite.services import MockServerProcess, RedisServer, free_port, start_redis
-from tests.integration.driver.test_lifecycle import pid_of
+from tests.integration.driver.test_lifecycle import lines, pid_of, records, wait_for
 from tests.integration.driver.test_locust_run import corpus_line
 
 pytestmark = pytest.mark.integration
@@ -111,28 +110,6 @@ class Outcome:
     mock_flushed: bool  # the mock was stopped cleanly, so its timing log is complete
 
 
-def _records(run_dir: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for p in sorted(run_dir.glob("requests*.jsonl"))
-            for line in p.read_bytes().splitlines()]
-
-
-def _lines(run_dir: Path, pattern: str = "requests*.jsonl") -> int:
-    return sum(p.read_bytes().count(b"\n") for p in run_dir.glob(pattern))
-
-
-def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"the run ended (exit {proc.returncode}) before {what}:\n{out.decode()}\n"
-                        f"{err.decode()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def private_redis() -> Iterator[RedisServer]:
     """A Redis of this test alone (the session's shared one must not be killed)."""
@@ -177,7 +154,7 @@ def _run(case: Case, tmp_path: Path, factory: Callable[..., MockServerProcess],
                             stderr=subprocess.PIPE)
     run_dir = out_dir / "r"
     if case.action in ("kill_mock", "kill_redis", "SIGINT", "SIGTERM"):
-        _wait_for(lambda: _lines(run_dir) >= 12, proc, "12 records")
+        wait_for(lambda: lines(run_dir) >= 12, proc, "12 records")
         if case.action == "kill_mock":
             assert mock is not None
             mock.proc.kill()  # SIGKILL by PID: no flush, no goodbye
@@ -187,7 +164,7 @@ def _run(case: Case, tmp_path: Path, factory: Callable[..., MockServerProcess],
         else:
             os.kill(proc.pid, getattr(signal, case.action))
     elif case.action == "kill_worker":
-        _wait_for(lambda: _lines(run_dir, "requests.w1.jsonl") >= 3, proc, "worker 1's third record")
+        wait_for(lambda: lines(run_dir, "requests.w1.jsonl") >= 3, proc, "worker 1's third record")
         os.kill(pid_of(orjson.loads((run_dir / "run.w1.json").read_bytes())), signal.SIGKILL)
     try:
         out, err = proc.communicate(timeout=WAIT_S)
@@ -203,7 +180,7 @@ def _run(case: Case, tmp_path: Path, factory: Callable[..., MockServerProcess],
         logged = [orjson.loads(line)["request_id"] for line in timing_log.read_bytes().splitlines()]
     if case.action == "kill_redis":  # the outage really happened, and the mock said so
         assert mock is not None and "failing" in mock.log() and "serving requests as MISS" in mock.log()
-    return Outcome(proc.returncode, out.decode(), err.decode(), run_dir, _records(run_dir),
+    return Outcome(proc.returncode, out.decode(), err.decode(), run_dir, records(run_dir),
                    [i for i in logged if i != PROBE_ID], flushed)
 
 
@@ -217,8 +194,6 @@ def test_fault_matrix(name: str, tmp_path: Path, mock_server_factory: Callable[.
     summary_path = got.run_dir / "summary.json"
     summary = orjson.loads(summary_path.read_bytes()) if summary_path.exists() else None
     partial = summary is not None and "partial" in summary["run"]
-    print(f"\nFAULT-MATRIX {name}: records={len(ids)} exit={got.exit_code} kinds={sorted(kinds)} "
-          f"partial={partial} logged={len(got.logged_ids)}")
 
     assert got.exit_code == case.exit_code, got.out + got.err
     # Rule 1

@@ -9,19 +9,7 @@ import pytest
 
 from suite.driver.control.health import hint, unreachable_message
 from suite.driver.control.requestopts import RequestOptions
-from suite.records import CorpusRequest
-
-
-def headers(**kw: str):  # the client reports header names case-insensitively: lower-case here
-    lower = {k.lower().replace("_", "-"): v for k, v in kw.items()}
-    return lower.get
-
-
-def req(i: int) -> CorpusRequest:
-    return CorpusRequest(id=f"q{i:05d}", t=None, session="s", turn=0, model="gpt-4o",
-                         messages=[{"role": "user", "content": "hi"}], max_tokens=8,
-                         temperature=0.0, stream=True, prompt_tokens=3, domain="d", intent="i",
-                         key="k")
+from tests.unit.driver.exchange.test_send import req
 
 
 @pytest.mark.parametrize("url, status, body, want", [
