@@ -88,6 +88,15 @@ class RequestRecord:
     # seconds the target asked to wait (``Retry-After`` of a 429/503, a delay or an HTTP date);
     # None when absent. Last, so logs written before it read the same (the field is simply missing).
     retry_after: float | None = None
+    # the response's cache-relevant headers (lower-case names: the allow-list of
+    # suite.driver.exchange.presets plus the header the run's --cache-detect names), as received;
+    # None when the response carried none of them or there was no response. Kept so that
+    # ``analyze --cache-detect RULE`` can re-attribute hits without re-running.
+    cache_headers: dict[str, str] | None = None
+    # the corpus request's ``key`` (what an exact-match cache keys on): the analyzer finds a
+    # repeat's earlier copies by it, to tell a miss sent while its first copy was in flight from one
+    # after it had finished. None in logs written before it.
+    key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,7 +109,7 @@ class RequestRecord:
 MEASURED_FIELDS: tuple[str, ...] = (
     "ttft", "e2e", "itl", "prompt_tokens", "completion_tokens", "tokens_source", "status", "ok",
     "error", "cache", "cached_tokens", "response_id", "completion_tokens_tiktoken", "chunks",
-    "retry_after",
+    "retry_after", "cache_headers",
 )
 
 

@@ -85,7 +85,7 @@ def build_record(req: CorpusRequest, m: Measured, *, target: str, worker: str, u
         ok=m.ok, error=m.error, cache=m.cache, cached_tokens=m.cached_tokens,
         response_id=m.response_id, repeat=req.repeat_of is not None, stream=req.stream,
         completion_tokens_tiktoken=m.completion_tokens_tiktoken, chunks=m.chunks,
-        retry_after=m.retry_after,
+        retry_after=m.retry_after, cache_headers=m.cache_headers, key=req.key,
     )
 
 
