@@ -13,9 +13,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suite.errors import SpecError, SuiteError
+
+if TYPE_CHECKING:
+    from suite.driver.control.target import Target
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIRS = (Path("corpora/scenarios"), REPO_ROOT / "corpora" / "scenarios")
@@ -73,15 +76,19 @@ class Analysis:
 
 
 def analyze(run_dir: Path, slo: str | Path | None = None, files: list[Path] | None = None,
-            checks: list[str] | None = None) -> Analysis:
+            checks: list[str] | None = None, cache_detect: str | None = None,
+            cache_ttl_s: float | None = None) -> Analysis:
     """Request log shards (or ``files``) → summary.json, CSVs, charts and report.html in the run
     folder; with ``slo`` (a profile name or a YAML file) and/or ``checks`` (``"ttft.p95 < 500ms"``),
-    goodput and a verdict in the summary (``summary["slo"]["passed"]``)."""
+    goodput and a verdict in the summary (``summary["slo"]["passed"]``); with ``cache_detect`` (a
+    ``--cache-detect`` rule), hits re-attributed from the records' recorded cache headers; with
+    ``cache_ttl_s`` (the target cache's TTL), repeat misses past it are counted as expired."""
     from suite import analyze as stage
     from suite.analyze.summarize.slo import load_slo, with_checks
 
     spec = with_checks(load_slo(slo) if slo is not None else None, checks or [])
-    summary, written = stage.analyze_and_write(run_dir, spec, files)
+    summary, written = stage.analyze_and_write(run_dir, spec, files, cache_detect=cache_detect,
+                                               cache_ttl_s=cache_ttl_s)
     return Analysis(run_dir, summary, list(written))
 
 
@@ -101,15 +108,22 @@ def error_verdict(summary: Mapping[str, Any], max_error_ratio: float = DEFAULT_M
             f"{ratio:.2f}), above --max-error-ratio {max_error_ratio:g}{dominant}")
 
 
-def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, spawn_rate: float = 10.0,
-        duration_s: float | None = None, run_id: str | None = None, api_key: str | None = None,
-        progress: Progress | None = None, load: Any = None, topology: Any = None,
-        options: Mapping[str, Any] | None = None, monitor_interval: float | None = None,
-        notify: Callable[[str], None] | None = None, **run_load_kwargs: Any) -> Any:
+def run(corpus: Path, target: str | Target, out_root: Path, *, users: int | None = None,
+        spawn_rate: float = 10.0, duration_s: float | None = None, run_id: str | None = None,
+        api_key: str | None = None, progress: Progress | None = None, load: Any = None,
+        topology: Any = None, options: Mapping[str, Any] | None = None,
+        monitor_interval: float | None = None, notify: Callable[[str], None] | None = None,
+        **run_load_kwargs: Any) -> Any:
     """Replay a corpus against a target with Locust; returns the driver's RunResult.
 
+    ``target``: a ``Target`` (suite.driver.control.target: URL, request options, key, health
+    check, timeouts — what ``llmsuite run`` builds from its options), or a base URL with the key
+    in ``api_key`` and request settings in ``options``. run.json keeps ``Target.describe()``
+    (no secret) as ``extra.target``.
+
     ``monitor_interval``: scrape ``<target>/metrics`` every N s into ``target_metrics.jsonl``
-    (None = 2 s when the target has /metrics, else off; 0 = off); ``notify`` hears which.
+    (None = 2 s when the target has /metrics, else off; 0 = off), with the target's auth headers;
+    ``notify`` hears which.
 
     ``load`` (suite.driver.control.loadopts.LoadOptions): closed/open loop, preset, warm-up, abort rules,
     exporters; ``topology`` (suite.driver.control.command.Topology): processes, master/worker, web UI;
@@ -132,6 +146,15 @@ def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, 
         load = replace(load, preset_users=users)
         users = users or preset.peak_users
         duration_s = duration_s or preset.duration_s
+    from suite.driver.control.target import as_target
+
+    opts = options or {}
+    where = as_target(target, api_key=api_key, request=opts.get("request"),
+                      ttft_timeout_s=opts.get("ttft_timeout_s"), timeout_s=run_load_kwargs.get("timeout_s"),
+                      health_path=load.health_path, health_method=load.health_method)
+    load = replace(load, health_path=where.health_path, health_method=where.health_method)
+    options = {**opts, "request": where.request, "ttft_timeout_s": where.ttft_timeout_s}
+    run_load_kwargs["timeout_s"] = where.timeout_s
     from suite.monitor import monitor_target
     from suite.signals import stop_on_signals
 
@@ -139,12 +162,13 @@ def run(corpus: Path, target: str, out_root: Path, *, users: int | None = None, 
     # a signal is an exception here (not a kill), so the scratch file is always removed or moved
     with stop_on_signals(), contextlib.ExitStack() as cleanup:
         cleanup.callback(scratch.unlink, missing_ok=True)
-        with monitor_target(target, monitor_interval, scratch) as monitoring:
+        with monitor_target(where.url, monitor_interval, scratch, headers=where.auth_headers()) as monitoring:
             if notify:
                 notify(monitoring.note)
-            result = run_load(corpus, target, out_root, users or 10, spawn_rate, duration_s or 60.0,
-                              api_key=api_key, progress=progress, run_id=run_id, load=load,
-                              topology=topology, options=options, **run_load_kwargs)
+            result = run_load(corpus, where.url, out_root, users or 10, spawn_rate, duration_s or 60.0,
+                              api_key=where.api_key, progress=progress, run_id=run_id, load=load,
+                              topology=topology, options=options, target_meta=where.describe(),
+                              **run_load_kwargs)
         monitoring.save_to(result.run_dir)
     return result
 

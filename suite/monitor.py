@@ -17,12 +17,13 @@ down; this one records that it was down). Histogram buckets are skipped (their `
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,23 @@ def parse_metrics(text: str) -> dict[str, float]:
     return out
 
 
-def scrape(url: str, timeout_s: float = TIMEOUT_S) -> dict[str, float]:
-    """One scrape; raises OSError / ValueError with what went wrong."""
-    with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # noqa: S310 (the configured target)
-        body = resp.read().decode("utf-8", errors="replace")
+REFUSED = "the target's /metrics refused the run's credentials"
+
+
+def scrape(url: str, timeout_s: float = TIMEOUT_S,
+           headers: Mapping[str, str] | None = None) -> dict[str, float]:
+    """One scrape with the run's auth ``headers`` (a gateway may guard /metrics); raises OSError /
+    ValueError with what went wrong — a 401 or 403 as ``PermissionError`` saying so."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as resp:  # noqa: S310 (the target)
+            body = resp.read().decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code in (401, 403):
+            raise PermissionError(f"HTTP {exc.code}: {REFUSED} (check --api-key-env / "
+                                  f"--api-key-header, or --monitor-interval 0)") from None
+        raise
     return parse_metrics(body)
 
 
@@ -67,6 +81,8 @@ def sample(url: str, clock: Callable[[], float] = time.time,
     t = clock()
     try:
         return {"t": t, "ok": True, "error": None, "values": fetch(url)}
+    except PermissionError as exc:
+        return {"t": t, "ok": False, "error": str(exc), "values": {}}
     except (OSError, ValueError) as exc:
         return {"t": t, "ok": False, "error": f"{type(exc).__name__}: {exc}", "values": {}}
 
@@ -128,6 +144,8 @@ def resolve_interval(url: str, interval_s: float | None, fetch: Fetch = scrape) 
             return None, "target monitoring off (--monitor-interval 0)"
         return interval_s, f"monitoring {url} every {interval_s:g} s"
     probe = sample(url, fetch=fetch)
+    if not probe["ok"] and REFUSED in probe["error"]:
+        return None, f"target monitoring off: {url}: {probe['error']}"
     if not probe["ok"]:
         return None, f"target monitoring off: {url} did not answer ({probe['error']})"
     if not probe["values"]:
@@ -136,10 +154,13 @@ def resolve_interval(url: str, interval_s: float | None, fetch: Fetch = scrape) 
 
 
 @contextlib.contextmanager
-def monitor_target(target: str, interval_s: float | None, out: Path,
-                   fetch: Fetch = scrape) -> Iterator[Monitoring]:
-    """Scrape ``<target>/metrics`` into ``out`` while the block runs; ``interval_s`` None = auto."""
+def monitor_target(target: str, interval_s: float | None, out: Path, fetch: Fetch | None = None,
+                   headers: Mapping[str, str] | None = None) -> Iterator[Monitoring]:
+    """Scrape ``<target>/metrics`` into ``out`` while the block runs; ``interval_s`` None = auto.
+    ``headers``: the run's auth headers (``Target.auth_headers()``), sent with every scrape."""
     url = target.rstrip("/") + METRICS_PATH
+    if fetch is None:
+        fetch = functools.partial(scrape, headers=headers)
     interval, note = resolve_interval(url, interval_s, fetch)
     if interval is None:
         yield Monitoring(None, note)

@@ -88,9 +88,10 @@ class RequestRecord:
     # seconds the target asked to wait (``Retry-After`` of a 429/503, a delay or an HTTP date);
     # None when absent. Last, so logs written before it read the same (the field is simply missing).
     retry_after: float | None = None
-    # the response's cache-relevant headers (lower-case names: the allow-list of
-    # suite.driver.exchange.presets plus the header the run's --cache-detect names), as received;
-    # None when the response carried none of them or there was no response. Kept so that
+    # the response's cache-relevant headers (lower-case names; the allow-list is
+    # suite.cachesignal.allowlist: every preset's header, the common ones, and the header the run's
+    # --cache-detect names), as received; None when the response carried none of them or there was
+    # no response (run.json extra.cache_headers records the rule and the list). Kept so that
     # ``analyze --cache-detect RULE`` can re-attribute hits without re-running.
     cache_headers: dict[str, str] | None = None
     # the corpus request's ``key`` (what an exact-match cache keys on): the analyzer finds a

@@ -19,6 +19,7 @@ from suite.analyze.outputs.rows import csv_rows
 from suite.analyze.read.load import LoadedRun, load_run
 from suite.analyze.read.targetmetrics import TargetSeries, load_series, target_section
 from suite.analyze.schema import Summary
+from suite.analyze.summarize.cachesignal import reattribute
 from suite.analyze.summarize.slo import SloSpec
 from suite.analyze.summarize.slowest import slowest_section
 from suite.analyze.summarize.summary import summarize
@@ -39,9 +40,11 @@ CHARTS = {  # file name -> caption
 }
 
 
-def summarize_run(run: LoadedRun, slo: SloSpec | None = None) -> tuple[Summary, TargetSeries | None]:
-    """The summary with the target's monitored series (when the run has them) folded in."""
-    summary = summarize(run, slo)
+def summarize_run(run: LoadedRun, slo: SloSpec | None = None,
+                  cache_ttl_s: float | None = None) -> tuple[Summary, TargetSeries | None]:
+    """The summary with the target's monitored series (when the run has them) folded in;
+    ``cache_ttl_s`` (the target cache's TTL, when known) splits expired repeat misses out."""
+    summary = summarize(run, slo, cache_ttl_s=cache_ttl_s)
     series = load_series(run.run_dir)
     summary["target_metrics"] = target_section(series)
     summary["slowest"] = slowest_section(run.requests, corpus_path(run))
@@ -57,17 +60,28 @@ def corpus_path(run: LoadedRun) -> Path | None:
     return given if given.exists() or not beside.exists() else beside
 
 
+def load_for_analysis(run_dir: str | Path, files: Sequence[str | Path] | None = None,
+                      cache_detect: str | None = None) -> LoadedRun:
+    """The loaded run, its hits re-attributed from the recorded headers when ``cache_detect`` names
+    a rule (suite.analyze.summarize.cachesignal)."""
+    run = load_run(run_dir, files)
+    return reattribute(run, cache_detect) if cache_detect else run
+
+
 def analyze_run(run_dir: str | Path, slo: SloSpec | None = None,
-                files: Sequence[str | Path] | None = None) -> Summary:
+                files: Sequence[str | Path] | None = None, cache_detect: str | None = None,
+                cache_ttl_s: float | None = None) -> Summary:
     """The summary dict of the run's log shards (+ ``run.json`` and manifest when present)."""
-    return summarize_run(load_run(run_dir, files), slo)[0]
+    return summarize_run(load_for_analysis(run_dir, files, cache_detect), slo, cache_ttl_s)[0]
 
 
 def analyze_and_write(run_dir: str | Path, slo: SloSpec | None = None,
-                      files: Sequence[str | Path] | None = None) -> tuple[Summary, list[Path]]:
+                      files: Sequence[str | Path] | None = None,
+                      cache_detect: str | None = None,
+                      cache_ttl_s: float | None = None) -> tuple[Summary, list[Path]]:
     """Load once, summarize, write every output; returns the summary and the files written."""
-    run = load_run(run_dir, files)
-    summary, series = summarize_run(run, slo)
+    run = load_for_analysis(run_dir, files, cache_detect)
+    summary, series = summarize_run(run, slo, cache_ttl_s)
     return summary, write_reports(run.run_dir, summary, run.requests, series)
 
 

@@ -209,11 +209,14 @@ class Speedups(TypedDict):
 
 
 class Outcome(TypedDict):
-    """Requests split by the target's cache signal."""
+    """Successful requests split by the target's cache signal; failures counted apart (a failure is
+    neither a hit nor a miss: ``failed_with_signal`` of them carried a signal anyway)."""
 
     requests_with_signal: int
     hits: int
     misses: int
+    failed: int
+    failed_with_signal: int
     hit_ratio: Value
     hit: Latency
     miss: Latency
@@ -231,12 +234,93 @@ class ByRepeat(TypedDict):
     speedup: Speedups
 
 
+class _MissClassRequired(TypedDict):
+    count: int | None
+    share: float | None
+
+
+class MissClass(_MissClassRequired, total=False):
+    """How many repeat misses fell in one class, and their share of all repeat misses (None + why
+    when there were none, or, for ``expired``, when the TTL is unknown)."""
+
+    why: str
+
+
+class TtlValue(Value, total=False):
+    """The cache's TTL in seconds and where it came from (analyze option or run.json), or why unknown."""
+
+    source: str
+
+
+class _MissGapRequired(TypedDict):
+    requests: int
+    theoretical_in_run: Value
+    observed: Value
+    points: Value
+    in_flight_points: Value
+    first_copy_failed_points: Value
+    after_finish_points: Value
+    expired_points: Value
+    first_seen_hits: int
+
+
+class MissGap(_MissGapRequired, total=False):
+    """Theoretical (key sent earlier in this run) minus observed hit ratio, in percentage points,
+    over successful requests with a signal and a key; each class's points; hits on first-seen keys."""
+
+    note: str
+
+
+@final
+class RepeatMisses(TypedDict):
+    """Successful misses whose key was sent earlier in the run, explained (suite.analyze.summarize.misses)."""
+
+    misses: int
+    first_seen_misses: int
+    repeat_misses: int
+    without_key: int
+    in_flight: MissClass
+    first_copy_failed: MissClass
+    after_finish: MissClass
+    expired: MissClass
+    ttl_s: TtlValue
+    coalescing_would_add: Value
+    gap: MissGap
+
+
+class ModelRatio(Value, total=False):
+    """Slow model's p50 / fast model's p50, with a bootstrap ``ci`` and ``significant`` (the CI
+    excludes 1), or ``ci_why`` and ``significant: None``."""
+
+    ci: list[float]
+    ci_why: str
+    significant: bool | None
+
+
+@final
+class ModelComparison(TypedDict):
+    """Fastest vs slowest model on like-for-like requests (suite.analyze.summarize.modelcompare)."""
+
+    population: Literal["miss", "first_seen", "all"]
+    population_text: str
+    metric: Literal["ttft", "e2e"]
+    fast: str
+    slow: str
+    fast_p50: float
+    slow_p50: float
+    fast_n: int
+    slow_n: int
+    ratio: ModelRatio
+
+
 class CacheModel(Outcome):
     by_repeat: ByRepeat | Why
+    repeat_misses: RepeatMisses | Why
 
 
 class Phase(TypedDict):
     requests: int
+    failed: int
     hit_ratio: Value
     repeat_ratio: Value
     e2e: Dist
@@ -262,6 +346,23 @@ class Theoretical(_TheoreticalRequired, total=False):
     ttl: Any
 
 
+class _CacheDetectionRequired(TypedDict):
+    rule: str
+    reattributed: bool
+    requests_with_signal: int
+    signal_found: str | None
+    preset: str | None
+    signals: dict[str, int]
+
+
+class CacheDetection(_CacheDetectionRequired, total=False):
+    """Which signal said hit/miss (suite.analyze.summarize.cachesignal); ``why`` when none was
+    found, ``hint`` (the options) when the corpus repeats itself yet no signal came."""
+
+    why: str
+    hint: str
+
+
 class CacheSection(Outcome):
     signal_coverage: float | None
     corpus_repeat_ratio: Value
@@ -270,8 +371,11 @@ class CacheSection(Outcome):
     confusion: dict[str, int] | Why
     by_repeat: ByRepeat | Why
     phases: Phases
+    repeat_misses: RepeatMisses | Why
+    model_comparison: ModelComparison | Why
     bootstrap: dict[str, float]
     models: dict[str, CacheModel]
+    detection: CacheDetection
 
 
 # --- tokens and cost: suite.analyze.summarize.accounting ------------------------------------------------
@@ -319,10 +423,17 @@ class Cost(TypedDict, total=False):
     note: str
 
 
+class CachedTokens(Value, total=False):
+    """Sum of ``usage.prompt_tokens_details.cached_tokens`` over the successful requests that
+    reported it (``reported_by`` of them), or ``value: None`` and why when none did — never 0."""
+
+    reported_by: int
+
+
 class Tokens(TypedDict):
     prompt_tokens: int
     completion_tokens: int
-    cached_tokens: int
+    cached_tokens: CachedTokens
     tokens_source: dict[str, int]
     discrepancy: Discrepancy
     cost: Cost

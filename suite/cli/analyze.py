@@ -19,11 +19,19 @@ from suite.errors import EXIT_SLO_FAILED
               "(repeatable; alone, it makes a custom SLO).")
 @click.option("--log", "logs", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Request-log file(s) to read instead of the folder's requests*.jsonl shards.")
-def analyze(run_dir: Path, slo: str | None, checks: tuple[str, ...], logs: tuple[Path, ...]) -> None:
+@click.option("--cache-detect", "cache_detect", default=None, metavar="RULE",
+              help="Re-attribute cache hits from the headers the run recorded, without re-running: "
+              "auto, none, header:NAME[=HIT1|HIT2] or present:NAME (docs/gateways.md).")
+@click.option("--cache-ttl", "cache_ttl_s", default=None, type=click.FloatRange(min=0), metavar="SECONDS",
+              help="The target cache's TTL: repeat misses sent longer than this after the last store "
+              "are counted as expired (default: run.json extra.cache_ttl_s, else unknown).")
+def analyze(run_dir: Path, slo: str | None, checks: tuple[str, ...], logs: tuple[Path, ...],
+            cache_detect: str | None, cache_ttl_s: float | None) -> None:
     """Analyze a run folder (every requests*.jsonl shard) into summary.json, CSVs, charts and
     report.html; with --slo, goodput and a pass/fail verdict."""
     def go() -> int:
-        analysis = api.analyze(run_dir, slo=slo, files=list(logs) or None, checks=list(checks))
+        analysis = api.analyze(run_dir, slo=slo, files=list(logs) or None, checks=list(checks),
+                               cache_detect=cache_detect, cache_ttl_s=cache_ttl_s)
         print_summary(analysis)
         verdict = analysis.summary["slo"]
         return EXIT_SLO_FAILED if verdict.get("passed") is False else 0

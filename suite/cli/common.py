@@ -1,21 +1,17 @@
-"""What every ``llmsuite`` command shares: the consoles, the progress bar, the option groups (target,
-request, bootstrap), value parsers, and the one place where a ``SuiteError`` becomes a one-line
+"""What every ``llmsuite`` command shares: the consoles, the progress bar, option groups (a run's
+files, bootstrap), value parsers, and the one place where a ``SuiteError`` becomes a one-line
 message and an exit code (never a traceback). Command modules import this; it imports none of them.
-
-The request options (target kind, headers, API key, request ids, cache detection, content checks,
-token cross-check) come as one decorator that hands the command a single ``request: RequestArgs``;
-``RequestArgs.options()`` validates them inside the command, where errors are translated.
+The target option group — URL, target file, preset, request shape, key, health check, timeouts —
+is suite.cli.targetopts.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,13 +21,6 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from suite.driver.control.requestopts import (
-    DEFAULT_REQUEST_ID_HEADER,
-    DEFAULT_TOKEN_CHECK_SAMPLE,
-    RequestOptions,
-    parse_header,
-)
-from suite.driver.exchange.targets import KINDS
 from suite.errors import SpecError, SuiteError
 from suite.signals import interruption, stop_on_signals
 
@@ -189,25 +178,33 @@ class TargetUrl(click.ParamType):
         text = str(value)
         if self.allow_mock and text == "mock":
             return text
-        try:
-            parts = urlsplit(text)
-            parts.port  # noqa: B018 — raises ValueError on a port out of 0..65535 or not a number
-        except ValueError as exc:
-            self.fail(f"{text!r} is not a valid URL ({exc}); e.g. http://127.0.0.1:8000.", param, ctx)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.fail(f"{text!r} is not an http(s) URL with a host; e.g. http://127.0.0.1:8000.", param, ctx)
-        if parts.port == 0:
-            self.fail(f"{text!r}: port 0 is not a port a target listens on; use 1-65535.", param, ctx)
+        problem = url_problem(text)
+        if problem:
+            self.fail(problem, param, ctx)
         return text
 
 
-def target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--corpus, --target, --run-id, --out: what a run replays, where, and where it writes."""
+def url_problem(text: str) -> str | None:
+    """Why ``text`` is not an ``http(s)://host[:port]`` target URL, or None; shared by ``--target``
+    and a target file's ``url:``."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 — raises ValueError on a port out of 0..65535 or not a number
+    except ValueError as exc:
+        return f"{text!r} is not a valid URL ({exc}); e.g. http://127.0.0.1:8000."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{text!r} is not an http(s) URL with a host; e.g. http://127.0.0.1:8000."
+    if parts.port == 0:
+        return f"{text!r}: port 0 is not a port a target listens on; use 1-65535."
+    return None
+
+
+def run_files_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--corpus, --run-id, --out: what a run replays and where it writes (where it sends:
+    suite.cli.targetopts)."""
     options = [
         click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False),
                      required=True, help="Corpus JSONL to replay."),
-        click.option("--target", "-t", type=TargetUrl(), required=True,
-                     help="Base URL, e.g. http://127.0.0.1:8000"),
         click.option("--run-id", type=RunId(), help="Folder name under --out (default: UTC timestamp); "
                      "letters, digits, '-', '_' and '.' only."),
         click.option("--out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True),
@@ -273,93 +270,3 @@ def boot_options(fn: Any) -> Any:
     ]):
         fn = option(fn)
     return fn
-
-
-API_KEY_ENV = "LLMSUITE_API_KEY"
-_NAMES = ("target_kind", "target_path", "engine_template", "text_field", "response_id_field",
-          "stream_end", "header", "api_key", "api_key_header", "request_id_header", "no_request_id",
-          "cache_detect", "require_field", "forbid", "forbid_regex", "min_length",
-          "token_check_sample")
-
-
-@dataclass(frozen=True)
-class RequestArgs:
-    """The raw option values, validated by ``options()``."""
-
-    values: dict[str, Any]
-
-    @property
-    def api_key(self) -> str | None:
-        """--api-key / LLMSUITE_API_KEY, else OPENAI_API_KEY (what the OpenAI SDK users have set)."""
-        return self.values.get("api_key") or os.environ.get("OPENAI_API_KEY") or None
-
-    def options(self) -> RequestOptions:
-        v = self.values
-        return RequestOptions(
-            kind=v["target_kind"], path=v["target_path"], engine_template=v["engine_template"],
-            text_field=v["text_field"], id_field=v["response_id_field"], stream_end=v["stream_end"],
-            headers=tuple(parse_header(h) for h in v["header"]),
-            api_key_header=v["api_key_header"],
-            request_id_header=None if v["no_request_id"] else v["request_id_header"],
-            cache_detect=v["cache_detect"], require_fields=tuple(v["require_field"]),
-            forbid=tuple(v["forbid"]), forbid_regex=tuple(v["forbid_regex"]),
-            min_length=v["min_length"], token_check_sample=v["token_check_sample"])
-
-
-_OPTIONS = [
-    click.option("--target-kind", type=click.Choice(list(KINDS)), default="openai-chat",
-                 show_default=True, help="openai-chat, openai-completions (prompt built from the "
-                 "messages), or engine: any JSON endpoint (see --engine-template, --text-field)."),
-    click.option("--target-path", default=None,
-                 help="Request path (default: /v1/chat/completions, /v1/completions, /api/chat)."),
-    click.option("--engine-template", default=None, metavar="JSON",
-                 help='Engine body with placeholders {message} {messages} {session_id} {model} '
-                 '{max_tokens} {stream}; default: {"message": "{message}", "session_id": '
-                 '"{session_id}", "stream": "{stream}"}.'),
-    click.option("--text-field", default=None, metavar="PATH",
-                 help="Engine: where the text is, in the body or in each SSE event (default: "
-                 "response; e.g. choices.0.message.content)."),
-    click.option("--response-id-field", default=None, metavar="PATH",
-                 help="Where the target's response id is (default: id; engine: id, response_id)."),
-    click.option("--stream-end", type=click.Choice(["done", "eof"]), default=None,
-                 help="done: a stream needs [DONE] or a finish reason (default for OpenAI kinds); "
-                 "eof: the end of the response is enough (default for engine)."),
-    click.option("--header", "-H", multiple=True, metavar="'NAME: VALUE'",
-                 help="Extra request header (repeatable). Credential headers are never written."),
-    click.option("--api-key", envvar=API_KEY_ENV, default=None, show_envvar=True,
-                 help="API key (prefer the environment variable: argv is visible to other users). "
-                 "Falls back to OPENAI_API_KEY."),
-    click.option("--api-key-header", default="Authorization", show_default=True,
-                 help="Header carrying the key: Authorization sends 'Bearer KEY', others the key."),
-    click.option("--request-id-header", default=DEFAULT_REQUEST_ID_HEADER, show_default=True,
-                 help="Header carrying each record's id, to join with the target's logs."),
-    click.option("--no-request-id", is_flag=True, help="Do not send a request-id header."),
-    click.option("--cache-detect", default="auto", show_default=True, metavar="SPEC",
-                 help="auto | none | header:NAME[=HIT1|HIT2] | present:NAME | json:FIELD.PATH"),
-    click.option("--require-field", multiple=True, metavar="PATH",
-                 help="Content check: this JSON field must be in the response (repeatable)."),
-    click.option("--forbid", multiple=True, metavar="TERM",
-                 help="Content check: fail a response containing TERM, any case (repeatable)."),
-    click.option("--forbid-regex", multiple=True, metavar="REGEX",
-                 help="Content check: fail a response matching REGEX (repeatable)."),
-    click.option("--min-length", type=NonNegativeInt, default=None,
-                 help="Content check: fail a response shorter than this many characters."),
-    click.option("--token-check-sample", type=Share, default=DEFAULT_TOKEN_CHECK_SAMPLE,
-                 show_default=True, help="Share of requests whose text is also counted with "
-                 "tiktoken beside the target's usage (deterministic by id; 0 = never)."),
-]
-
-
-def request_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the options; the command receives them as one ``request: RequestArgs``."""
-
-    @functools.wraps(fn, updated=())
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        values = {name: kwargs.pop(name) for name in _NAMES}
-        return fn(*args, request=RequestArgs(values), **kwargs)
-
-    # the options already attached to ``fn`` (inner decorators), copied: never share click's list
-    wrapper.__click_params__ = list(getattr(fn, "__click_params__", []))  # type: ignore[attr-defined]
-    for option in reversed(_OPTIONS):
-        wrapper = option(wrapper)
-    return wrapper

@@ -4,7 +4,6 @@ through ``suite.cli.common.run_command`` like every other command."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from suite.cli.common import (
     PositiveFloat,
     PositiveInt,
     Seed,
-    TargetUrl,
     boot_options,
     console,
     default_out,
@@ -22,6 +20,7 @@ from suite.cli.common import (
     parse_models,
     run_command,
 )
+from suite.cli.targetopts import TargetArgs, target_group
 from suite.errors import EXIT_SLO_FAILED
 
 
@@ -39,6 +38,11 @@ def print_comparison(result: dict[str, Any], files: list[Path]) -> int:
             console.print(f"[yellow]not paired:[/] {cmp['paired']['why']}", highlight=False)
         for line in cmp["headlines"]:
             console.print(f"• {line}", highlight=False, soft_wrap=True)
+    pop = result.get("population")
+    if pop and pop["population"] != "all":
+        kept = ", ".join(f"{r['label']} {r['requests']}/{r['of']} ({r['rule']})" for r in pop["runs"])
+        console.print(f"population {pop['population']}: {kept}; {pop['note']}", highlight=False,
+                      soft_wrap=True)
     slo = result.get("slo")
     if slo:
         state = "[green]pass[/]" if slo["passed"] else "[bold red]FAIL[/]"
@@ -54,9 +58,15 @@ def print_comparison(result: dict[str, Any], files: list[Path]) -> int:
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output folder (default reports/compare-<time>).")
 @click.option("--labels", help="One name per run, comma-separated (default: the run's model or folder).")
+@click.option("--population", type=click.Choice(["all", "miss"]), default="all", show_default=True,
+              help="Requests latency is compared on: all, or cache misses only (first-seen requests "
+              "when a run has no cache signal). Error and hit ratios always use every request.")
+@click.option("--primary", default="e2e.p50", show_default=True,
+              help="Primary metric, tested at --conf without correction (METRIC.STAT, e.g. ttft.p50); "
+              "every other metric is Holm-corrected.")
 @boot_options
-def compare(runs: tuple[Path, ...], out: Path | None, labels: str | None, n_boot: int, conf: float,
-            boot_seed: int, slo: str | None) -> None:
+def compare(runs: tuple[Path, ...], out: Path | None, labels: str | None, population: str, primary: str,
+            n_boot: int, conf: float, boot_seed: int, slo: str | None) -> None:
     """Compare runs (folders or their summary.json): B − A per model and metric with bootstrap CIs;
     paired per-request deltas when they replayed the same corpus. The first run is the baseline."""
     from suite import compare as cmp
@@ -64,7 +74,8 @@ def compare(runs: tuple[Path, ...], out: Path | None, labels: str | None, n_boot
     def go() -> int:
         boot = cmp.Boot(n_boot, conf, boot_seed)
         names = [s.strip() for s in labels.split(",")] if labels else None
-        result = cmp.compare_runs(list(runs), labels=names, boot=boot)
+        result = cmp.compare_runs(list(runs), labels=names, boot=boot, population=population,
+                                  primary=primary)
         if slo:
             result["slo"] = cmp.slo_section(list(runs), [r["label"] for r in result["runs"]], slo)
         files = cmp.write_all(out or default_out("compare"), result)
@@ -111,13 +122,13 @@ def _synth_options() -> list[Any]:
 def _step_options(cache_default: str, synth: bool = True) -> Any:
     """Options every step-by-step command shares; ``synth=False`` leaves out the corpus-making ones."""
     options = [
-        click.option("--target", "-t", type=TargetUrl(allow_mock=True),
-                     help="Base URL of the target; omit it (or 'mock') to start the bundled mock on "
-                     "loopback, fresh for every step."),
         *(_synth_options() if synth else []),
         click.option("--duration", "-d", type=PositiveFloat, default=60.0, show_default=True,
                      help="Upper bound per step, seconds (a step also ends when its corpus is done)."),
         click.option("--seed", type=Seed, default=7, show_default=True),
+        click.option("--salt", help="Reproduce the salt a sweep.json / compare.json recorded; default: "
+                     "a new salt per invocation against a real target (the bundled mock: none), so the "
+                     "target's cache never saw the prompts (docs/cli.md)."),
         click.option("--cache", type=click.Choice(["redis", "memory", "none"]), default=cache_default,
                      show_default=True, help="Cache of the bundled mock (ignored with --target URL)."),
         click.option("--profiles",  # resolved: the mock runs in another folder
@@ -129,22 +140,25 @@ def _step_options(cache_default: str, synth: bool = True) -> Any:
     def wrap(fn: Any) -> Any:
         for option in reversed(options):
             fn = option(fn)
-        return boot_options(fn)
+        # the target group (suite.cli.targetopts), shared with `run`: -t, --target-file, key, ...
+        return target_group(allow_mock=True)(boot_options(fn))
     return wrap
 
 
-def _plan(out: Path, target: str | None, users: int, duration: float, seed: int, cache: str, slo: str | None,
+def _plan(out: Path, target: TargetArgs, users: int, duration: float, seed: int, cache: str, slo: str | None,
           n_boot: int, conf: float, boot_seed: int, profiles: Path | None = None,
           scenario: str = "ops-assistant", n: int = 200,
-          models: str | None = None, max_tokens: str | None = None) -> Any:
+          models: str | None = None, max_tokens: str | None = None, salt: str | None = None) -> Any:
     from suite.compare import Boot
     from suite.sweep.run import StepPlan
 
     tokens = parse_list("--max-tokens", max_tokens, int)
-    return StepPlan(out=out, target=target, scenario=scenario, n=n, users=users, duration_s=duration,
+    where, notices = target.build(mock_ok=True)  # None: the bundled mock
+    for notice in notices:
+        console.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
+    return StepPlan(out=out, target=where, scenario=scenario, n=n, users=users, duration_s=duration,
                     seed=seed, models=parse_models(models), max_tokens=tuple(tokens) if tokens else None,
-                    cache=cache, slo=slo, boot=Boot(n_boot, conf, boot_seed),
-                    api_key=os.environ.get("OPENAI_API_KEY"),
+                    cache=cache, slo=slo, boot=Boot(n_boot, conf, boot_seed), salt=salt,
                     **({"profiles": profiles} if profiles else {}))
 
 
@@ -161,6 +175,10 @@ def _finish_sweep(result: dict[str, Any], out: Path) -> int:
         knee = result["knee"]
         where = knee["level"] if knee["level"] is not None else knee["why"]
         console.print(f"SLO knee: {where}", highlight=False)
+    from suite.sweep.table import fresh_lines
+
+    for line in fresh_lines(result):  # the salt, the fresh-request probe, warnings: loud and last
+        console.print(line, highlight=False, soft_wrap=True)
     return EXIT_SLO_FAILED if sweep_failed(result) else 0
 
 
@@ -220,25 +238,67 @@ def sweep_load(users_list: str | None, rates: str | None, corpus: Path | None, o
 
 @click.command()
 @click.option("--models", "models_list", required=True,
-              help="Models to run the corpus against: gpt-4o,gpt-5-mini.")
+              help="Models to run the corpus against: gpt-4o,gpt-5-mini (the first is the baseline).")
 @click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True)
 @click.option("--users", "-u", type=PositiveInt, default=8, show_default=True)
+@click.option("--order", type=click.Choice(["abba", "interleave", "sequential"]), default="abba",
+              show_default=True, help="abba: A·h1 B·h1 B·h2 A·h2 over corpus halves (by session); "
+              "interleave: every model's requests mixed in one seeded random run; sequential: A then B.")
+@click.option("--warmup", type=click.IntRange(min=0), default=8, show_default=True,
+              help="Warm-up requests per model before any measured run (salted prompts, own folder, "
+              "never in statistics); 0 = off.")
+@click.option("--primary", default="e2e.p50", show_default=True,
+              help="The primary metric of the comparison (misses only); the rest are Holm-corrected.")
 @_step_options("none", synth=False)
-def swap(models_list: str, corpus: Path, out: Path | None, **kw: Any) -> None:
-    """Run one corpus once per model (every request's model overridden), then compare them request by
-    request; the first model is the baseline."""
-    from suite.sweep.run import swap as run_swap
+def swap(models_list: str, corpus: Path, out: Path | None, order: str, warmup: int, primary: str,
+         **kw: Any) -> None:
+    """Run one corpus against each model as a fair experiment: every model probed first, warmed up,
+    measured in ABBA (or interleaved) order, then compared on cache misses request by request."""
+    from suite.sweep.swap import SwapOptions
+    from suite.sweep.swap import swap as run_swap
 
     def go() -> int:
         from suite import compare as cmp
 
         folder = out or default_out("swap")
+        opts = SwapOptions(order=order, warmup=warmup, primary=primary)
         plan = _plan(folder, **kw)
         ui = RichSweepUI("swap")
         try:
-            result = run_swap(plan, corpus, [m.strip() for m in models_list.split(",") if m.strip()], ui)
+            result = run_swap(plan, corpus, [m.strip() for m in models_list.split(",") if m.strip()], ui,
+                              opts)
         finally:
             ui.stop()
-        return print_comparison(result, cmp.write_all(folder, result))
+        print_swap_design(result)
+        code = print_comparison(result, cmp.write_all(folder, result))
+        print_swap_fresh(result)
+        return code
 
     run_command(go)
+
+
+def print_swap_design(result: dict[str, Any]) -> None:
+    """How the experiment was run (order, warm-up, population), before its numbers."""
+    warm = result.get("warmup") or {}
+    runs = " → ".join(f"{s['model']}·{s['part']}" if s["model"] != "*" else "all models interleaved"
+                      for s in result.get("schedule", []))
+    console.print(f"order {result.get('order')}: {runs}", highlight=False)
+    console.print(f"warm-up: {warm['n']} request(s) per model" if warm.get("n") else
+                  f"warm-up: none ({warm.get('why', '--warmup 0')})", highlight=False, soft_wrap=True)
+    tests = result.get("tests") or {}
+    console.print(f"compared: cache misses only; primary metric {tests.get('primary')}, the rest "
+                  f"{tests.get('correction', 'Holm')}-corrected", highlight=False)
+
+
+def print_swap_fresh(result: dict[str, Any]) -> None:
+    """The salt, the fresh-request probe and every warning (a segment cut by --duration): last, under
+    the numbers they qualify."""
+    from rich.markup import escape
+
+    from suite.sweep.table import fresh_lines
+
+    salt = result.get("salt") or {}
+    if not salt.get("value"):
+        console.print(escape(f"salt: none ({salt.get('why')})"), highlight=False, soft_wrap=True)
+    for line in fresh_lines({**result, "salt": salt if salt.get("value") else None}):
+        console.print(line, highlight=False, soft_wrap=True)

@@ -30,12 +30,11 @@ from suite.cli.common import (
     err_console,
     parse_duration,
     print_summary,
-    request_options,
     run_command,
-    target_options,
+    run_files_options,
 )
+from suite.cli.targetopts import TargetArgs, target_group
 from suite.driver.control.command import DEFAULT_MASTER_PORT, Topology
-from suite.driver.control.config import DEFAULT_TIMEOUT_S
 from suite.driver.control.loadopts import (
     DEFAULT_ABORT_CONNECT_ERRORS,
     DEFAULT_LAG_WARN_MS,
@@ -127,14 +126,9 @@ def build_topology(v: dict[str, Any]) -> Topology:
 
 
 def _fault_options(fn: Any) -> Any:
-    """Per-request limits, Retry-After, and the verdicts on a failing target (issue 13)."""
+    """Retry-After and the verdicts on a failing target (issue 13); the per-request limits
+    (--timeout, --ttft-timeout) are the target's (suite.cli.targetopts)."""
     options = [
-        click.option("--timeout", type=Duration(), default=f"{DEFAULT_TIMEOUT_S:g}", show_default=True,
-                     help="Per request, send to last byte; beyond it the request is recorded as "
-                     "error kind timeout (message: total)."),
-        click.option("--ttft-timeout", type=Duration(), default=None, help="Per request, send to first "
-                     "content (streaming) or to the headers; beyond it: kind timeout (message: ttft). "
-                     "Default: off."),
         click.option("--retry-after", type=click.Choice(["record", "honour"]), default="record",
                      show_default=True, help="A 429/503's Retry-After is always recorded "
                      f"(retry_after); honour: that closed-loop user also waits it (at most "
@@ -160,33 +154,33 @@ _monitor = click.option("--monitor-interval", type=Duration(allow_zero=True), de
 
 
 @click.command("run")
-@target_options
-@request_options
+@run_files_options
+@target_group()
 @_load_options
 @_fault_options
 @_monitor
 @_slo
 @_no_analyze
-def run(corpus: Path, target: str, run_id: str | None, out: Path, no_analyze: bool, slo: str | None,
-        users: int | None, spawn_rate: float, duration: str | None, request: Any, **values: Any) -> None:
+def run(corpus: Path, target: TargetArgs, run_id: str | None, out: Path, no_analyze: bool, slo: str | None,
+        users: int | None, spawn_rate: float, duration: str | None, **values: Any) -> None:
     """Replay a corpus against a target with Locust, then analyze (driver + analyze)."""
 
     def go() -> int:
         if slo is not None:
             _check_slo(slo, no_analyze)
         monitor = parse_duration("--monitor-interval", values.pop("monitor_interval", None))
-        timeout_s, ttft_timeout_s = values.pop("timeout"), values.pop("ttft_timeout")
+        where, notices = target.real()
+        for notice in notices:
+            err_console.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
         max_error_ratio = values.pop("max_error_ratio")
         load = replace(build_load(values), retry_after=values.pop("retry_after"),
                        abort_connect_errors=values.pop("abort_connect_errors"))
         topology = build_topology(values)
         bar = RunProgress("run")
         try:
-            result = api.run(corpus, target, out, users=users, spawn_rate=spawn_rate,
+            result = api.run(corpus, where, out, users=users, spawn_rate=spawn_rate,
                              duration_s=parse_duration("--duration", duration), run_id=run_id,
-                             api_key=request.api_key, progress=bar, load=load, topology=topology,
-                             options={"request": request.options(), "ttft_timeout_s": ttft_timeout_s},
-                             timeout_s=timeout_s,
+                             progress=bar, load=load, topology=topology,
                              monitor_interval=0.0 if topology.role == "worker" else monitor,
                              notify=lambda note: console.print(note, style="dim", markup=False,
                                                                highlight=False))

@@ -27,13 +27,17 @@ class _MetricRowRequired(TypedDict):
     b_ci: list[float] | None
     significant: bool | None
     better: str | None
+    p: float | None
+    p_holm: float | None
 
 
 class MetricRow(_MetricRowRequired, total=False):
-    """One metric and statistic of A and B: values, B − A and B / A with CIs; ``why`` when missing."""
+    """One metric and statistic of A and B: values, B − A and B / A with CIs, the raw and the
+    Holm-adjusted p-value, significance after correction; ``why`` when missing."""
 
     why: str
     ratio_why: str
+    primary: bool
 
 
 class Group(TypedDict):
@@ -50,9 +54,12 @@ class _ComparisonRequired(TypedDict):
 
 
 class Comparison(_ComparisonRequired, total=False):
-    """Run B against the baseline A: every request, then each shared model; paired deltas."""
+    """Run B against the baseline A: every request, then each shared model; paired deltas; which
+    requests latency was read from (``population``) and how significance was decided (``tests``)."""
 
     note: str
+    population: dict[str, Any]
+    tests: dict[str, Any]
 
 
 class Bootstrap(TypedDict):
@@ -76,3 +83,5 @@ class CompareResult(_ResultRequired, total=False):
     """compare.json; ``slo`` only when the comparison was asked to check an SLO."""
 
     slo: dict[str, Any]
+    population: dict[str, Any]
+    tests: dict[str, Any]

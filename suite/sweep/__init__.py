@@ -3,10 +3,12 @@
     result = sweep_cache(StepPlan(out=Path("reports/sweep")), ratios=[0, 0.5, 0.9])   # run.py
     files = write_sweep(Path("reports/sweep"), result)                                 # files.py
 
-Modules: ``run`` (``sweep_cache``, ``sweep_load``, ``swap``; drives ``suite.api``), ``rows`` (one
+Modules: ``run`` (``sweep_cache``, ``sweep_load``; drives ``suite.api``), ``swap`` (the model swap as
+an experiment: probe, warm-up, order; over ``swap_order``, pure, and ``swap_runs``), ``rows`` (one
 row per step from its samples, manifest and summary; gains, bounds, the SLO knee: pure), ``files``
 (sweep.json / .csv / .png / .html), ``table`` (terminal), ``model_override`` (the model-swap copy of
-a corpus), ``schema`` (TypedDicts of sweep.json).
+a corpus), ``salt`` (the salted copy of a corpus: fresh traffic), ``fresh`` (the salt and the
+never-seen-request probe of a sweep against a real target), ``schema`` (TypedDicts of sweep.json).
 
 This package sits above the stages (``run`` imports ``suite.api``): the stages never import it.
 Nothing is imported here, so reading ``rows`` or ``files`` does not load the API or the driver.

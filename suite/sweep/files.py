@@ -125,9 +125,17 @@ def render_html(result: dict[str, Any], png: bytes) -> str:
         notes.append(f"<li>SLO knee: {esc(where)}</li>")
     if "baseline" in result:
         notes.append(f"<li>baseline: {esc(result['baseline']['note'])}</li>")
+    if result.get("salt"):
+        notes.append(f"<li>salt: {esc(result['salt']['value'])} (reproduce with "
+                     f"{esc(result['salt']['reproduce'])})</li>")
+    if result.get("fresh_probe"):
+        probe = result["fresh_probe"]
+        notes.append(f"<li>fresh-request probe: {esc(probe['cache'] or probe.get('why'))}</li>")
+    warnings = "".join(f"<li class=\"warn\"><strong>warning:</strong> {esc(w)}</li>"
+                       for w in result.get("warnings", []))
     return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>llmsuite sweep</title>"
             f"<style>{CSS}</style></head><body><h1>{esc(result['kind'].title())} sweep</h1>"
-            f"<ul>{''.join(notes)}</ul>"
+            f"{f'<ul>{warnings}</ul>' if warnings else ''}<ul>{''.join(notes)}</ul>"
             f"<figure><img alt=\"sweep curves\" src=\"data:image/png;base64,{data}\"></figure>"
             f"{table(header, body)}</body></html>\n")
 

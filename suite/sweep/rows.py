@@ -116,3 +116,27 @@ def knee(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
             failed = [c for c in r["slo"]["checks"] if not c["passed"]]
             return {"level": r[key], "failed_checks": [c["why"] for c in failed]}
     return {"level": None, "why": f"the SLO holds at every level up to {judged[-1][key]}"}
+
+
+HIT_MARGIN = 0.02  # observed − theoretical hit ratio tolerated (a few mis-read signals), as a share
+
+
+def excess_hits(rows: list[dict[str, Any]], margin: float = HIT_MARGIN) -> list[str]:
+    """Loud lines for steps whose observed hit ratio exceeds what their corpus allows.
+
+    The theoretical hit ratio is what an unbounded exact-match cache starting empty could reach on
+    the step's corpus; a step above it was served hits for prompts it had not sent yet: the target
+    kept an earlier run's cache (a re-run inside its TTL, unsalted), ignores the salt, or caches
+    semantically. At the baseline (lowest ratio) step every gain of the sweep is understated."""
+    out = []
+    base = min(r["repeat_ratio"] for r in rows) if rows else None
+    for row in rows:
+        h, t = row["hit_ratio"]["value"], row["theoretical_hit_ratio"]
+        if h is None or t is None or h <= t + margin:
+            continue
+        which = "the baseline step" if row["repeat_ratio"] == base else "the step"
+        out.append(f"{which} (ratio {row['repeat_ratio']:g}) shows a {h:.1%} hit ratio where its corpus "
+                   f"allows at most {t:.1%} (an exact cache starting empty): the target served hits for "
+                   "prompts this step had not sent — it kept an earlier run's cache, ignores the salt, or "
+                   "caches semantically; hit ratios are inflated and gains against the baseline understated.")
+    return out

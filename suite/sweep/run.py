@@ -4,14 +4,16 @@
                  against the corpus's theoretical bound.
 ``sweep_load``   the same workload at increasing concurrency (or open-loop rate): latency and
                  throughput per level, and the SLO knee.
-``swap``         one corpus, replayed once per model (a model-override copy each), then compared.
+``swap``         lives in ``suite.sweep.swap`` (probe, warm-up, ABBA / interleaved order) over
+                 ``run_step`` and ``sweep_target`` here.
 
 Target ``None`` / ``"mock"`` means the bundled mock server on loopback (with a private Redis when the
 cache is ``redis``), started once and its cache flushed before every step, so no step inherits
 another's cache. A SIGINT, SIGTERM or SIGHUP during a step stops its Locust run, analyzes what it
 recorded (marked partial) and stops the sweep: the mock and Redis are stopped on the way out, and
 the command exits 130 / 143 / 129 (suite.signals). A remote target keeps its own state: the steps
-then use seeds ``seed + i`` so that their corpora do not share prompts, and ``sweep.json`` says so.
+then use seeds ``seed + i`` so that their corpora do not share prompts, and ``sweep.json`` says so;
+its corpora are salted per invocation and a never-seen request probed first (``suite.sweep.fresh``).
 """
 
 from __future__ import annotations
@@ -20,20 +22,22 @@ import contextlib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
 from suite import api
 from suite.analyze.schema import SloVerdict, Summary, Why
 from suite.compare.read.samples import RunSamples, load_samples
-from suite.compare.schema import CompareResult
 from suite.compare.summarize.deltas import Boot
+from suite.driver.control.target import Target as RunTarget
 from suite.errors import SpecError, SuiteError, TargetError
+from suite.sweep.fresh import level_corpus, start_fresh, warned
 from suite.sweep.rows import (
     SWEEP_SCHEMA,
     add_gains,
     cache_cells,
+    excess_hits,
     knee,
     latency_cells,
     scheduled_cells,
@@ -56,7 +60,9 @@ class StepPlan:
     """What every step of a sweep shares."""
 
     out: Path
-    target: str | None = None
+    # the real target (URL, request options, key, health check, timeouts), or None: the bundled
+    # mock; a URL string is made a Target (no key), "mock" / "" None
+    target: RunTarget | None = None
     scenario: str = "ops-assistant"
     n: int = 200
     users: int = 8
@@ -68,11 +74,15 @@ class StepPlan:
     profiles: Path = api.DEFAULT_PROFILES
     slo: str | None = None
     boot: Boot = field(default_factory=Boot)
-    api_key: str | None = field(default=None, repr=False)  # sent as a bearer token, never written
+    salt: str | None = None  # --salt; None: a new one per invocation against a real target (sweep.salt)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.target, str):
+            self.target = None if self.target in MOCK_TARGETS else RunTarget(self.target.rstrip("/"))
 
     @property
     def uses_mock(self) -> bool:
-        return self.target in MOCK_TARGETS
+        return self.target is None
 
     def seed_for(self, i: int) -> int:
         return self.seed if self.uses_mock else self.seed + i
@@ -101,8 +111,8 @@ def flush_cache(url: str) -> None:
 def sweep_target(plan: StepPlan, ui: SweepUI) -> Iterator[Target]:
     """The target of every step; a bundled mock (and its private Redis) lives for the whole sweep
     and is flushed before each step (cheaper than a restart per step, and just as cold)."""
-    if not plan.uses_mock:
-        yield Target(str(plan.target))
+    if plan.target is not None:
+        yield Target(plan.target.url)
         return
     from suite.services import find_redis_server, start_mock_server, start_redis
 
@@ -120,9 +130,18 @@ def sweep_target(plan: StepPlan, ui: SweepUI) -> Iterator[Target]:
 
 
 def _synth(plan: StepPlan, corpus: Path, i: int, repeat_ratio: float | None) -> api.SynthResult:
+    """The step's corpus; with a salt, ``corpus`` is the salted copy of ``source.jsonl`` beside it."""
     overrides = {"max_tokens": {"choices": list(plan.max_tokens)}} if plan.max_tokens else None
-    return api.synthesize(plan.scenario, corpus, n=plan.n, seed=plan.seed_for(i), repeat_ratio=repeat_ratio,
-                          models=plan.models, overrides=overrides)
+    made = api.synthesize(plan.scenario, corpus if plan.salt is None else corpus.with_name("source.jsonl"),
+                          n=plan.n, seed=plan.seed_for(i), repeat_ratio=repeat_ratio, models=plan.models,
+                          overrides=overrides)
+    if plan.salt is None:
+        return made
+    from suite.records import manifest_path
+    from suite.sweep.salt import step_salt, write_salted_manifest
+
+    path, manifest = write_salted_manifest(made.corpus, corpus, step_salt(plan.salt, i))
+    return api.SynthResult(path, manifest_path(path), manifest)
 
 
 def _run(plan: StepPlan, corpus: Path, url: str, run_id: str, users: int, rate: float | None) -> Any:
@@ -132,8 +151,10 @@ def _run(plan: StepPlan, corpus: Path, url: str, run_id: str, users: int, rate: 
         from suite.driver.control.loadopts import LoadOptions
 
         load = LoadOptions(mode="open", rate=rate, seed=plan.seed)
-    return api.run(corpus, url, plan.out, users=users, spawn_rate=float(users), duration_s=plan.duration_s,
-                   run_id=run_id, api_key=plan.api_key, load=load)
+    # a real target goes whole (key, headers, cache rule, health check, timeouts); the mock by URL
+    target = url if plan.target is None else plan.target.with_url(url)
+    return api.run(corpus, target, plan.out, users=users, spawn_rate=float(users), duration_s=plan.duration_s,
+                   run_id=run_id, load=load)
 
 
 def run_step(plan: StepPlan, target: Target, run_id: str, i: int, *, repeat_ratio: float | None = None,
@@ -182,13 +203,23 @@ def _verdict(plan: StepPlan, summary: Summary) -> SloVerdict | Why | None:
 
 
 def _header(kind: str, plan: StepPlan, levels: Sequence[Any]) -> dict[str, Any]:
-    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(plan).items()
-                if k not in ("out", "boot", "api_key")}
+    # the Target as describe() keeps it (credentials redacted), never its fields
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(replace(plan, target=None)).items()
+                if k not in ("out", "boot", "salt")}
+    settings["target"] = None if plan.target is None else plan.target.describe()
     return {"schema": SWEEP_SCHEMA, "kind": kind, "levels": list(levels), "settings": settings,
             "bootstrap": asdict(plan.boot),
-            "target": "bundled mock (cache flushed before every step)" if plan.uses_mock else plan.target,
-            "seeds": "the same seed every step" if plan.uses_mock else
-                     "seed + step index (the remote target's cache is not reset between steps)"}
+            "target": "bundled mock (cache flushed before every step)" if plan.target is None
+                      else plan.target.url,
+            "seeds": _seeds(plan)}
+
+
+def _seeds(plan: StepPlan) -> str:
+    seeds = ("the same seed every step" if plan.uses_mock else
+             "seed + step index (the remote target's cache is not reset between steps)")
+    if plan.salt is None:
+        return seeds
+    return f"{seeds}; step i's corpus salted with '{plan.salt}-i' (reproduce: --salt {plan.salt})"
 
 
 def sweep_cache(plan: StepPlan, ratios: Sequence[float], ui: SweepUI | None = None) -> SweepResult:
@@ -197,6 +228,7 @@ def sweep_cache(plan: StepPlan, ratios: Sequence[float], ui: SweepUI | None = No
     if not ratios or any(not 0 <= r < 1 for r in ratios):
         raise SpecError(f"--ratios: {list(ratios)} must be one or more repetition ratios in [0, 1), "
                         "e.g. 0,0.5,0.9.")
+    plan, fresh = start_fresh(plan, ui)  # a salt (and a probe) against a real target: suite.sweep.fresh
     rows, samples = [], []
     with sweep_target(plan, ui) as target:
         for i, ratio in enumerate(sorted(ratios)):
@@ -208,7 +240,8 @@ def sweep_cache(plan: StepPlan, ratios: Sequence[float], ui: SweepUI | None = No
             samples.append(s)
     ui.step(len(ratios), len(ratios), "done")
     baseline = add_gains(rows, samples, plan.boot)
-    result = {**_header("cache", plan, sorted(ratios)), "baseline": baseline, "steps": rows}
+    result = {**_header("cache", plan, sorted(ratios)), **warned(fresh, excess_hits(rows), ui),
+              "baseline": baseline, "steps": rows}
     return cast("SweepResult", result)
 
 
@@ -223,11 +256,13 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
     levels = sorted(users or rates or [])
     if any(v <= 0 for v in levels):
         raise SpecError(f"--{key if key == 'users' else 'rates'}: {levels} must all be > 0.")
+    plan, fresh = start_fresh(plan, ui, corpus)
     rows = []
     with sweep_target(plan, ui) as target:
         for i, level in enumerate(levels):
             ui.step(i, len(levels), f"{key} {level:g}")
-            s, _, summary = run_step(plan, target, f"{key}-{level:g}", i, corpus=corpus,
+            step_corpus = level_corpus(plan, corpus, i)
+            s, _, summary = run_step(plan, target, f"{key}-{level:g}", i, corpus=step_corpus,
                                      users=int(level) if key == "users" else None,
                                      rate=float(level) if key == "rate" else None)
             rows.append({key: level, "run_dir": str(s.run_dir), **latency_cells(s),
@@ -235,8 +270,10 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
     ui.step(len(levels), len(levels), "done")
     header = _header("load", plan, levels)
     if corpus is not None:
-        header["seeds"] = f"every level replays {corpus}"
-    return cast("SweepResult", {**header, "level_key": key, "corpus": str(corpus) if corpus else None,
+        header["seeds"] = f"every level replays {corpus}" + (
+            "" if plan.salt is None else f", salted per level with '{plan.salt}-<level index>'")
+    return cast("SweepResult", {**header, **warned(fresh, [], ui), "level_key": key,
+                                "corpus": str(corpus) if corpus else None,
                                 "knee": knee(rows, key), "steps": rows})
 
 
@@ -244,26 +281,3 @@ def sweep_failed(result: SweepResult) -> bool:
     """Whether any step failed its SLO (the CLI exits 7 then)."""
     return any(r.get("slo") is not None and not r["slo"]["passed"] for r in result["steps"])
 
-
-def swap(plan: StepPlan, corpus: Path, models: Sequence[str], ui: SweepUI | None = None) -> CompareResult:
-    """Replay ``corpus`` once per model (a model-override copy each, ``suite.sweep.model_override``), then
-    compare the runs request by request, the first model as the baseline."""
-    from suite import compare
-    from suite.sweep.model_override import slug, write_model_copy
-
-    ui = ui or SweepUI()
-    if len(models) < 2 or len(set(models)) != len(models):
-        raise SpecError(f"--models: {','.join(models)!r} must name at least two different models, "
-                        "e.g. gpt-4o,gpt-5-mini.")
-    run_dirs = []
-    with sweep_target(plan, ui) as target:
-        for i, model in enumerate(models):
-            ui.step(i, len(models), model)
-            run_id = f"model-{slug(model)}"
-            copy, _ = write_model_copy(Path(corpus), model, plan.out / run_id / "corpus.jsonl")
-            run_dirs.append(run_step(plan, target, run_id, i, corpus=copy)[0].run_dir)
-    ui.step(len(models), len(models), "compare")
-    result = compare.compare_runs(run_dirs, labels=list(models), boot=plan.boot)
-    if plan.slo:
-        result["slo"] = compare.slo_section(run_dirs, list(models), plan.slo)
-    return result

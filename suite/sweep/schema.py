@@ -22,9 +22,14 @@ class _SweepRequired(TypedDict):
 
 
 class SweepResult(_SweepRequired, total=False):
-    """A cache sweep adds ``baseline``; a load sweep adds ``level_key``, ``corpus`` and ``knee``."""
+    """A cache sweep adds ``baseline``; a load sweep adds ``level_key``, ``corpus`` and ``knee``. A salted
+    sweep (a real target, or ``--salt``) adds ``salt``; a real target also ``fresh_probe`` (is a
+    never-seen request a miss?) and ``warnings`` (suite.sweep.fresh, suite.sweep.rows.excess_hits)."""
 
     baseline: dict[str, Any]
     level_key: Literal["users", "rate"]
     corpus: str | None
     knee: dict[str, Any]
+    salt: dict[str, Any]
+    fresh_probe: dict[str, Any]
+    warnings: list[str]

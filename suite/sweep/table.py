@@ -38,3 +38,19 @@ def load_sweep_table(result: dict[str, Any]) -> Table:
                       seconds(s["ttft_p95"]), number(s["requests_per_s"]), number(s["output_tokens_per_s"]),
                       percent(s["error_ratio"]), verdict)
     return table
+
+
+def fresh_lines(result: dict[str, Any]) -> list[str]:
+    """Rich-markup lines after the table: the salt and how to reproduce it, the fresh-request probe's
+    verdict, then every warning (printed last, so a person reads them under the numbers they doubt)."""
+    from rich.markup import escape
+
+    salt, probe = result.get("salt"), result.get("fresh_probe")
+    lines = []
+    if salt:
+        lines.append(escape(f"salt: {salt['value']} ({salt['source']}; reproduce with {salt['reproduce']})"))
+    if probe:
+        lines.append(escape(f"fresh-request probe: {probe['cache'] or 'no verdict'}"
+                            + (f" — {probe['why']}" if probe.get("why") else "")))
+    lines += [f"[bold red]WARNING:[/] {escape(line)}" for line in result.get("warnings", [])]
+    return lines

@@ -49,6 +49,12 @@ def test_run_then_analyze_recovers_the_known_truth(tmp_path: Path, small_corpus:
     cache = summary["cache"]
     assert cache["corpus_repeat_ratio"]["value"] == pytest.approx(0.3)
     assert 0 < cache["hit_ratio"]["value"] <= 0.3
+    # every successful miss is explained from the records' keys: compulsory, or a repeat in one class
+    explained = cache["repeat_misses"]
+    assert explained["first_seen_misses"] + explained["repeat_misses"] == cache["misses"]
+    assert sum(explained[k]["count"] for k in ("in_flight", "first_copy_failed", "after_finish")) == \
+        explained["repeat_misses"]
+    assert cache["model_comparison"]["population"] == "miss"  # two models, compared on misses only
     # the gpt-4o profile: TTFT 0.45 s ± 0.15 on a miss; hits answer in milliseconds
     # (bounds leave room for a loaded CI machine; gpt-5-mini's 0.9 s would fall outside them)
     miss_ttft = [r["ttft"] for r in records if r["model"] == "gpt-4o" and r["cache"] == "miss"]

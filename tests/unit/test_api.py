@@ -68,3 +68,41 @@ def test_cli_synth_writes_corpus_and_reports_ratios(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "repeat ratio: requested 0.200, achieved 0.200" in result.output
     assert len(out.read_text().splitlines()) == 50
+
+
+def test_run_takes_a_target_whole(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``api.run`` with a Target hands the driver its URL, key, request options, timeouts, health
+    check and redacted description, and the monitor its auth headers (both replaced: no Locust)."""
+    import contextlib
+
+    from suite import monitor
+    from suite.driver.control import runner
+    from suite.driver.control.requestopts import RequestOptions
+    from suite.driver.control.target import Target
+
+    seen: dict[str, object] = {}
+
+    def run_load(corpus, url, out, users, spawn_rate, duration, **kw):  # noqa: ANN001, ANN003, ANN202
+        seen.update(url=url, **kw)
+        raise SpecError("stop here")
+
+    @contextlib.contextmanager
+    def monitor_target(url, interval, out, fetch=None, headers=None):  # noqa: ANN001, ANN202
+        seen["monitor"] = (url, headers)
+        yield monitor.Monitoring(None, "off")
+
+    monkeypatch.setattr(runner, "run_load", run_load)
+    monkeypatch.setattr(monitor, "monitor_target", monitor_target)
+    request = RequestOptions(headers=(("X-Team", "blue"),), cache_detect="none")
+    target = Target("http://gw:4000", request, api_key="sk-1", health_path="/ready", health_method="HEAD",
+                    timeout_s=30.0, ttft_timeout_s=4.0, preset="litellm")
+    with pytest.raises(SpecError, match="stop here"):
+        api.run(tmp_path / "c.jsonl", target, tmp_path)
+    assert seen["url"] == "http://gw:4000" and seen["api_key"] == "sk-1" and seen["timeout_s"] == 30.0
+    assert seen["options"] == {"request": request, "ttft_timeout_s": 4.0}
+    load = seen["load"]
+    assert (load.health_path, load.health_method) == ("/ready", "HEAD")  # type: ignore[attr-defined]
+    assert seen["target_meta"] == target.describe() and "sk-1" not in str(seen["target_meta"])
+    assert seen["monitor"] == ("http://gw:4000", {"X-Team": "blue", "Authorization": "Bearer sk-1"})
+    with pytest.raises(SpecError, match="the Target already says api_key"):
+        api.run(tmp_path / "c.jsonl", target, tmp_path, api_key="other")

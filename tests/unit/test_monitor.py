@@ -53,6 +53,32 @@ def test_auto_interval_only_when_the_target_has_metrics() -> None:
     assert resolve_interval("u", 0.0) == (None, "target monitoring off (--monitor-interval 0)")
 
 
+def test_a_refused_scrape_says_the_credentials_were_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A guarded /metrics (401/403) is named as such, not as a raw URLError; the run's auth headers
+    go with every scrape (the opener is replaced: no socket)."""
+    import io
+    import urllib.error
+
+    from suite import monitor
+
+    sent: list[dict[str, str]] = []
+
+    def urlopen(request, timeout: float):  # noqa: ANN001, ANN202
+        sent.append(dict(request.header_items()))
+        raise urllib.error.HTTPError(request.full_url, 401, "Unauthorized", {}, io.BytesIO(b"no"))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(monitor.urllib.request, "urlopen", urlopen)
+    line = sample("http://gw/metrics", clock=lambda: 1.0,
+                  fetch=lambda url: monitor.scrape(url, headers={"Authorization": "Bearer k"}))
+    assert line["ok"] is False
+    assert line["error"].startswith("HTTP 401: the target's /metrics refused the run's credentials")
+    assert sent == [{"Authorization": "Bearer k"}]
+    off, note = resolve_interval("http://gw/metrics", None, fetch=lambda url: monitor.scrape(url))
+    assert off is None
+    assert note.startswith("target monitoring off: http://gw/metrics: HTTP 401: the target's /metrics "
+                           "refused the run's credentials")
+
+
 def test_monitor_thread_writes_one_line_per_scrape(tmp_path: Path) -> None:
     counter = itertools.count()
 

@@ -89,10 +89,17 @@ def _value(node: Mapping[str, Any], render: Any) -> str:
     return render(node["value"]) if node.get("value") is not None else f"{MISSING} ({node.get('why')})"
 
 
+def _cached(node: Mapping[str, Any]) -> str:
+    """The sum and how many requests reported it; "not reported" (never 0) when none did."""
+    if node.get("value") is None:
+        return f"{MISSING} not reported ({node.get('why')})"
+    return f"{node['value']:,} (reported by {node['reported_by']:,} ok requests)"
+
+
 def token_facts(tokens: Tokens) -> list[tuple[str, str]]:
     rows = [("prompt tokens (ok requests)", f"{tokens['prompt_tokens']:,}"),
             ("completion tokens (ok requests)", f"{tokens['completion_tokens']:,}"),
-            ("cached prompt tokens reported", f"{tokens['cached_tokens']:,}"),
+            ("cached prompt tokens reported", _cached(tokens["cached_tokens"])),
             ("token counts from",
              ", ".join(f"{k}: {v:,}" for k, v in tokens["tokens_source"].items()) or MISSING)]
     d = tokens["discrepancy"]
@@ -152,7 +159,20 @@ def cache_extra_facts(cache: CacheSection) -> list[tuple[str, str]]:
     else:
         rows.append(("first-seen vs repeat: E2E p50 speedup", _ci(rep["speedup"]["e2e_p50"])))
         rows.append(("first-seen vs repeat: TTFT p50 speedup", _ci(rep["speedup"]["ttft_p50"])))
+    if "detection" in cache:
+        rows.append(("cache signal", detection_fact(cache["detection"])))
     return rows
+
+
+def detection_fact(det: Mapping[str, Any]) -> str:
+    """Which signal attributed hits (docs/gateways.md), or why none, with the hint when hits were
+    probably missed."""
+    how = f"rule {det['rule']}" + (", re-attributed from recorded headers" if det["reattributed"] else "")
+    if det["signal_found"] is None:
+        return f"{MISSING} ({det.get('why', 'none found')}; {how})" + (f". {det['hint']}" if "hint" in det
+                                                                      else "")
+    preset = f" ({det['preset']} preset)" if det["preset"] else ""
+    return (f"{det['signal_found']}{preset} on {det['requests_with_signal']:,} requests; {how}")
 
 
 def _ci(node: Mapping[str, Any]) -> str:

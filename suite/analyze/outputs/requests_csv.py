@@ -15,7 +15,7 @@ from suite.records import CSV_FORMULA_REGEX
 COLUMNS = ("id", "model", "worker", "user", "t_start", "scheduled", "lateness", "e2e_from_scheduled", "ttft",
            "e2e", "tpot",
            "itl_mean", "gaps", "prompt_tokens", "completion_tokens", "completion_tokens_tiktoken",
-           "tokens_source", "status", "ok", "error_kind", "cache", "repeat", "stream")
+           "cached_tokens", "tokens_source", "status", "ok", "error_kind", "cache", "repeat", "stream", "key")
 
 
 def _neutralised(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from suite.analyze.outputs.fmt import number, percent, seconds, times
+from suite.analyze.outputs.fmt import MISSING, number, percent, seconds, times
 from suite.analyze.schema import CacheSection, ErrorRow, GroupBlock, Outcome, RunSection, Summary, Value
 
 ALL = "(all)"  # label of the whole-run row; parentheses keep it apart from any model name
@@ -60,6 +60,7 @@ RATE_COLUMNS: tuple[Column[GroupBlock], ...] = (
 CACHE_COLUMNS: tuple[Column[Outcome], ...] = (
     Column("hits", "cache_hits", lambda b: b["hits"], _count),
     Column("misses", "cache_misses", lambda b: b["misses"], _count),
+    Column("failed", "cache_failed", lambda b: b["failed"], _count),
     Column("hit ratio", "cache_hit_ratio", _value("hit_ratio"), percent),
     Column("hit E2E p50", "hit_e2e_p50_s", lambda b: b["hit"]["e2e"]["p50"], seconds),
     Column("miss E2E p50", "miss_e2e_p50_s", lambda b: b["miss"]["e2e"]["p50"], seconds),
@@ -143,9 +144,12 @@ def cache_facts(cache: CacheSection) -> list[tuple[str, str]]:
         ("observed hit ratio", shown(cache["hit_ratio"], percent)),
         ("corpus repeat ratio", shown(cache["corpus_repeat_ratio"], percent)),
         ("end-to-end gain bound 1/(1−h)", shown(cache["gain_bound"], times)),
-        ("requests with a cache signal",
+        ("successful requests with a cache signal",
          f"{cache['requests_with_signal']:,} ({percent(cache['signal_coverage'])})"),
+        ("failed requests (neither hit nor miss)",
+         f"{cache['failed']:,} ({cache['failed_with_signal']:,} carried a signal)"),
         *confusion_rows(cache["confusion"]),
+        *miss_facts(cache.get("repeat_misses", {"why": "not computed (a summary from before it)"})),
     ]
 
 
@@ -155,3 +159,31 @@ def confusion_rows(confusion: Mapping[str, Any]) -> list[tuple[str, str]]:
         return [("repeats vs hits", f"— ({confusion['why']})")]
     return [(f"{name.replace('_', ' ')} (corpus vs target)", f"{count:,}")
             for name, count in confusion.items()]
+
+
+def _shown(node: Mapping[str, Any], render: Any) -> str:
+    return render(node["value"]) if node.get("value") is not None else f"{MISSING} ({node.get('why')})"
+
+
+def miss_facts(explained: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Why repeats missed: one line per class with its share, the in-run gap, coalescing's points."""
+    if "why" in explained:
+        return [("repeat misses explained", f"{MISSING} ({explained['why']})")]
+    rows = [("misses: first-seen / repeat",
+             f"{explained['first_seen_misses']:,} / {explained['repeat_misses']:,}"
+             + (f" ({explained['without_key']:,} without a key)" if explained["without_key"] else ""))]
+    for name, label in (("in_flight", "first copy still in flight"),
+                        ("first_copy_failed", "every earlier copy failed"),
+                        ("after_finish", "after a copy finished (eviction, TTL, keying)"),
+                        ("expired", "after the cache TTL")):
+        node = explained[name]
+        text = f"{node['count']:,}" + (f" ({percent(node['share'])})" if node["share"] is not None else "") \
+            if node["count"] is not None else f"{MISSING} ({node['why']})"
+        rows.append((f"repeat misses: {label}", text))
+    gap = explained["gap"]
+    rows.append(("hit ratio possible in this run's order vs observed",
+                 f"{_shown(gap['theoretical_in_run'], percent)} vs {_shown(gap['observed'], percent)}"
+                 + (f" ({gap['points']['value']:.1f} points)" if gap["points"]["value"] is not None else "")))
+    rows.append(("coalescing in-flight duplicates would add", _shown(
+        explained["coalescing_would_add"], lambda v: f"{v:.1f} points")))
+    return rows

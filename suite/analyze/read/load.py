@@ -16,9 +16,17 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from suite.analyze.read.logread import Gaps, check_required, frame_of, gaps_of, read_shards
+from suite.analyze.read.logread import (
+    Gaps,
+    cache_headers_of,
+    check_required,
+    frame_of,
+    gaps_of,
+    read_shards,
+)
 from suite.errors import AnalysisError
 from suite.records import RunMeta, manifest_path
 from suite.runtime import small_pages
@@ -42,6 +50,7 @@ class LoadedRun:
     warmup_excluded: int = 0
     manifest: dict[str, Any] | None = None
     manifest_why: str | None = None
+    cache_headers: pa.StructArray | None = None  # recorded cache headers per row (logread)
 
     def __post_init__(self) -> None:
         if self.gaps is None:  # a frame built by hand (tests, callers) without gaps has none
@@ -59,8 +68,9 @@ def log_files(run_dir: Path) -> list[Path]:
     return found or [requests_path(run_dir)]
 
 
-def load_requests(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int]:
-    """All shards as one frame (warm-up rows dropped), their gaps, and the count of warm-up rows."""
+def load_requests(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.StructArray]:
+    """All shards as one frame (warm-up rows dropped), their gaps, the count of warm-up rows, and
+    the rows' recorded cache headers."""
     table = read_shards(paths)
     where = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent} ({len(paths)} shards)"
     if table.num_rows == 0:
@@ -77,7 +87,7 @@ def load_requests(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int]:
     # released) are gathered on the second core while this thread builds the frame
     with small_pages(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-gaps") as pool:
         gaps = pool.submit(gaps_of, table, keep)
-        return frame_of(table, keep), gaps.result(), excluded
+        return frame_of(table, keep), gaps.result(), excluded, cache_headers_of(table, keep)
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -122,7 +132,8 @@ def load_run(run_dir: str | Path, files: Sequence[str | Path] | None = None) -> 
         raise AnalysisError(f"{run_dir}: not a run directory. Pass the folder a run wrote, "
                             "e.g. reports/<run>/, which holds requests.jsonl.")
     paths = [Path(f) for f in files] if files else log_files(run_dir)
-    frame, gaps, excluded = load_requests(paths)
+    frame, gaps, excluded, headers = load_requests(paths)
     meta, why = load_meta(run_dir)
     manifest, manifest_why = load_manifest(run_dir, meta)
-    return LoadedRun(run_dir, frame, meta, why, gaps, tuple(paths), excluded, manifest, manifest_why)
+    return LoadedRun(run_dir, frame, meta, why, gaps, tuple(paths), excluded, manifest, manifest_why,
+                     headers)

@@ -24,21 +24,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from suite.cachesignal import allowlist
 from suite.errors import AnalysisError
 
 FLOAT_FIELDS = ("t_start", "scheduled", "ttft", "e2e", "prompt_tokens", "completion_tokens",
                 "completion_tokens_tiktoken", "cached_tokens", "status", "user", "chunks")
-CATEGORY_FIELDS = ("model", "target", "worker", "tokens_source", "cache")
+# ``key``: the corpus request's key (absent from logs written before it: then null on every row),
+# a category so a repeat's earlier copies are found by integer codes, not string compares
+CATEGORY_FIELDS = ("model", "target", "worker", "tokens_source", "cache", "key")
 STRING_FIELDS = ("id", "response_id")
 FLAG_FIELDS = ("repeat", "stream", "warmup", "ok")
 REQUIRED_FIELDS = ("id", "model", "t_start")
 ERROR_TYPE = pa.struct([("kind", pa.string()), ("message", pa.string())])
+# the recorded cache headers ``auto`` reads (every preset's and the common ones): parsed in the same
+# pass, for naming the signal found and re-attributing (suite.analyze.summarize.cachesignal); a
+# header outside this list (a custom rule's) is read by a second pass, only when asked for
+CACHE_HEADERS = allowlist()
+CACHE_HEADERS_TYPE = pa.struct([(n, pa.string()) for n in CACHE_HEADERS])
 SCHEMA = pa.schema([
     *((n, pa.float64()) for n in FLOAT_FIELDS),
     *((n, pa.string()) for n in (*CATEGORY_FIELDS, *STRING_FIELDS)),
     *((n, pa.bool_()) for n in FLAG_FIELDS),
     ("itl", pa.list_(pa.float64())),
     ("error", ERROR_TYPE),
+    ("cache_headers", CACHE_HEADERS_TYPE),
 ])
 _PARSE = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore")
 # whole-file, multi-threaded read: on 2 cores about half the wall time of the streaming reader; it
@@ -156,6 +165,7 @@ def slow_table(path: Path) -> pa.Table:
         _check_type(path, linenos, name, cols[name], lambda v: isinstance(v, bool))
     cols["itl"] = [_gaps(path, lineno, row.get("itl")) for lineno, row in zip(linenos, rows, strict=True)]
     cols["error"] = [_error(row.get("error")) for row in rows]
+    cols["cache_headers"] = [_cache_headers(row.get("cache_headers")) for row in rows]
     return pa.table({n: pa.array(cols[n], type=SCHEMA.field(n).type) for n in SCHEMA.names})
 
 
@@ -174,6 +184,18 @@ def _error(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         return None
     return {k: None if value.get(k) is None else str(value.get(k)) for k in ("kind", "message")}
+
+
+def _cache_headers(value: Any) -> dict[str, str | None] | None:
+    if not isinstance(value, dict):
+        return None
+    return {n: v if isinstance(v := value.get(n), str) else None for n in CACHE_HEADERS}
+
+
+def cache_headers_of(table: pa.Table, keep: np.ndarray | None = None) -> pa.StructArray:
+    """The recorded cache headers of the rows in ``keep`` (a struct of ``CACHE_HEADERS``)."""
+    col = table.column("cache_headers").combine_chunks()
+    return col if keep is None else col.filter(pa.array(keep, type=pa.bool_()))
 
 
 def read_shards(paths: Sequence[Path]) -> pa.Table:

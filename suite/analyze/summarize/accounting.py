@@ -16,6 +16,7 @@ from suite.analyze.schema import Tokens
 from suite.analyze.summarize.metrics import column, dist, equals, value
 from suite.models import PriceTable
 
+NO_CACHED = "the target reported no usage.prompt_tokens_details.cached_tokens"
 NO_PAIRS = ("no request carries both a usage count and a tiktoken count of its reply (the driver "
             "counts a sample with tiktoken beside usage)")
 
@@ -61,12 +62,22 @@ def source_counts(col: pd.Series, rows: np.ndarray) -> dict[str, int]:
     return {str(k): int(v) for k, v in source.value_counts().sort_index().items()}
 
 
+def cached_tokens(frame: pd.DataFrame, ok: np.ndarray) -> dict[str, Any]:
+    """Cached prompt tokens over the successful requests that reported them: a target that reports
+    none shows "not reported", never 0 (0 would claim its cache held nothing)."""
+    cached = column(frame, "cached_tokens")[ok]
+    reported = np.isfinite(cached)
+    if not reported.any():
+        return {"value": None, "why": NO_CACHED}
+    return {"value": int(cached[reported].sum()), "unit": "tokens", "reported_by": int(reported.sum())}
+
+
 def token_counts(frame: pd.DataFrame) -> dict[str, Any]:
     ok = frame["ok"].to_numpy()
     return {
         "prompt_tokens": int(np.nansum(column(frame, "prompt_tokens")[ok])),
         "completion_tokens": int(np.nansum(column(frame, "completion_tokens")[ok])),
-        "cached_tokens": int(np.nansum(column(frame, "cached_tokens")[ok])),
+        "cached_tokens": cached_tokens(frame, ok),
         "tokens_source": source_counts(frame["tokens_source"], ok),
     }
 

@@ -5,6 +5,10 @@ hit vs miss latency with bootstrap CIs on the speedup, per-hit speedup beside th
 Two splits of the same requests: by the target's signal (hit / miss) and, for targets that signal
 nothing, by the corpus's ground truth (first-seen / repeat). Cold (first tenth of the window) and
 steady state (the rest) are reported apart, since compulsory misses crowd the start.
+
+Hits and misses are counted over successful requests only: a failed request was not served by the
+cache nor by the model, and a rule such as ``present:NAME`` (absence = miss) would otherwise turn
+every HTTP 400 into a miss. Failures get their own counts beside them.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import pandas as pd
 from suite.analyze.schema import ByRepeat, CacheSection, Outcome, Phases, Theoretical, Value, Why
 from suite.analyze.summarize.bootstrap import bootstrap_ratio_ci
 from suite.analyze.summarize.metrics import column, dist, equals, flags, value
+from suite.analyze.summarize.misses import repeat_misses, ttl_value
+from suite.analyze.summarize.modelcompare import model_comparison
 from suite.analyze.summarize.stats import gain_bound, ratio, share, speedup
 
-NO_SIGNAL = "no request carried a cache signal (the target reported neither hit nor miss)"
+NO_SIGNAL = "no successful request carried a cache signal (the target reported neither hit nor miss)"
 NO_REPEAT = "no record carries the corpus's repeat flag (the driver writes it from the corpus)"
 BOOT = {"n_boot": 500, "max_points": 2000, "seed": 0, "conf": 0.95}
 NO_CI = ("bootstrap CIs of first-seen vs repeat are computed only for targets without a cache signal "
@@ -72,12 +78,22 @@ def compare_block(frame: pd.DataFrame, fast_mask: np.ndarray, slow_mask: np.ndar
     return out
 
 
+def signals(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the successful hits and successful misses (a failure is neither)."""
+    ok = frame["ok"].to_numpy()
+    return ok & equals(frame, "cache", "hit"), ok & equals(frame, "cache", "miss")
+
+
 def outcome_block(frame: pd.DataFrame) -> Outcome:
-    """Hit ratio, hit and miss latency and speedups (with CIs) for one group of requests."""
-    hit, miss = equals(frame, "cache", "hit"), equals(frame, "cache", "miss")
+    """Hit ratio over successful requests, failures apart, hit and miss latency and speedups (with
+    CIs) for one group of requests."""
+    hit, miss = signals(frame)
     hits, misses = int(hit.sum()), int(miss.sum())
+    failed = ~frame["ok"].to_numpy()
+    with_signal = failed & (equals(frame, "cache", "hit") | equals(frame, "cache", "miss"))
     block = compare_block(frame, hit, miss, ("hit", "miss"))
     return cast("Outcome", {"requests_with_signal": hits + misses, "hits": hits, "misses": misses,
+                            "failed": int(failed.sum()), "failed_with_signal": int(with_signal.sum()),
                             "hit_ratio": value(ratio(hits, hits + misses), NO_SIGNAL), **block})
 
 
@@ -98,12 +114,14 @@ def repeat_ratio(frame: pd.DataFrame) -> Value:
 
 
 def confusion(frame: pd.DataFrame) -> dict[str, Any]:
-    """Corpus truth (repeat or fresh) against what the target reported (hit or miss), as counts."""
-    hit, miss = equals(frame, "cache", "hit"), equals(frame, "cache", "miss")
+    """Corpus truth (repeat or fresh) against what the target reported (hit or miss), as counts of
+    successful requests."""
+    hit, miss = signals(frame)
     known = ~frame["repeat"].isna().to_numpy()
     repeat = flags(frame, "repeat")
     if not (known & (hit | miss)).any():
-        return {"why": "needs both the corpus repeat flag and a cache signal on the same requests"}
+        return {"why": "needs both the corpus repeat flag and a cache signal on the same successful "
+                       "requests"}
     fresh = known & ~repeat
     cells = {"repeat_hit": repeat & hit, "repeat_miss": repeat & miss,
              "fresh_hit": fresh & hit, "fresh_miss": fresh & miss}
@@ -111,16 +129,17 @@ def confusion(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def phases(frame: pd.DataFrame, start: float, end: float) -> Phases:
-    """Cold (first tenth of the window, by send time) against steady state: hit ratio and latency."""
+    """Cold (first tenth of the window, by send time) against steady state: hit ratio (successful
+    requests), failures and latency."""
     cut = start + COLD_SHARE * (end - start)
     sent = column(frame, "t_start")
     ok, e2e = frame["ok"].to_numpy(), column(frame, "e2e")
-    hit, miss = equals(frame, "cache", "hit"), equals(frame, "cache", "miss")
+    hit, miss = signals(frame)
     known, repeat = ~frame["repeat"].isna().to_numpy(), flags(frame, "repeat")
     out: dict[str, Any] = {"cold_until": cut}  # + "cold", "steady" below
     for name, part in (("cold", sent < cut), ("steady", sent >= cut)):
         hits, misses = int((hit & part).sum()), int((miss & part).sum())
-        out[name] = {"requests": int(part.sum()),
+        out[name] = {"requests": int(part.sum()), "failed": int((part & ~ok).sum()),
                      "hit_ratio": value(ratio(hits, hits + misses), NO_SIGNAL),
                      "repeat_ratio": value(share(repeat[part & known]), NO_REPEAT),
                      "e2e": dist(e2e[part & ok], f"no successful requests in the {name} window",
@@ -144,20 +163,26 @@ def theoretical(manifest: dict[str, Any] | None, why: str | None) -> Theoretical
 
 
 def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: float, end: float,
-                  manifest: dict[str, Any] | None = None, manifest_why: str | None = None) -> CacheSection:
+                  manifest: dict[str, Any] | None = None, manifest_why: str | None = None,
+                  ttl: dict[str, Any] | None = None) -> CacheSection:
+    """The cache section; ``ttl`` is the cache's TTL as ``misses.ttl_value`` gives it (None: unknown)."""
     overall = outcome_block(frame)
     blind = overall["requests_with_signal"] == 0  # the corpus view is then the cache's only measure
+    explained, explained_models = repeat_misses(frame, parts, ttl or ttl_value(None, None))
     return {
         **overall,
-        "signal_coverage": ratio(overall["requests_with_signal"], len(frame)),
+        "signal_coverage": ratio(overall["requests_with_signal"], int(frame["ok"].to_numpy().sum())),
         "corpus_repeat_ratio": repeat_ratio(frame),
         "theoretical": theoretical(manifest, manifest_why),
         "gain_bound": value(gain_bound(overall["hit_ratio"]["value"]), _bound_why(overall["hit_ratio"]), "x"),
         "confusion": confusion(frame),
         "by_repeat": repeat_block(frame, blind),
         "phases": phases(frame, start, end),
+        "repeat_misses": explained,
+        "model_comparison": model_comparison(frame, parts, BOOT),
         "bootstrap": dict(BOOT),
-        "models": {m: {**outcome_block(g), "by_repeat": repeat_block(g, blind)} for m, g in parts.items()},
+        "models": {m: {**outcome_block(g), "by_repeat": repeat_block(g, blind),
+                       "repeat_misses": explained_models[m]} for m, g in parts.items()},
     }
 
 

@@ -43,7 +43,16 @@ DEFINITIONS: dict[str, str] = {
     "ok_requests_per_s": "successful requests / measured window seconds",
     "error_ratio": "failed requests / requests sent",
     "lateness": "t_start - scheduled (open-loop runs): how late each request was sent",
-    "hit_ratio": "cache hits / requests whose target reported a cache signal (hit or miss)",
+    "hit_ratio": "cache hits / successful requests whose target reported a cache signal (hit or miss); "
+                 "failed requests are counted apart (cache.failed, cache.failed_with_signal)",
+    "cache.repeat_misses": "successful misses whose key was sent earlier in the run: in_flight (no earlier "
+                           "copy had finished, t_start + e2e, when it was sent), first_copy_failed (every "
+                           "earlier copy failed), after_finish (an earlier copy had finished successfully), "
+                           "expired (after_finish with the last store older than the cache TTL); "
+                           "coalescing_would_add = in_flight / successful requests with a signal, in points",
+    "cache.model_comparison": "fastest vs slowest model by p50 (TTFT if streamed, else E2E) on cache misses, "
+                              "else first-seen requests, else all successful requests; ratio slow / fast "
+                              "with a bootstrap CI (cache.bootstrap); significant when the CI excludes 1",
     "corpus_repeat_ratio": "requests the corpus marked as exact repeats / requests with a repeat flag",
     "speedup": "miss latency / hit latency at the same percentile (p50, p95), successful requests",
     "gain_bound": "1 / (1 - hit_ratio): end-to-end speedup if hits cost nothing and misses are "

@@ -21,48 +21,91 @@ from suite.analyze.schema import (
     Why,
 )
 
+ON = {"miss": "on cache misses", "first_seen": "on first-seen requests (the target signals no cache hits)",
+      "all": "on all successful requests (no cache signal or repeat flag sets hits apart)"}
+VERB = {"ttft": ("reaches the first token", "p50 TTFT"), "e2e": ("completes requests", "p50 E2E")}
 
-def _ranked(models: Mapping[str, Mapping[str, Any]], metric: str) -> list[tuple[float, str]]:
-    return sorted((block[metric]["p50"], name) for name, block in models.items()
-                  if block[metric]["p50"] is not None)
+
+def _x(v: float) -> str:
+    """A ratio near 1 needs two decimals: 0.96× and 1.04× must not both read 1.0×."""
+    return f"{v:.2f}×" if v < 10 else times(v)
 
 
-def model_sentence(models: dict[str, GroupBlock]) -> str | None:
-    """Fastest against slowest model, on TTFT when streamed, else on E2E."""
-    for metric, verb, label in (("ttft", "reaches the first token", "p50"),
-                                ("e2e", "completes requests", "p50 E2E")):
-        ranked = _ranked(models, metric)
-        if len(ranked) >= 2 and ranked[0][0] > 0:
-            (fast, fast_name), (slow, slow_name) = ranked[0], ranked[-1]
-            return (f"{fast_name} {verb} {times(slow / fast)} sooner than {slow_name} "
-                    f"({label} {seconds(fast)} vs {seconds(slow)})")
+def _ci_text(node: Mapping[str, Any]) -> str:
+    return f"95 % CI {_x(node['ci'][0])}–{_x(node['ci'][1])}" if "ci" in node else ""
+
+
+def model_sentence(models: Mapping[str, GroupBlock],
+                   comparison: Mapping[str, Any] | None = None) -> str | None:
+    """Fastest against slowest model on like-for-like requests (``cache.model_comparison``); a CI
+    that includes 1 reads "no significant difference"."""
     if len(models) == 1:
         name, block = next(iter(models.items()))
         if not block["e2e"]["n"]:
             return f"{name}: no successful requests, so no latency to report"
         return (f"{name}: p50 E2E {seconds(block['e2e']['p50'])}, p95 E2E {seconds(block['e2e']['p95'])} "
                 f"over {block['e2e']['n']} successful requests")
-    return None
+    if not comparison or "why" in comparison:
+        return None
+    c = comparison
+    verb, label = VERB[c["metric"]]
+    fast, slow, r = c["fast"], c["slow"], c["ratio"]
+    both = f"{seconds(c['fast_p50'])} vs {seconds(c['slow_p50'])}"
+    if r["significant"] is None:
+        return (f"{ON[c['population']]}, {fast}'s {label} is {seconds(c['fast_p50'])} and {slow}'s "
+                f"{seconds(c['slow_p50'])}: too few requests to call a difference ({r['ci_why']})")
+    if not r["significant"]:
+        return (f"{ON[c['population']]}, no significant difference between {fast} and {slow} in {label} "
+                f"({both}, ratio {_x(r['value'])}, {_ci_text(r)})")
+    return (f"{ON[c['population']]}, {fast} {verb} {_x(r['value'])} sooner than {slow} "
+            f"({label} {both}, {_ci_text(r)})")
+
+
+def miss_text(explained: Mapping[str, Any]) -> str:
+    """Why repeats missed, and what coalescing in-flight duplicates would add (when any were)."""
+    n = explained.get("repeat_misses")
+    if not n:
+        return ""
+    gap = explained["gap"]
+    parts = [f"{explained[k]['count']} {label}" for k, label in
+             (("in_flight", "sent while their first copy was in flight"),
+              ("first_copy_failed", "after only failed copies"),
+              ("after_finish", "after a copy had finished"), ("expired", "past the cache TTL"))
+             if explained[k]["count"]]
+    text = f"; {n} repeats missed ({', '.join(parts)})"
+    if gap["theoretical_in_run"]["value"] is not None:
+        text += (f"; {percent(gap['theoretical_in_run']['value'])} could have hit in this run's order, "
+                 f"{percent(gap['observed']['value'])} did")
+    if explained["in_flight"]["count"]:
+        text += (f"; coalescing identical in-flight requests would add "
+                 f"{explained['coalescing_would_add']['value']:.1f} points")
+    return text
 
 
 def cache_sentence(cache: CacheSection) -> str:
-    """Per-hit speedup, observed hit ratio against the corpus's repeats, and the end-to-end bound."""
+    """Per-hit speedup (or no significant difference), observed hit ratio of successful requests
+    against the corpus's repeats, the end-to-end bound, and why repeats missed."""
     h, repeats = cache["hit_ratio"]["value"], cache["corpus_repeat_ratio"]["value"]
     if h is None:
         return repeat_sentence(cache.get("by_repeat", {})) or \
             f"cache gains cannot be measured in this run: {cache['hit_ratio']['why']}"
     versus = f" vs {percent(repeats)} repeats in the corpus" if repeats is not None else ""
-    ratio_text = f"observed hit ratio {percent(h)}{versus}"
-    speed = cache["speedup"]["e2e_p50"]["value"]
-    if speed is None:
-        return f"{ratio_text}; no hit/miss latency comparison ({cache['speedup']['e2e_p50']['why']})"
+    failed = f" ({cache['failed']} failed requests counted apart)" if cache.get("failed") else ""
+    ratio_text = f"observed hit ratio {percent(h)}{versus}{failed}"
+    why_missed = miss_text(cache.get("repeat_misses", {}))
+    speed = cache["speedup"]["e2e_p50"]
+    if speed["value"] is None:
+        return f"{ratio_text}; no hit/miss latency comparison ({speed['why']}){why_missed}"
     hit, miss = cache["hit"]["e2e"]["p50"], cache["miss"]["e2e"]["p50"]
     bound = cache["gain_bound"]["value"]
     bound_text = f"; at this hit ratio the end-to-end gain is at most {times(bound)}" if bound else ""
-    ci = cache["speedup"]["e2e_p50"].get("ci")
+    ci = speed.get("ci")
+    if ci and ci[0] <= 1 <= ci[1]:
+        return (f"no significant difference between cache hits and misses (median E2E {seconds(hit)} vs "
+                f"{seconds(miss)}, ratio {_x(speed['value'])}, {_ci_text(speed)}); {ratio_text}{why_missed}")
     ci_text = f", 95 % CI {times(ci[0])}–{times(ci[1])}" if ci else ""
-    return (f"cache hits answered {times(speed)} faster than misses (median E2E {seconds(hit)} vs "
-            f"{seconds(miss)}{ci_text}); {ratio_text}{bound_text}")
+    return (f"cache hits answered {times(speed['value'])} faster than misses (median E2E {seconds(hit)} vs "
+            f"{seconds(miss)}{ci_text}); {ratio_text}{bound_text}{why_missed}")
 
 
 def repeat_sentence(by_repeat: Mapping[str, Any]) -> str | None:
@@ -116,7 +159,8 @@ def aborted_sentence(run: RunSection) -> str | None:
 
 
 def headlines(summary: Summary) -> list[str]:
-    sentences = [aborted_sentence(summary["run"]), model_sentence(summary["models"]),
+    comparison = summary["cache"].get("model_comparison")
+    sentences = [aborted_sentence(summary["run"]), model_sentence(summary["models"], comparison),
                  cache_sentence(summary["cache"]), error_sentence(summary["totals"]),
                  cost_sentence(summary.get("tokens", {})), slo_sentence(summary.get("slo", {}))]
     return [s for s in sentences if s]

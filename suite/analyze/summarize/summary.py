@@ -22,10 +22,12 @@ from suite.analyze.read.load import LoadedRun
 from suite.analyze.schema import ErrorRow, Goodput, RunSection, Summary, Totals, Why
 from suite.analyze.summarize.accounting import accounting_section
 from suite.analyze.summarize.cache import cache_section
+from suite.analyze.summarize.cachesignal import cache_detection
 from suite.analyze.summarize.definitions import DEFINITIONS
 from suite.analyze.summarize.groups import add_derived, group_block, ok_rows, pooled_itl_blocks
 from suite.analyze.summarize.headlines import headlines
 from suite.analyze.summarize.metrics import collect_missing, column
+from suite.analyze.summarize.misses import ttl_value
 from suite.analyze.summarize.slo import SloSpec, evaluate_slo, good_mask, goodput_block
 from suite.analyze.summarize.stats import window
 from suite.analyze.summarize.timeline import timeline_columns, timeline_of
@@ -38,7 +40,7 @@ SUMMARY_SCHEMA = "llmsuite.summary/2"
 # copies every other column, so these stay out of the slices
 UNSLICED = ("id", "response_id", "error_message", "target", "worker", "user", "model", "t_start",
             "scheduled", "completion_tokens_tiktoken", "cached_tokens", "status", "chunks", "tokens_source",
-            "warmup", "gaps")
+            "warmup", "gaps", "key")
 NO_SLO = "no SLO given (analyze with --slo PROFILE|FILE)"
 
 
@@ -122,13 +124,15 @@ def _prices() -> tuple[PriceTable | None, str | None]:
 
 
 def summarize(run: LoadedRun, slo: SloSpec | None = None,
-              prices: PriceTable | None = None) -> Summary:
-    """The summary dict of a loaded run (see module docstring for its layout)."""
+              prices: PriceTable | None = None, cache_ttl_s: float | None = None) -> Summary:
+    """The summary dict of a loaded run (see module docstring for its layout); ``cache_ttl_s``, the
+    target cache's TTL when known, splits expired repeats out (else run.json extra.cache_ttl_s)."""
     with small_pages():  # many short-lived 8-128 MB arrays: see suite.runtime.small_pages
-        return _summarize(run, slo, prices)
+        return _summarize(run, slo, prices, cache_ttl_s)
 
 
-def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None) -> Summary:
+def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
+               cache_ttl_s: float | None = None) -> Summary:
     frame = add_derived(run.requests, run.gaps)
     n_rows = len(frame)
     start, end = window(column(frame, "t_start"), column(frame, "e2e"))
@@ -145,12 +149,14 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None) -
         sections: dict[str, Any] = {
             "run": run_section(run, start, end),
             "totals": totals_section(frame),
-            "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why),
+            "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why,
+                                   ttl_value(run.meta.extra if run.meta else None, cache_ttl_s)),
             "tokens": accounting_section(frame, parts, table, table_why),
             "goodput": goodput_section(frame, parts, slo, seconds),
         }
         itl_all, itl_models = itl.result()
         sections["timeline"] = timeline.result()
+    sections["cache"]["detection"] = cache_detection(run, frame)  # which signal said hit (or why none)
     summary = cast("Summary", {
         "schema": SUMMARY_SCHEMA,
         "generator": {"name": "suite.analyze", "version": suite.__version__, "numpy": _version("numpy"),

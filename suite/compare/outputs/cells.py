@@ -1,11 +1,14 @@
 """Text of one comparison cell, shared by the HTML page and the terminal table: a value in its
-unit, a signed difference with its CI, a ratio with its CI. None renders as an em dash, never 0."""
+unit, a signed difference with its CI, a ratio with its CI, a p-value. None renders as an em dash,
+never 0."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from suite.analyze.outputs.fmt import MISSING, number, percent, seconds, times
+from suite.compare.summarize.headline import method_sentence
+from suite.compare.summarize.population import describe_population
 
 NAMES = {"ttft": "TTFT", "tpot": "TPOT", "itl_mean": "ITL mean", "e2e": "E2E", "error_ratio": "error ratio",
          "hit_ratio": "hit ratio", "output_tokens_per_s": "output tokens/s", "requests_per_s": "requests/s"}
@@ -51,3 +54,22 @@ def cell_ratio(r: dict[str, Any]) -> str:
         return MISSING
     ci = r.get("ratio_ci")
     return times(ratio) if ci is None else f"{ratio:.2f}× ({ci[0]:.2f}–{ci[1]:.2f})"
+
+
+def cell_p(v: float | None) -> str:
+    return MISSING if v is None else f"{v:.2g}"
+
+
+def cell_significant(r: dict[str, Any]) -> str:
+    """yes/no after the correction, marked "(primary)" on the row tested without one."""
+    flag = "yes" if r.get("significant") else ("no" if r.get("significant") is False else MISSING)
+    return f"{flag} (primary)" if r.get("primary") else flag
+
+
+def tests_caption(result: dict[str, Any], tests: dict[str, Any] | None = None) -> str:
+    """The method in one line, as the headlines state it; empty for a dict without tests."""
+    tests = tests or result.get("tests")
+    if not tests or tests.get("family") is None:
+        return ""
+    conf = 1.0 - float(tests["alpha"])
+    return method_sentence(tests, describe_population(result.get("population")), conf) or ""

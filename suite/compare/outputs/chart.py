@@ -1,6 +1,6 @@
-"""The A/B bar chart: per latency metric, p50/p95/p99 of every run over all requests, each bar with
-its own bootstrap CI as a whisker. Drawn from compare.json values only, written through
-``suite.analyze.outputs.savefig`` (Agg backend, figure always closed)."""
+"""The A/B bar chart: per latency metric, p50/p95/p99 of every run over its population (all requests
+or cache misses), each bar with its own bootstrap CI as a whisker. Drawn from compare.json values
+only, written through ``suite.analyze.outputs.savefig`` (Agg backend, figure always closed)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 
 from suite.analyze.outputs.savefig import closing, plt, save_figure
 from suite.compare.read.samples import LATENCY_METRICS
+from suite.compare.summarize.population import describe_population
 
 TITLES = {"ttft": "TTFT", "tpot": "TPOT", "itl_mean": "ITL (per-request mean)", "e2e": "E2E"}
 STATS = ("p50", "p95", "p99")
@@ -55,5 +56,6 @@ def plot_ab(result: dict[str, Any], path: Path) -> Path | None:
             return None
         axes[0].legend(fontsize="small")
         conf = result["bootstrap"]["conf"]
-        fig.suptitle(f"All requests: latency per run (whiskers: {conf:.0%} bootstrap CI)")
+        which = describe_population(result.get("population"))
+        fig.suptitle(f"{which[0].upper()}{which[1:]}: latency per run (whiskers: {conf:.0%} bootstrap CI)")
         return save_figure(fig, path, DPI)

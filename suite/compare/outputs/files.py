@@ -17,7 +17,7 @@ COMPARE_PNG = "compare_ab.png"
 COMPARE_HTML = "compare.html"
 CSV_HEADER = ("a", "b", "kind", "group", "metric", "stat", "unit", "value_a", "value_b", "n_a", "n_b",
               "delta", "delta_lo", "delta_hi", "ratio", "ratio_lo", "ratio_hi", "significant",
-              "share_faster_in_b", "why")
+              "share_faster_in_b", "why", "p", "p_holm")
 
 
 def write_json(path: Path, obj: dict[str, Any]) -> Path:
@@ -36,7 +36,8 @@ def unpaired_rows(cmp: dict[str, Any]) -> list[list[Any]]:
         for r in group["metrics"]:
             out.append([cmp["a"], cmp["b"], "unpaired", group["group"], r["metric"], r["stat"], r["unit"],
                         r["a"], r["b"], r["n_a"], r["n_b"], r["delta"], *_lo_hi(r["delta_ci"]), r["ratio"],
-                        *_lo_hi(r["ratio_ci"]), r["significant"], None, r.get("why")])
+                        *_lo_hi(r["ratio_ci"]), r["significant"], None, r.get("why"), r.get("p"),
+                        r.get("p_holm")])
     return out
 
 
@@ -47,7 +48,8 @@ def paired_rows(cmp: dict[str, Any]) -> list[list[Any]]:
             out.append([cmp["a"], cmp["b"], "paired", group["group"], r["metric"], "median_delta", "s",
                         None, None,
                         r["n_pairs"], r["n_pairs"], r.get("median_delta"), *_lo_hi(r.get("median_delta_ci")),
-                        None, None, None, r.get("significant"), r.get("share_faster_in_b"), r.get("why")])
+                        None, None, None, r.get("significant"), r.get("share_faster_in_b"), r.get("why"),
+                        r.get("p"), r.get("p_holm")])
     return out
 
 

@@ -8,7 +8,15 @@ import base64
 from typing import Any
 
 from suite.analyze.outputs.report import esc, table  # one escaping rule for every page
-from suite.compare.outputs.cells import cell_ratio, cell_signed, cell_value, metric_name
+from suite.compare.outputs.cells import (
+    cell_p,
+    cell_ratio,
+    cell_signed,
+    cell_significant,
+    cell_value,
+    metric_name,
+    tests_caption,
+)
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
@@ -27,9 +35,10 @@ def runs_table(result: dict[str, Any]) -> str:
 
 def metrics_table(cmp: dict[str, Any], group: dict[str, Any]) -> str:
     rows = [[metric_name(r), cell_value(r, "a"), cell_value(r, "b"), cell_signed(r), cell_ratio(r),
-             "yes" if r["significant"] else ("no" if r["significant"] is False else "—"),
-             r.get("why") or ""] for r in group["metrics"]]
-    return table(["metric", cmp["a"], cmp["b"], "B − A (CI)", "B / A (CI)", "significant", "note"], rows)
+             cell_p(r.get("p")), cell_p(r.get("p_holm")), cell_significant(r), r.get("why") or ""]
+            for r in group["metrics"]]
+    return table(["metric", cmp["a"], cmp["b"], "B − A (CI)", "B / A (CI)", "p", "p Holm", "significant",
+                  "note"], rows)
 
 
 def paired_table(paired: dict[str, Any]) -> str:
@@ -42,11 +51,23 @@ def paired_table(paired: dict[str, Any]) -> str:
         rows = [[r["metric"], r["n_pairs"], cell_signed({"delta": r.get("median_delta"),
                                                          "delta_ci": r.get("median_delta_ci"), "unit": "s"}),
                  "—" if "share_faster_in_b" not in r else f"{r['share_faster_in_b']:.1%}",
-                 "yes" if r.get("significant") else "no", r.get("why") or ""] for r in group["metrics"]]
+                 cell_p(r.get("p")), cell_p(r.get("p_holm")), "yes" if r.get("significant") else "no",
+                 r.get("why") or ""] for r in group["metrics"]]
         parts.append(f"<h3>{esc(group['group'])}</h3>" +
-                     table(["metric", "pairs", "median Δ B − A (CI)", "faster in B", "significant", "note"],
-                           rows))
+                     table(["metric", "pairs", "median Δ B − A (CI)", "faster in B", "p", "p Holm",
+                            "significant", "note"], rows))
     return "".join(parts)
+
+
+def population_block(result: dict[str, Any]) -> str:
+    """Which requests latency was read from, per run, and the rows that use every request."""
+    pop = result.get("population")
+    if not pop:
+        return ""
+    rows = [[r["label"], r["rule"], r["requests"], r["of"], r.get("why") or ""] for r in pop["runs"]]
+    return (f"<h2>Population: {esc(pop['population'])}</h2><p>{esc(pop['note'])}.</p>"
+            + table(["run", "rule", "requests", "of", "note"], rows)
+            + table(["rule", "meaning"], pop["rules"].items()))
 
 
 def slo_block(result: dict[str, Any]) -> str:
@@ -69,7 +90,10 @@ def render_compare_html(result: dict[str, Any], png: bytes | None) -> str:
     parts = [f"<h1>Comparison: {esc(' vs '.join(r['label'] for r in result['runs']))}</h1>"]
     heads = [h for cmp in result["comparisons"] for h in cmp["headlines"]]
     parts.append("<ul class=\"lead\">" + "".join(f"<li>{esc(h)}</li>" for h in heads) + "</ul>")
-    parts.append("<h2>Runs</h2>" + runs_table(result))
+    caption = tests_caption(result)
+    if caption:
+        parts.append(f"<p>{esc(caption)}.</p>")
+    parts.append("<h2>Runs</h2>" + runs_table(result) + population_block(result))
     if png:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f'<figure><img alt="A/B latency bars" src="data:image/png;base64,{data}"></figure>')
@@ -77,6 +101,9 @@ def render_compare_html(result: dict[str, Any], png: bytes | None) -> str:
         parts.append(f"<h2>{esc(cmp['b'])} vs {esc(cmp['a'])}</h2>")
         if cmp.get("note"):
             parts.append(f'<p class="why">{esc(cmp["note"])}</p>')
+        cap = tests_caption({"population": cmp.get("population")}, cmp.get("tests"))
+        if cap:
+            parts.append(f"<p>{esc(cap)}.</p>")
         for group in cmp["groups"]:
             parts.append(f"<h3>{esc(group['group'])}</h3>" + metrics_table(cmp, group))
         parts.append("<h3>Paired per-request deltas</h3>" + paired_table(cmp["paired"]))

@@ -6,7 +6,15 @@ from typing import Any
 
 from rich.table import Table
 
-from suite.compare.outputs.cells import cell_ratio, cell_signed, cell_value, metric_name
+from suite.compare.outputs.cells import (
+    cell_p,
+    cell_ratio,
+    cell_signed,
+    cell_value,
+    metric_name,
+    tests_caption,
+)
+from suite.compare.summarize.population import describe_population
 
 TERMINAL_METRICS = {("ttft", "p50"), ("ttft", "p95"), ("tpot", "p50"), ("itl_mean", "p50"), ("e2e", "p50"),
                     ("e2e", "p95"), ("e2e", "p99"), ("error_ratio", None), ("hit_ratio", None),
@@ -14,18 +22,24 @@ TERMINAL_METRICS = {("ttft", "p50"), ("ttft", "p95"), ("tpot", "p50"), ("itl_mea
 
 
 def comparison_table(cmp: dict[str, Any], conf: float) -> Table:
-    """The all-requests group: the metrics people read first; the rest is in compare.csv/html."""
-    title = f"{cmp['b']} vs {cmp['a']} (all requests; {conf:.0%} bootstrap CI)"
-    table = Table(title=title, title_justify="left")
+    """The all-requests group: the metrics people read first (the primary one always); the rest is in
+    compare.csv/html. The title names the population, the caption the correction."""
+    population = describe_population(cmp.get("population"))
+    title = f"{cmp['b']} vs {cmp['a']} ({population}; {conf:.0%} bootstrap CI)"
+    caption = tests_caption({"population": cmp.get("population")}, cmp.get("tests"))
+    table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
     for name, justify in (("metric", "left"), (cmp["a"], "right"), (cmp["b"], "right"),
-                          ("B − A (CI)", "right"), ("B / A (CI)", "right"), ("sig.", "center")):
+                          ("B − A (CI)", "right"), ("B / A (CI)", "right"), ("p (Holm)", "right"),
+                          ("sig.", "center")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in cmp["groups"][0]["metrics"]:
-        if (r["metric"], r["stat"]) not in TERMINAL_METRICS:
+        if (r["metric"], r["stat"]) not in TERMINAL_METRICS and not r.get("primary"):
             continue
         flag = "[bold]yes[/]" if r["significant"] else ("no" if r["significant"] is False else "—")
-        table.add_row(metric_name(r), cell_value(r, "a"), cell_value(r, "b"), cell_signed(r), cell_ratio(r),
-                      flag)
+        name = metric_name(r) + (" (primary)" if r.get("primary") else "")
+        holm = f" ({cell_p(r['p_holm'])})" if r.get("p_holm") is not None else ""
+        table.add_row(name, cell_value(r, "a"), cell_value(r, "b"), cell_signed(r), cell_ratio(r),
+                      cell_p(r.get("p")) + holm, flag)
     return table
 
 

@@ -1,8 +1,12 @@
 """``compare_runs(paths) -> dict``: the machine interface of a comparison (compare.json).
 
 The first run is the baseline A; every other run is compared with it as B. Layout: schema,
-generator, bootstrap, runs, comparisons[{a, b, groups[{group, metrics[...]}], paired, headlines}],
-slo (when asked), definitions.
+generator, bootstrap, population, tests, runs, comparisons[{a, b, groups[{group, metrics[...]}],
+paired, population, tests, headlines}], slo (when asked), definitions.
+
+A comparison is an experiment: latency rows are drawn from one population of each run (``all``, or
+``miss``: ``summarize.population``), one primary metric is tested at the stated confidence and every
+other metric is Holm-corrected (``summarize.significance``).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from typing import Any, cast
 import suite
 from suite.compare.read.samples import RunSamples, corpus_identity, load_samples, model_override, run_dir_of
 from suite.compare.schema import CompareResult, Comparison
-from suite.compare.summarize.deltas import Boot, group_rows
+from suite.compare.summarize.deltas import Boot, better, group_rows
 from suite.compare.summarize.headline import comparison_headlines
 from suite.compare.summarize.paired import paired_section
+from suite.compare.summarize.population import check_population, population_section, restrict
+from suite.compare.summarize.significance import DEFAULT_PRIMARY, apply_tests, parse_primary
 from suite.errors import SpecError
 
 COMPARE_SCHEMA = "llmsuite.compare/1"
@@ -25,7 +31,14 @@ DEFINITIONS = {
     "delta": "B − A of the statistic; negative latency deltas mean B is faster",
     "ratio": "B / A of the statistic",
     "ci": "percentile bootstrap over requests, each run resampled independently (n_boot replicates)",
-    "significant": "the CI of B − A excludes 0",
+    "p": "two-sided bootstrap p-value of B − A: min(1, 2·min((1 + #Δ*≤0), (1 + #Δ*≥0)) / (R + 1)) over "
+         "R replicates Δ*",
+    "p_holm": "p after Holm's step-down correction across the family (every metric of all requests but the "
+              "primary; each per-model group and each paired group is its own family); null for the primary",
+    "significant": "primary metric: p ≤ alpha (1 − conf); every other metric: p_holm ≤ alpha",
+    "population": "the requests latency rows and paired deltas are drawn from: all, or miss (signalled cache "
+                  "misses; first-seen requests when a run has no cache signal); error ratio, hit ratio and "
+                  "throughput always use every request",
     "itl_mean": "per-request mean inter-token gap (requests, not gaps, are the resampled unit)",
     "tpot": "(e2e − ttft) / (completion_tokens − 1) per streamed request with > 1 completion token",
     "paired": "per-request B − A joined by request id, only when both runs replayed the same corpus",
@@ -57,48 +70,83 @@ def describe(run: RunSamples) -> dict[str, Any]:
             "corpus_identity": sha, "corpus_identity_source": source, "model_override": model_override(run)}
 
 
-def compare_pair(a: RunSamples, b: RunSamples, boot: Boot) -> Comparison:
-    """All groups (every request, then each model both runs used) and the paired section."""
-    common = sorted(set(a.model_names()) & set(b.model_names()))
-    groups = [{"group": ALL, "metrics": group_rows(a, b, ALL, boot)}]
-    if common and (len(a.model_names()) > 1 or len(b.model_names()) > 1):
-        groups += [{"group": m, "metrics": group_rows(a.for_model(m), b.for_model(m), m, boot)}
-                   for m in common]
+def compare_pair(a: RunSamples, b: RunSamples, boot: Boot, *,
+                 every: tuple[RunSamples, RunSamples] | None = None, population: dict[str, Any] | None = None,
+                 primary: str = DEFAULT_PRIMARY) -> Comparison:
+    """All groups (every request, then each model both runs used), the paired section, the tests.
+
+    ``a``/``b`` are the populations latency is read from; ``every`` the whole runs (error ratio, hit
+    ratio, throughput), the same runs when not given."""
+    ea, eb = every or (a, b)
+    common = sorted(set(ea.model_names()) & set(eb.model_names()))
+    groups = [{"group": ALL, "metrics": group_rows(a, b, ALL, boot, ea, eb)}]
+    if common and (len(ea.model_names()) > 1 or len(eb.model_names()) > 1):
+        groups += [{"group": m, "metrics": group_rows(a.for_model(m), b.for_model(m), m, boot,
+                                                      ea.for_model(m), eb.for_model(m))} for m in common]
     out = cast("Comparison", {"a": a.label, "b": b.label, "groups": groups,
                               "paired": paired_section(a, b, boot)})
     if not common:
-        out["note"] = (f"no model in common ({', '.join(a.model_names())} vs {', '.join(b.model_names())}): "
-                       "only all requests are compared")
+        names = f"{', '.join(ea.model_names())} vs {', '.join(eb.model_names())}"
+        out["note"] = f"no model in common ({names}): only all requests are compared"
+    out["population"] = population or population_section("all", [
+        {"label": r.label, "rule": "all", "requests": int(r.ids.size), "of": int(r.ids.size)}
+        for r in (ea, eb)])
+    out["tests"] = apply_tests(cast("dict[str, Any]", out), primary, round(1.0 - boot.conf, 10), boot.n_boot,
+                               better)
     out["headlines"] = comparison_headlines(out, boot.conf)
     return out
 
 
-def compare_samples(runs: Sequence[RunSamples], boot: Boot | None = None) -> CompareResult:
+def _tests_block(comparisons: list[Comparison], primary: str, alpha: float) -> dict[str, Any]:
+    families = {c["tests"]["family"] for c in comparisons}
+    block: dict[str, Any] = {"primary": primary, "correction": "holm", "alpha": alpha,
+                             "family": families.pop() if len(families) == 1 else None}
+    if block["family"] is None:
+        block["why"] = "the family size differs per comparison: see comparisons[].tests"
+    return block
+
+
+def compare_samples(runs: Sequence[RunSamples], boot: Boot | None = None, *, population: str = "all",
+                    primary: str = DEFAULT_PRIMARY) -> CompareResult:
+    """Compare every run with the first. ``population`` ("all" | "miss") picks the requests latency is
+    read from; ``primary`` ("metric.stat", e.g. e2e.p50) the metric tested without correction."""
     boot = boot or Boot()
+    check_population(population)
+    parse_primary(primary)
     if len(runs) < 2:
         raise SpecError(f"compare needs at least two runs; got {len(runs)}. Pass RUN_A RUN_B [...].")
-    base = runs[0]
+    kept = [restrict(r, population) for r in runs]
+    infos = [{"label": r.label, **info} for r, (_, info) in zip(runs, kept, strict=True)]
+    base = kept[0][0]
+    comparisons = [compare_pair(base, other, boot, every=(runs[0], runs[i + 1]), primary=primary,
+                                population=population_section(population, [infos[0], infos[i + 1]]))
+                   for i, (other, _) in enumerate(kept[1:])]
     return {
         "schema": COMPARE_SCHEMA,
         "generator": {"name": "suite.compare", "version": suite.__version__},
         "bootstrap": {"n_boot": boot.n_boot, "conf": boot.conf, "seed": boot.seed, "method": "percentile"},
-        "baseline": base.label,
+        "population": population_section(population, infos),
+        "tests": _tests_block(comparisons, primary, round(1.0 - boot.conf, 10)),
+        "baseline": runs[0].label,
         "runs": [describe(r) for r in runs],
-        "comparisons": [compare_pair(base, other, boot) for other in runs[1:]],
+        "comparisons": comparisons,
         "definitions": dict(DEFINITIONS),
     }
 
 
 def compare_runs(paths: Sequence[str | Path], *, labels: Sequence[str] | None = None,
-                 boot: Boot | None = None) -> CompareResult:
+                 boot: Boot | None = None, population: str = "all",
+                 primary: str = DEFAULT_PRIMARY) -> CompareResult:
     """Load each run folder (or summary.json's folder) and compare every run with the first."""
     if labels is not None and len(labels) != len(paths):
         raise SpecError(f"--labels: {len(labels)} label(s) for {len(paths)} runs; give one per run, "
                         "comma-separated, in the same order.")
+    check_population(population)
+    parse_primary(primary)
     runs = [load_samples(p) for p in paths]
     for run, label in zip(runs, labels or default_labels(runs), strict=True):
         run.label = label
-    return compare_samples(runs, boot)
+    return compare_samples(runs, boot, population=population, primary=primary)
 
 
 def slo_section(paths: Sequence[str | Path], labels: Sequence[str], slo: str | Path) -> dict[str, Any]:

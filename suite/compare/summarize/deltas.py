@@ -2,7 +2,9 @@
 
 Each run is resampled on its own (independent samples); the replicates of a run's statistic are
 drawn once and reused for its own CI, the difference and the ratio. A row always carries the sample
-sizes; a value that cannot be computed is None with a ``why``.
+sizes; a value that cannot be computed is None with a ``why``. ``p`` is the two-sided bootstrap
+p-value of B − A (``significance.p_value``); ``significant`` here is the raw CI test, which
+``significance.apply_tests`` replaces by the corrected one when the comparison is assembled.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from suite.analyze.summarize.bootstrap import interval, percentile_replicates, replicates
 from suite.compare.read.samples import LATENCY_METRICS, RunSamples
+from suite.compare.summarize.significance import p_value
 
 PERCENTILES = (50, 95, 99)
 LOWER_IS_BETTER = {**dict.fromkeys(LATENCY_METRICS, True), "error_ratio": True, "hit_ratio": False,
@@ -46,7 +49,7 @@ def _significant(ci: tuple[float, float, float] | None, null: float) -> bool | N
     return None if ci is None else bool(ci[1] > null or ci[2] < null)
 
 
-def _better(metric: str, a: float | None, b: float | None, significant: bool | None) -> str | None:
+def better(metric: str, a: float | None, b: float | None, significant: bool | None) -> str | None:
     if not significant or a is None or b is None or a == b:
         return None
     b_lower = b < a
@@ -61,7 +64,7 @@ def row(metric: str, stat: str | None, a: Any, b: Any, boot: Boot, why: str | No
     if a is None or b is None:
         side = "A" if a is None else "B"
         return {**out, "delta": None, "delta_ci": None, "ratio": None, "ratio_ci": None, "a_ci": None,
-                "b_ci": None, "significant": None, "better": None,
+                "b_ci": None, "significant": None, "better": None, "p": None, "p_holm": None,
                 "why": why or f"no {metric} values in run {side}"}
     delta = interval(b[0] - a[0], b[1] - a[1], boot.conf)
     ratio = interval(b[0] / a[0], b[1] / a[1], boot.conf) if a[0] and np.all(a[1]) else None
@@ -69,7 +72,8 @@ def row(metric: str, stat: str | None, a: Any, b: Any, boot: Boot, why: str | No
     out.update({"delta": b[0] - a[0], "delta_ci": _ci(delta),
                 "ratio": b[0] / a[0] if a[0] else None, "ratio_ci": _ci(ratio),
                 "a_ci": _ci(interval(a[0], a[1], boot.conf)), "b_ci": _ci(interval(b[0], b[1], boot.conf)),
-                "significant": significant, "better": _better(metric, a[0], b[0], significant)})
+                "significant": significant, "better": better(metric, a[0], b[0], significant),
+                "p": p_value(b[1] - a[1]), "p_holm": None})
     if ratio is None:
         out["ratio_why"] = f"{metric} of A is 0 (in the estimate or a resample): no ratio"
     return out
@@ -103,19 +107,23 @@ def _throughput_row(metric: str, a: float | None, b: float | None) -> dict[str, 
     out = {"metric": metric, "stat": None, "unit": UNITS[metric], "a": a, "b": b, "n_a": None, "n_b": None,
            "delta": None if a is None or b is None else b - a, "delta_ci": None,
            "ratio": b / a if a and b is not None else None, "ratio_ci": None, "a_ci": None, "b_ci": None,
-           "significant": None, "better": None, "why": NO_CI_THROUGHPUT}
+           "significant": None, "better": None, "p": None, "p_holm": None, "why": NO_CI_THROUGHPUT}
     if a is None or b is None:
         out["why"] = "the run window has zero length or no completion token counts were recorded"
     return out
 
 
-def group_rows(a: RunSamples, b: RunSamples, group: str, boot: Boot) -> list[dict[str, Any]]:
-    """Every metric row for one group (a model, or all requests) of two runs."""
+def group_rows(a: RunSamples, b: RunSamples, group: str, boot: Boot, every_a: RunSamples | None = None,
+               every_b: RunSamples | None = None) -> list[dict[str, Any]]:
+    """Every metric row for one group (a model, or all requests) of two runs. Latency rows come from
+    ``a``/``b`` (a population, e.g. cache misses); error ratio, hit ratio and throughput from
+    ``every_a``/``every_b`` (every request) when given."""
     key_a, key_b = f"{a.label}/{group}", f"{b.label}/{group}"
     rows: list[dict[str, Any]] = []
     for metric in LATENCY_METRICS:
         ra, rb = _latency_reps(a, metric, boot, key_a), _latency_reps(b, metric, boot, key_b)
         rows += [row(metric, stat, ra[stat], rb[stat], boot) for stat in ra]
+    a, b = every_a or a, every_b or b
     rows.append(row("error_ratio", None, _share_reps((~a.ok).astype(float), boot, key_a + "/err"),
                     _share_reps((~b.ok).astype(float), boot, key_b + "/err"), boot))
     rows.append(row("hit_ratio", None, _share_reps(a.hit, boot, key_a + "/hit"),

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from suite.analyze.summarize.bootstrap import bootstrap_ci
+from suite.analyze.summarize.bootstrap import bootstrap_ci, interval, replicates
 from suite.compare.read.samples import LATENCY_METRICS, RunSamples, corpus_identity
 from suite.compare.summarize.deltas import Boot
+from suite.compare.summarize.significance import p_value
 
 MIN_PAIRS = 2
 
@@ -47,16 +48,17 @@ def metric_pairs(deltas: np.ndarray, metric: str, boot: Boot, key: str) -> dict[
         return {"metric": metric, "n_pairs": n, "why": f"{n} request(s) with {metric} measured in both runs; "
                 f"pairing needs at least {MIN_PAIRS}"}
     opts = {"n_boot": boot.n_boot, "conf": boot.conf}
-    median = bootstrap_ci(deltas, "median", seed=boot.seed_for(key, "med"), **opts)
+    reps = replicates(deltas, "median", n_boot=boot.n_boot, seed=boot.seed_for(key, "med"))
+    median = None if reps is None else interval(reps[0], reps[1], boot.conf)
     mean = bootstrap_ci(deltas, "mean", seed=boot.seed_for(key, "mean"), **opts)
     faster = bootstrap_ci((deltas < 0).astype(float), "mean", seed=boot.seed_for(key, "faster"), **opts)
-    assert median is not None and mean is not None and faster is not None  # n >= MIN_PAIRS finite values
+    assert reps is not None and median is not None and mean is not None and faster is not None  # n >= 2
     return {"metric": metric, "unit": "s", "n_pairs": n,
             "median_delta": median[0], "median_delta_ci": [median[1], median[2]],
             "mean_delta": mean[0], "mean_delta_ci": [mean[1], mean[2]],
             "share_faster_in_b": faster[0], "share_faster_in_b_ci": [faster[1], faster[2]],
             "share_slower_in_b": float((deltas > 0).mean()),
-            "significant": bool(median[1] > 0 or median[2] < 0)}
+            "significant": bool(median[1] > 0 or median[2] < 0), "p": p_value(reps[1]), "p_holm": None}
 
 
 def _groups(a: RunSamples, b: RunSamples, ia: np.ndarray, ib: np.ndarray) -> dict[str, np.ndarray]:

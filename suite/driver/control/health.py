@@ -1,17 +1,17 @@
 """Check that a target answers before starting Locust, and say how to fix it when it does not.
 
-First ``GET /health``: it proves the target is reachable, nothing more — an open ``/health`` says
-nothing of the key, the path or the models. So then every model of the corpus is asked a 1-token
-request of the run's own kind, path, headers and key (``Probe``, one per model): each must be
-answered, so a wrong key, path, model or body template fails in a second with a message naming
-the model, quoting the target and saying which option to fix (``probe_problem``), not after a
-whole run of 401s. A 5xx, a 429, a broken body or no answer within the check's timeout passes:
-the target is there, busy, slow or failing, which is what the run is to measure
-(``--max-error-ratio`` judges it afterwards). Without probes, ``/v1/models`` is tried when
-``/health`` is not 2xx, and any HTTP answer counts as reachable. A connection that cannot be
-made — refused, a timed-out ``/health``, unresolvable — is always a TargetError.
-Proxies from the environment are ignored: the load goes straight to the target, so the check must
-too.
+First ``GET /health`` (``--health-path`` / ``--health-method``, with the run's auth headers: a
+gateway may guard it, and answer 500 or 401 without them): it proves the target is reachable,
+nothing more — an open ``/health`` says nothing of the key, the path or the models. So then every
+model of the corpus is asked a 1-token request of the run's own kind, path, headers and key
+(``Probe``, one per model): each must be answered, so a wrong key, path, model or body template
+fails in a second with a message naming the model, quoting the target and saying which option to fix
+(``probe_problem``), not after a whole run of 401s. A 5xx, a 429, a broken body or no answer within
+the check's timeout passes: the target is there, busy, slow or failing, which is what the run is to
+measure (``--max-error-ratio`` judges it afterwards). Without probes, ``/v1/models`` is tried when
+``/health`` is not 2xx, and any HTTP answer counts as reachable. A connection that cannot be made —
+refused, a timed-out ``/health``, unresolvable — is always a TargetError. Proxies from the
+environment are ignored: the load goes straight to the target, so the check must too.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import http.client
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -106,6 +106,22 @@ def health_probes(opts: RequestOptions, path: str, api_key: str | None,
     return [health_probe(opts, path, api_key, req) for req in first.values()]
 
 
+# What a gateway says when the key is missing or wrong, in a 400/404 body (LiteLLM, Portkey and
+# others answer a bad key that way): the fix is the key options, never --target-kind.
+KEY_TEXTS = ("invalid api key", "invalid_api_key", "incorrect api key", "invalid key", "no api key",
+             "missing api key", "api key not found", "authentication", "unauthorized", "unauthorised",
+             "not authorized", "invalid token", "invalid authorization")
+
+
+def key_problem(status: int, body: bytes) -> bool:
+    """Whether an answer says the credentials are missing or wrong: 401, 403, or a gateway's
+    "invalid key" text in the body of another 4xx."""
+    if status in (401, 403):
+        return True
+    text = body.decode("utf-8", errors="replace").lower()
+    return 400 <= status < 500 and any(k in text for k in KEY_TEXTS)
+
+
 def probe_problem(url: str, status: int, body: bytes, kind: str, model: str | None = None,
                   key_header: str = "Authorization") -> str | None:
     """Why a probe's answer means the run cannot work, or None (2xx; 429 and 5xx: the target is
@@ -114,10 +130,11 @@ def probe_problem(url: str, status: int, body: bytes, kind: str, model: str | No
         return None
     why = f"HTTP {status}: {error_message(body)}"
     request = "a 1-token test request" + (f" for model {model!r}" if model else "")
-    if status in (401, 403):
+    if key_problem(status, body):
         return (f"target {url} refused the credentials of {request} ({why}). Check the key "
-                f"(--api-key or the {API_KEY_ENV} environment variable) and the header carrying it "
-                f"(--api-key-header, now {key_header!r}; or --header).")
+                f"(--api-key-env NAME naming the variable that holds it; by default {API_KEY_ENV}, "
+                f"then OPENAI_API_KEY) and the header carrying it (--api-key-header, now "
+                f"{key_header!r}; or --header).")
     if "/v1/v1/" in url:
         return (f"target {url} answered {request} with {_end(why)} The URL has /v1 twice: drop /v1 from "
                 f"--target (give the base URL, e.g. http://host:8000).")
@@ -154,11 +171,14 @@ def _read_some(resp: Any) -> bytes:
         return b""
 
 
-def probe(url: str, timeout: float) -> int:
-    """GET ``url`` without proxies; return the HTTP status (errors statuses included)."""
+def probe(url: str, timeout: float, method: str = "GET", headers: Mapping[str, str] | None = None) -> int:
+    """``method url`` without proxies, with the run's auth ``headers`` (a gateway may guard its
+    health path); return the HTTP status (error statuses included)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    data = b"" if method == "POST" else None
+    request = urllib.request.Request(url, data=data, headers=dict(headers or {}), method=method)
     try:
-        with opener.open(urllib.request.Request(url, method="GET"), timeout=timeout) as resp:
+        with opener.open(request, timeout=timeout) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         exc.close()
@@ -166,15 +186,18 @@ def probe(url: str, timeout: float) -> int:
 
 
 def check_target(target: str, timeout: float = 5.0, probe: Probe | None = None,
-                 probes: Sequence[Probe] = ()) -> int:
+                 probes: Sequence[Probe] = (), *, health_path: str = HEALTH_PATHS[0],
+                 health_method: str = "GET", headers: Mapping[str, str] | None = None) -> int:
     """Raise TargetError unless ``target`` is healthy (see the module docstring); return the
     status of the last check (0: its probe got no answer in ``timeout``, which passes). ``probe``
-    is one more entry of ``probes``."""
+    is one more entry of ``probes``. ``health_method health_path`` is the first check, sent with
+    ``headers`` (the run's auth headers, ``Target.auth_headers()``)."""
     target = target.rstrip("/")
-    status = _get(target + HEALTH_PATHS[0], timeout, target)
+    status = _get(target + health_path, timeout, target, health_method, headers)
     every = [*probes, *([probe] if probe is not None else [])]
     if not every:
-        return status if 200 <= status < 300 else _get(target + HEALTH_PATHS[1], timeout, target)
+        return status if 200 <= status < 300 else _get(target + HEALTH_PATHS[1], timeout, target,
+                                                       "GET", headers)
     for one in every:
         status = _check_probe(target, one, timeout)
     return status
@@ -196,8 +219,9 @@ def _check_probe(target: str, probe: Probe, timeout: float) -> int:
     return status
 
 
-def _get(url: str, timeout: float, target: str) -> int:
+def _get(url: str, timeout: float, target: str, method: str = "GET",
+         headers: Mapping[str, str] | None = None) -> int:
     try:
-        return probe(url, timeout)
+        return probe(url, timeout, method, headers)
     except (OSError, urllib.error.URLError, ValueError) as exc:
         raise TargetError(unreachable_message(url, reason(exc), target)) from None

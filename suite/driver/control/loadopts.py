@@ -47,6 +47,10 @@ class LoadOptions:
     abort_min_requests: int = 20
     health_interval_s: float = 5.0
     health_failures: int | None = None  # consecutive /health failures that abort; None = off
+    # where those checks go (the Target's --health-path / --health-method; the auth headers come
+    # from the request options and the key, which cross into Locust through the environment)
+    health_path: str = "/health"
+    health_method: str = "GET"
     # consecutive ``connect`` errors of one process that abort (a dead target), always on
     abort_connect_errors: int = DEFAULT_ABORT_CONNECT_ERRORS
     # a 429/503's Retry-After: ``record`` it only, or ``honour`` it too (closed loop: that user

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 import suite
+from suite.driver.exchange.cachedetect import allowlist, cache_rule
 from suite.records import RunMeta
 
 _VERSIONED = ("locust", "geventhttpclient", "orjson", "tiktoken")
@@ -30,6 +31,13 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
     return out
+
+
+def cache_headers_meta(spec: str) -> dict[str, Any]:
+    """run.json ``extra.cache_headers``: the run's ``--cache-detect`` rule and the header names its
+    records keep, so ``analyze --cache-detect`` knows which absences are meaningful (a header not
+    in the list was never looked at, not absent)."""
+    return {"rule": spec, "allowlist": list(allowlist(cache_rule(spec)))}
 
 
 def write_run_meta(path: Path, meta: RunMeta) -> None:

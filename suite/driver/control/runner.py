@@ -170,7 +170,8 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
              max_wall_s: float | None = None,
              load: LoadOptions | None = None,
              topology: Topology | None = None,
-             options: Mapping[str, Any] | None = None) -> RunResult:
+             options: Mapping[str, Any] | None = None,
+             target_meta: Mapping[str, Any] | None = None) -> RunResult:
     """Replay ``corpus`` against ``target`` with Locust: ``users`` closed-loop users by default,
     or as ``load`` says (open loop at arrival times, a preset, warm-up, abort rules, exporters),
     on the processes ``topology`` says (``Topology(processes=N)``: master + N local workers).
@@ -184,7 +185,10 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     60 s); past it Locust gets SIGTERM, then SIGKILL, and the run is a RunError. SIGINT, SIGTERM or
     SIGHUP stop Locust's process group the same way and return the (checked) result with
     ``interrupted`` and ``stopped_by`` set (run.json: ``extra.interrupted``, ``extra.partial``).
-    ``options``: further ``DriverConfig`` fields by name (e.g. target settings).
+    ``options``: further ``DriverConfig`` fields by name (e.g. target settings). ``target_meta``:
+    the target as run.json keeps it (``extra.target``, ``Target.describe()``: no secret).
+    The pre-flight check goes to ``load.health_method load.health_path`` with the request's
+    headers and key, as the periodic checks of ``--abort-health-failures`` do.
     """
     _validate(users, spawn_rate, duration_s, target, stop_timeout_s)
     _check_locust_args(locust_args)
@@ -205,7 +209,10 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     # the request side (suite.driver.control.requestopts): path defaults to the target kind's own
     request = (options or {}).get("request") or RequestOptions()
     target_path = target_path or request.path or default_path(request.kind)
-    check_target(target, probes=health_probes(request, target_path, api_key, requests))  # every model
+    auth = {k: v for k, v in request.base_headers(api_key).items()
+            if k not in ("Content-Type", "Accept-Encoding")}
+    check_target(target, probes=health_probes(request, target_path, api_key, requests),  # every model
+                 health_path=load.health_path, health_method=load.health_method, headers=auth)
     run_id = run_id or new_run_id()
     # absolute: Locust runs with the run folder as its working directory
     run_dir = _prepare_run_dir(out_dir.resolve(), run_id)
@@ -228,7 +235,7 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     if topo.processes:
         await_workers(run_dir, stop_timeout_s + 5)
     return _result(run_dir, config, total, corpus_ids, code, overran, time.monotonic() - t0,
-                   stopped, topo)
+                   stopped, topo, target_meta)
 
 
 def _child_env(config: DriverConfig) -> dict[str, str]:
@@ -289,7 +296,7 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 def _result(run_dir: Path, config: DriverConfig, corpus_size: int, corpus_ids: set[str],
             code: int, overran: bool, elapsed: float, stopped: Interrupted | None,
-            topo: Topology) -> RunResult:
+            topo: Topology, target_meta: Mapping[str, Any] | None = None) -> RunResult:
     meta = read_run_meta(config.run_meta) or {}
     got = collect(run_dir, meta, corpus_ids, config.load.lag_warn_ms)
     remote = topo.role == "master" and not got.files  # the records are on the workers' hosts
@@ -297,6 +304,8 @@ def _result(run_dir: Path, config: DriverConfig, corpus_size: int, corpus_ids: s
                            topo.role == "worker")
     if meta and topo.role != "worker":
         meta = merge_into_meta(meta, got)
+        if target_meta is not None:
+            meta["extra"]["target"] = dict(target_meta)
         if stopped is not None:
             meta["extra"]["interrupted"] = {"signal": stopped.signal, "at": stopped.at}
         mark = partial_mark(meta["extra"].get("interrupted"), got.lost)

@@ -33,7 +33,7 @@ def strip_v1(url: str) -> tuple[str, str | None]:
     return base, None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Target:
     """Everything about the target a run needs: URL, request shape and auth (``request``: kind, path,
     headers, key header, request-id header, cache rule, content checks), the key, the health check,
@@ -55,6 +55,10 @@ class Target:
             raise SpecError(f"--health-method: {self.health_method!r} is not one of "
                             f"{', '.join(HEALTH_METHODS)}.")
 
+    def __repr__(self) -> str:
+        """The redacted form: a Target in an error message or a log never shows a credential."""
+        return f"Target({self.describe()!r})"
+
     def auth_headers(self) -> dict[str, str]:
         """The headers every request to the target carries — the extra ``--header`` values and the
         key — for the health check and the ``/metrics`` monitor too (a gateway may guard them)."""
@@ -74,3 +78,23 @@ class Target:
                "ttft_timeout_s": self.ttft_timeout_s, "api_key": "<redacted>" if self.api_key else None,
                "request": self.request.describe(self.api_key)}
         return Redactor(self.secrets()).tree(out)
+
+
+def as_target(target: str | Target, *, api_key: str | None = None, request: RequestOptions | None = None,
+              ttft_timeout_s: float | None = None, timeout_s: float | None = None,
+              health_path: str = DEFAULT_HEALTH_PATH, health_method: str = "GET") -> Target:
+    """One ``Target`` whichever way a library caller named it: a URL string keeps the older calling
+    convention (key, request options, timeouts, health check given one by one); a ``Target`` is
+    taken whole, and a setting given beside it too is an error, not a silent override."""
+    if isinstance(target, Target):
+        given = [name for name, value in (("api_key", api_key), ("request", request),
+                                          ("ttft_timeout_s", ttft_timeout_s), ("timeout_s", timeout_s))
+                 if value is not None]
+        if given:
+            raise SpecError(f"run: the Target already says {', '.join(given)}; set it on the Target "
+                            f"(dataclasses.replace) instead of passing it again.")
+        return target
+    return Target(url=str(target).rstrip("/"), request=request or RequestOptions(), api_key=api_key,
+                  health_path=health_path, health_method=health_method,
+                  timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s,
+                  ttft_timeout_s=ttft_timeout_s)

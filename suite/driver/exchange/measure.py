@@ -297,7 +297,11 @@ class StreamAccumulator:
         self.eof = True
 
     def finish(self, t_end: float, status: int = 200, cache: str | None = None) -> Measured:
-        m = Measured(status=status, cache=cache or self.cache, e2e=t_end - self.t_send,
+        cache = cache or self.cache
+        if cache is None and self.cache_json is not None and self.usage is not None:
+            # a stream's usage comes in its last chunk: a usage.* rule (cached_tokens) reads it there
+            cache = self.cache_json({"usage": self.usage})
+        m = Measured(status=status, cache=cache, e2e=t_end - self.t_send,
                      response_id=self.response_id, chunks=len(self.parts), objects=self.objects)
         if self.first is not None:
             m.ttft = self.first - self.t_send

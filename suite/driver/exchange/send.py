@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import replace
 from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING, Any, Protocol
 
-from suite.driver.exchange.cachedetect import cache_rule
+from suite.driver.exchange.cachedetect import allowlist, cache_rule
 from suite.driver.exchange.checks import CONTENT_KIND
 from suite.driver.exchange.measure import (
     RETRY_AFTER_STATUSES,
@@ -122,6 +123,9 @@ class Exchange:
         self.target = build_target(replace(opts.target_options(), path=config.target_path))
         self.path = self.target.path
         self.cache = cache_rule(opts.cache_detect)
+        self.cache_names = allowlist(self.cache)  # what each record keeps (``cache_headers``)
+        self.cache_name_set = frozenset(self.cache_names)
+        self.cache_absent = self.cache.from_headers(_no_header)  # the verdict when none came
         self.cache_json = self.cache.from_json if self.cache.json_get is not None else None
         self.checks = opts.checks()
         self.keep_objects = bool(self.checks.required)
@@ -167,6 +171,39 @@ def _header(resp: Any, name: str) -> str | None:
     return value
 
 
+def _no_header(name: str) -> None:
+    return None
+
+
+def cache_headers(resp: Any, names: Iterable[str],
+                  name_set: frozenset[str] | None = None) -> dict[str, str] | None:
+    """The allow-listed cache headers the response carries (``{lower-case name: value}``), or None
+    when it carries none. Hot path: the client's headers are a dict keyed by lower-case name
+    (geventhttpclient's ``Headers``), so one C-level key intersection finds the few present — most
+    often none — and only those are read."""
+    headers = getattr(resp, "headers", None)
+    if headers is None:
+        return None
+    if isinstance(headers, dict):
+        present = dict.keys(headers) & (name_set if name_set is not None else frozenset(names))
+        if not present:
+            return None
+        names = present  # only these are read: a failing lookup costs an exception in the client
+    out: dict[str, str] | None = None  # key order is free: records are written with sorted keys
+    get = headers.get
+    for name in names:
+        value = get(name)
+        if value is not None:
+            if isinstance(value, list):  # a repeated header: the first, as _header reads it
+                if not value:
+                    continue
+                value = value[0]
+            if out is None:
+                out = {}
+            out[name] = value
+    return out
+
+
 def exchange(client: Any, req: CorpusRequest, ex: Exchange, t_send: float) -> Measured:
     """POST ``req`` with the FastHttpUser's ``client`` and measure the answer; every outcome —
     refused, cut, garbage — comes back as a Measured (only a driver bug raises). The clock
@@ -205,7 +242,10 @@ def _read(resp: Any, req: CorpusRequest, t_send: float, ex: Exchange, timers: _T
     if stream is None:  # no HTTP response at all (refused, reset, timeout)
         return Measured(error=classify_exception(resp.error), e2e=time.perf_counter() - t_send)
     status = resp.status_code
-    cache = ex.cache.from_headers(lambda name: _header(resp, name))
+    # the rule reads only allow-listed headers (suite.cachesignal.allowlist), so the captured ones
+    # give the same verdict as the response itself
+    kept = cache_headers(resp, ex.cache_names, ex.cache_name_set)
+    cache = ex.cache.from_headers(kept.get) if kept else ex.cache_absent
     sse = "text/event-stream" in (_header(resp, "content-type") or "")
     if not (sse and status < 400):  # a JSON or error body follows its headers at once
         timers.first_content()
@@ -222,6 +262,7 @@ def _read(resp: Any, req: CorpusRequest, t_send: float, ex: Exchange, timers: _T
                          cache, target=ex.target, cache_json=None if cache else ex.cache_json)
     if m.response_id is None and ex.resp_id_header:
         m.response_id = _header(resp, ex.resp_id_header)
+    m.cache_headers = kept
     return m
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import gevent
 
-from suite.driver.control.health import HEALTH_PATHS, probe, reason
+from suite.driver.control.health import probe, reason
 from suite.driver.inlocust.abort import HealthStreak
 from suite.driver.inlocust.state import DriverState
 from suite.records import RequestRecord
@@ -216,13 +216,16 @@ def _watch_health(environment: Any, state: DriverState) -> None:
     if limit is None:
         return
     streak = HealthStreak(limit)
-    url = state.target + HEALTH_PATHS[0]
+    url = state.target + state.load.health_path
+    config = state.config  # the run's auth headers: a gateway may answer 500 / 401 without them
+    headers = {k: v for k, v in config.request.base_headers(config.api_key).items()
+               if k not in ("Content-Type", "Accept-Encoding")}
 
     def loop() -> None:
         while environment.runner is not None and environment.runner.state not in ("stopped", "stopping"):
             gevent.sleep(state.load.health_interval_s)
             try:
-                status = probe(url, HEALTH_TIMEOUT_S)
+                status = probe(url, HEALTH_TIMEOUT_S, state.load.health_method, headers)
                 ok, detail = status < 500, f"{url} answered HTTP {status}"
             except Exception as exc:  # refused, timed out, reset: the target is not answering
                 ok, detail = False, f"{url}: {reason(exc)}"

@@ -15,7 +15,7 @@ from typing import Any
 
 from suite.driver.control.config import DriverConfig
 from suite.driver.control.loadopts import load_summary
-from suite.driver.control.meta import versions, write_run_meta
+from suite.driver.control.meta import cache_headers_meta, versions, write_run_meta
 from suite.driver.control.schedule import LagStats, lag_warning, offsets
 from suite.driver.exchange.measure import Measured
 from suite.driver.exchange.record import build_record, worker_name
@@ -41,7 +41,8 @@ def new_meta(config: DriverConfig, target: str, corpus_size: int) -> RunMeta:
                    duration_s=config.duration_s or 0.0, started=time.time(),
                    requests_in_corpus=corpus_size, versions=versions(),
                    extra={"load": load_summary(config.load),
-                          "request": config.request.describe(config.api_key)})  # secrets scrubbed
+                          "request": config.request.describe(config.api_key),  # secrets scrubbed
+                          "cache_headers": cache_headers_meta(config.request.cache_detect)})
 
 
 def _count_lines(path: Path) -> int:

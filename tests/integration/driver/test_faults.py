@@ -173,8 +173,9 @@ def test_a_wrong_key_behind_an_open_health_exits_4_before_any_load(
     assert proc.returncode == TargetError.exit_code == 4, proc.stderr
     err = _flat(proc.stderr)
     assert ("refused the credentials of a 1-token test request for model 'gpt-4o' (HTTP 401: "
-            "Incorrect API key provided.). Check the key (--api-key or the LLMSUITE_API_KEY "
-            "environment variable) and the header carrying it (--api-key-header") in err
+            "Incorrect API key provided.). Check the key (--api-key-env NAME naming the variable that "
+            "holds it; by default LLMSUITE_API_KEY, then OPENAI_API_KEY) and the header carrying it "
+            "(--api-key-header") in err
     assert "wrong-key-0000" not in proc.stderr + proc.stdout
     assert fault_server.corpus_hits() == []  # no load was sent
     assert not (tmp_path / "runs" / "r" / "requests.jsonl").exists()

@@ -172,9 +172,9 @@ def test_health_probe_passes_with_the_right_key_and_names_the_problem_otherwise(
         check_target(url, probe=health_probe(engine, "/api/chat", "wrong-key-456", SAMPLE))
     assert str(err.value) == (
         f"target {url}/api/chat refused the credentials of a 1-token test request for model "
-        f"'gpt-4o' (HTTP 401: bad key: Bearer [redacted]). Check the key (--api-key or the "
-        f"LLMSUITE_API_KEY environment variable) and the header carrying it (--api-key-header, now "
-        f"'Authorization'; or --header).")
+        f"'gpt-4o' (HTTP 401: bad key: Bearer [redacted]). Check the key (--api-key-env NAME naming "
+        f"the variable that holds it; by default LLMSUITE_API_KEY, then OPENAI_API_KEY) and the "
+        f"header carrying it (--api-key-header, now 'Authorization'; or --header).")
     with pytest.raises(TargetError, match="for model 'gpt-4o' with HTTP 404"):
         check_target(url, probe=health_probe(RequestOptions(), "/v1/chat/completions",
                                              "good-key-123", SAMPLE))

@@ -1,6 +1,6 @@
-"""Sweeps and the model swap end to end: real mock server processes, a real private Redis, real Locust,
-through the ``llmsuite`` commands. Known truth: more repetition in the corpus ⇒ more cache hits and
-a larger end-to-end gain; a swap's runs replay the same request ids, so they pair one to one."""
+"""Sweeps end to end: real mock server processes, a real private Redis, real Locust, through the
+``llmsuite`` commands. Known truth: more repetition in the corpus ⇒ more cache hits and a larger
+end-to-end gain. (The model swap: test_swap.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from suite import api
 from suite.cli import cli
 from suite.errors import EXIT_SLO_FAILED
 
@@ -63,29 +62,6 @@ def test_cache_sweep_gain_rises_with_the_repetition_ratio(tmp_path: Path, profil
     assert high["e2e_gain"]["value"] <= high["gain_bound_observed"] * 1.25  # near or under 1/(1-h)
     for name in ("sweep.csv", "sweep.png", "sweep.html"):
         assert (out / name).stat().st_size > 0
-
-
-def test_swap_runs_each_model_and_pairs_the_requests(tmp_path: Path, profiles: list[str]) -> None:
-    corpus = api.synthesize("ops-assistant", tmp_path / "c.jsonl", n=30, seed=3, repeat_ratio=0.0,
-                            models={"gpt-4o": 1}, overrides={"max_tokens": {"choices": [8]}}).corpus
-    out = tmp_path / "swap"
-    res = CliRunner().invoke(cli, ["swap", "--models", "gpt-4o,gpt-5-mini", "--corpus", str(corpus),
-                                   "--users", "6", "--cache", "none", "-d", "30", "-o", str(out),
-                                   "--n-boot", "200", *profiles])
-    assert res.exit_code == 0, res.output
-    result = json.loads((out / "compare.json").read_text())
-    assert [r["model_override"] for r in result["runs"]] == ["gpt-4o", "gpt-5-mini"]
-    assert [r["models"] for r in result["runs"]] == [["gpt-4o"], ["gpt-5-mini"]]
-    paired = result["comparisons"][0]["paired"]
-    assert paired["paired"] is True
-    assert paired["matched"] == 30
-    ttft = next(m for m in paired["groups"][0]["metrics"] if m["metric"] == "ttft")
-    assert 0.07 < ttft["median_delta"] < 0.2  # the profiles' TTFT differ by 0.1 s
-    assert ttft["share_faster_in_b"] == 0.0
-    assert ttft["significant"] is True
-    assert "gpt-4o reaches the first token" in result["comparisons"][0]["headlines"][0]
-    run_json = json.loads((out / "model-gpt-5-mini" / "run.json").read_text())
-    assert run_json["corpus"].endswith("model-gpt-5-mini/corpus.jsonl")  # the copy that was sent
 
 
 def test_load_sweep_marks_the_knee_and_exits_7(tmp_path: Path, profiles: list[str]) -> None:

@@ -1,14 +1,11 @@
-"""The CLI's shared parsers and option groups: durations, lists, the request-option group, exit codes."""
+"""The CLI's shared parsers: durations, lists, exit codes (the target option group: test_targetopts)."""
 
 from __future__ import annotations
 
-import click
 import pytest
-from click.testing import CliRunner
 
-from suite.cli.common import RequestArgs, parse_duration, parse_list, request_options
+from suite.cli.common import parse_duration, parse_list
 from suite.cli.run import exit_code
-from suite.driver.control.requestopts import RequestOptions
 from suite.errors import SpecError
 
 
@@ -42,25 +39,3 @@ def test_parse_list_errors_name_the_item(value: str, message: str) -> None:
                                                        (True, False, 8), (True, None, 8)])
 def test_exit_code_an_abort_outranks_the_slo(aborted: bool, slo_passed: bool | None, code: int) -> None:
     assert exit_code(aborted, slo_passed) == code
-
-
-def test_cli_request_options_become_one_request_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, object] = {}
-
-    @click.command()
-    @request_options
-    def cmd(request: RequestArgs) -> None:
-        seen["options"], seen["key"] = request.options(), request.api_key
-
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    args = ["--target-kind", "engine", "--engine-template", '{"q": "{message}"}', "--text-field",
-            "data.text", "-H", "X-Team: blue", "--header", "X-Auth-Token: t0k", "--no-request-id",
-            "--cache-detect", "present:X-Hit", "--forbid", "secret", "--min-length", "3",
-            "--token-check-sample", "0"]
-    result = CliRunner().invoke(cmd, args, env={"LLMSUITE_API_KEY": "k-env-1"})
-    assert result.exit_code == 0, result.output
-    assert seen["key"] == "k-env-1"
-    assert seen["options"] == RequestOptions(
-        kind="engine", engine_template='{"q": "{message}"}', text_field="data.text",
-        headers=(("X-Team", "blue"), ("X-Auth-Token", "t0k")), request_id_header=None,
-        cache_detect="present:X-Hit", forbid=("secret",), min_length=3, token_check_sample=0.0)

@@ -10,7 +10,8 @@ from suite.compare.read.samples import RunSamples
 
 
 def samples(label: str, e2e, *, ttft=None, model: str = "gpt-4o", ok=None, hit=None,
-            sha: str | None = "c0ffee", ids=None, tokens: float = 11.0) -> RunSamples:
+            sha: str | None = "c0ffee", ids=None, tokens: float = 11.0, repeat=None,
+            seconds: float = 10.0) -> RunSamples:
     e2e = np.asarray(e2e, dtype=float)
     n = e2e.size
     ttft = np.asarray(ttft if ttft is not None else e2e / 2, dtype=float)
@@ -21,4 +22,5 @@ def samples(label: str, e2e, *, ttft=None, model: str = "gpt-4o", ok=None, hit=N
                       np.array(ids if ids is not None else [f"r{i:04d}" for i in range(n)], dtype=object),
                       np.full(n, model, dtype=object), ok, values,
                       np.full(n, np.nan) if hit is None else np.asarray(hit, dtype=float),
-                      np.where(ok, tokens, np.nan), 10.0, {"corpus_sha256": sha} if sha else {}, None)
+                      np.where(ok, tokens, np.nan), seconds, {"corpus_sha256": sha} if sha else {}, None,
+                      np.empty(0) if repeat is None else np.asarray(repeat, dtype=float))

@@ -21,13 +21,28 @@ def test_sweep_option_errors() -> None:
 
 
 def test_the_api_key_never_reaches_sweep_json() -> None:
+    from suite.driver.control.requestopts import RequestOptions
+    from suite.driver.control.target import Target
     from suite.sweep.run import StepPlan, _header
 
-    plan = StepPlan(out=Path("x"), api_key="sk-secret-123")
+    target = Target("http://gw:4000", RequestOptions(headers=(("X-Gateway-Token", "gw-secret-456"),)),
+                    api_key="sk-secret-123", preset="litellm")
+    plan = StepPlan(out=Path("x"), target=target)
     header = _header("cache", plan, [0.0])
-    assert "sk-secret" not in json.dumps(header)
+    assert "sk-secret" not in json.dumps(header) and "gw-secret" not in json.dumps(header)
     assert "sk-secret" not in repr(plan)
     assert header["settings"]["profiles"].endswith("models.yaml")
+    assert header["target"] == "http://gw:4000"
+    assert header["settings"]["target"]["preset"] == "litellm"
+    assert header["settings"]["target"]["api_key"] == "<redacted>"
+
+
+def test_a_url_or_mock_string_still_makes_a_plan() -> None:
+    from suite.sweep.run import StepPlan
+
+    assert StepPlan(out=Path("x"), target="mock").uses_mock  # type: ignore[arg-type]
+    plan = StepPlan(out=Path("x"), target="http://h:1/")  # type: ignore[arg-type]
+    assert not plan.uses_mock and plan.target is not None and plan.target.url == "http://h:1"
 
 
 def test_a_failed_step_is_named_and_keeps_its_exit_code() -> None:

@@ -115,11 +115,13 @@ def _table_in_chunks() -> pa.Table:
            for n in logread.FLOAT_FIELDS},
         "model": ["a", "b", "a", "b", "a", "b"], "target": ["t"] * 6, "worker": ["w0", "w1"] * 3,
         "tokens_source": ["usage", None] * 3, "cache": ["HIT", "miss", None, "hit", "Miss", "hit"],
+        "key": ["k0", "k1", None, "k0", "k1", "k2"],
         "id": [f"r{i}" for i in range(6)], "response_id": [None, "x"] * 3,
         "repeat": [True, None, False, True, None, False], "stream": [True] * 6,
         "warmup": [True, False, False, False, True, False], "ok": [True, True, None, False, True, True],
         "itl": pa.array(itl, pa.list_(pa.float64())),
         "error": pa.array([None, {"kind": "http_5xx", "message": "503"}] + [None] * 4, logread.ERROR_TYPE),
+        "cache_headers": pa.array([{"x-cache": "HIT"}, None] * 3, logread.CACHE_HEADERS_TYPE),
     }, schema=logread.SCHEMA)
     return pa.Table.from_batches([*whole.slice(0, 2).to_batches(), *whole.slice(2, 3).to_batches(),
                                   *whole.slice(5).to_batches()])

@@ -91,7 +91,9 @@ def test_model_headline_sentence(tmp_path: Path) -> None:
     records = [rec(i, model="gpt-4o", stream=True, ttft=0.56, e2e=2.0) for i in range(3)]
     records += [rec(i, model="gpt-5-mini", stream=True, ttft=0.31, e2e=1.0) for i in range(3, 6)]
     assert analyze(tmp_path, records)["headlines"][0] == (
-        "gpt-5-mini reaches the first token 1.8× sooner than gpt-4o (p50 310 ms vs 560 ms)")
+        "on all successful requests (no cache signal or repeat flag sets hits apart), gpt-5-mini's p50 "
+        "TTFT is 310 ms and gpt-4o's 560 ms: too few requests to call a difference (fewer than 5 "
+        "requests on one side: too few for an interval)")
 
 
 def test_missing_metrics_say_why(tmp_path: Path) -> None:
@@ -100,14 +102,15 @@ def test_missing_metrics_say_why(tmp_path: Path) -> None:
     assert model["ttft"] == {"n": 0, "mean": None, "p50": None, "p90": None, "p95": None, "p99": None,
                              "max": None, "unit": "s",
                              "why": "no streaming requests (TTFT is measured on streaming replies only)"}
-    assert cache["hit_ratio"] == {"value": None, "why": "no request carried a cache signal (the target "
-                                                        "reported neither hit nor miss)"}
+    assert cache["hit_ratio"] == {"value": None, "why": "no successful request carried a cache signal "
+                                                        "(the target reported neither hit nor miss)"}
     assert cache["speedup"]["e2e_p50"] == {"value": None, "why": "no successful cache hits in this run",
                                            "unit": "x"}
     assert cache["gain_bound"]["value"] is None
     paths = {m["path"] for m in summary["missing"]}
     assert {"models.gpt-4o.ttft", "cache.hit_ratio", "cache.speedup.e2e_p50", "run.meta"} <= paths
-    assert summary["headlines"][1].startswith("cache gains cannot be measured in this run: no request")
+    assert summary["headlines"][1].startswith(
+        "cache gains cannot be measured in this run: no successful request")
 
 
 def test_no_hits_but_misses(tmp_path: Path) -> None:

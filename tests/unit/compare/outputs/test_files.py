@@ -83,7 +83,7 @@ def test_cli_compare_exit_codes(tmp_path: Path, two_runs) -> None:
     args = ["compare", *map(str, two_runs), "-o", str(tmp_path / "c"), "--n-boot", "100"]
     ok = runner.invoke(cli, args)
     assert ok.exit_code == 0, ok.output
-    assert "fast reaches the first token" in ok.output
+    assert "fast completes requests" in ok.output
     failing = runner.invoke(cli, [*args, "--slo", "high-frequency"])  # p95 E2E ≥ 0.5 s in both runs
     assert failing.exit_code == EXIT_SLO_FAILED
     assert "SLO high-frequency: FAIL" in failing.output
@@ -118,3 +118,29 @@ def test_csv_neutralises_formula_labels_and_keeps_negative_deltas(tmp_path: Path
     assert not any(cell.startswith(("=", "@", "+")) for r in rows for cell in r.values())
     e2e = next(r for r in rows if r["kind"] == "unpaired" and r["metric"] == "e2e" and r["stat"] == "p50")
     assert float(e2e["delta"]) < 0  # B is faster: a negative number, left a number
+
+
+def test_cli_compare_on_misses_states_the_population_and_the_method(tmp_path: Path) -> None:
+    def cache(i: int, every: int) -> str:
+        return "hit" if i % every == 0 else "miss"
+
+    a = write_run(tmp_path / "a", [record(i, "gpt-4o", 1.0 + i / 100, 0.5, cache(i, 3)) for i in range(60)])
+    b = write_run(tmp_path / "b", [record(i, "gpt-4o", 0.5 + i / 200, 0.2, cache(i, 4)) for i in range(60)])
+    out = tmp_path / "c"
+    got = CliRunner().invoke(cli, ["compare", str(a), str(b), "-o", str(out), "--population", "miss",
+                                   "--primary", "e2e.p95"])
+    assert got.exit_code == 0, got.output
+    assert "• on cache misses: b completes requests" in got.output
+    assert "population miss: a 40/60 (signalled-miss), b 45/60 (signalled-miss)" in got.output
+    saved = json.loads((out / "compare.json").read_text())
+    assert saved["tests"]["primary"] == "e2e.p95"
+    assert saved["population"]["population"] == "miss"
+    page = (out / "compare.html").read_text()
+    assert "primary metric E2E p95 of cache misses, tested at 95%; 13 other metrics Holm-corrected" in page
+    assert "<h2>Population: miss</h2>" in page
+    with (out / "compare.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    primary = next(r for r in rows if r["kind"] == "unpaired" and r["metric"] == "e2e" and r["stat"] == "p95")
+    assert float(primary["p"]) < 0.05 and primary["p_holm"] == ""
+    bad = CliRunner().invoke(cli, ["compare", str(a), str(b), "--primary", "e2e"])
+    assert bad.exit_code == 2 and "--primary 'e2e': use METRIC.STAT" in bad.output

@@ -116,18 +116,20 @@ def test_headline_words_from_the_numbers() -> None:
     a = samples("gpt-4o", np.full(100, 1.0), ttft=np.full(100, 0.5) + np.linspace(0, 0.01, 100))
     b = samples("gpt-5-mini", np.full(100, 0.8), ttft=np.full(100, 0.25) + np.linspace(0, 0.01, 100),
                 model="gpt-5-mini")
-    result = compare_samples([a, b], BOOT)
+    result = compare_samples([a, b], BOOT, primary="ttft.p50")
     heads = result["comparisons"][0]["headlines"]
     assert heads[0].startswith("gpt-5-mini reaches the first token 2.0× sooner than gpt-4o (p50 TTFT 255 ms "
                                "vs 505 ms; 95% CI")
-    assert heads[1].startswith("on the same 100 requests, gpt-5-mini was faster than gpt-4o for 100.0 %")
+    assert heads[1].startswith("gpt-5-mini completes requests 1.2× sooner than gpt-4o "
+                               "(p50 E2E 800 ms vs 1.00 s")
+    assert heads[2].startswith("on the same 100 requests, gpt-5-mini was faster than gpt-4o for 100.0 %")
     assert result["comparisons"][0]["note"].startswith("no model in common")
 
 
 def test_no_significant_difference_is_said_so() -> None:
     a, b = samples("A", rng_e2e(300, 1.0, 1)), samples("B", rng_e2e(300, 1.0, 2), sha="x")
     heads = compare_samples([a, b], BOOT)["comparisons"][0]["headlines"]
-    assert heads[0].startswith("no significant difference in p50 TTFT between B and A")
+    assert heads[0].startswith("no significant difference in p50 E2E between B and A")
 
 
 def test_per_model_groups_only_for_shared_models() -> None:

@@ -18,8 +18,9 @@ from tests.unit.driver.exchange.test_send import req
     ("http://t/p", 503, b"", None),  # there but failing: the run measures it (--max-error-ratio)
     ("http://t/p", 401, b'{"error": {"message": "Invalid key"}}',
      "target http://t/p refused the credentials of a 1-token test request for model 'gpt-4o' "
-     "(HTTP 401: Invalid key). Check the key (--api-key or the LLMSUITE_API_KEY environment "
-     "variable) and the header carrying it (--api-key-header, now 'X-Key'; or --header)."),
+     "(HTTP 401: Invalid key). Check the key (--api-key-env NAME naming the variable that holds "
+     "it; by default LLMSUITE_API_KEY, then OPENAI_API_KEY) and the header carrying it "
+     "(--api-key-header, now 'X-Key'; or --header)."),
     ("http://t/p", 404, b'{"error": {"message": "The model \'gpt-4o\' does not exist"}}',
      "target http://t/p answered a 1-token test request for model 'gpt-4o' with HTTP 404: The "
      "model 'gpt-4o' does not exist. Check that the target serves that model (the corpus asks for "
@@ -68,3 +69,58 @@ def test_unreachable_message_word_for_word() -> None:
         "server running? Start it with: llmsuite mock --port 8000")
     assert hint("https://api.example.com") == (
         "Check the target URL and that the engine is running and reachable from here.")
+
+
+KEY_HINT = "Check the key (--api-key-env NAME"
+
+
+@pytest.mark.parametrize("status, body", [
+    (403, b"Forbidden"),
+    (400, b'{"error": {"message": "Authentication Error, Invalid proxy server token passed"}}'),  # LiteLLM
+    (400, b'{"error": {"code": "invalid_api_key"}}'),
+    (404, b'{"message": "No API key found in request"}'),  # Kong key-auth
+    (400, b'{"error": "Unauthorized"}'),
+    (404, b"Invalid API Key"),
+])
+def test_a_gateway_key_refusal_points_at_the_key_options(status: int, body: bytes) -> None:
+    from suite.driver.control.health import probe_problem
+
+    got = probe_problem("http://t/v1/chat/completions", status, body, "openai-chat", "gpt-4o")
+    assert got is not None and KEY_HINT in got and "--api-key-header" in got
+    assert "--target-kind" not in got
+
+
+def test_the_double_v1_hint_stays_when_no_key_text() -> None:
+    from suite.driver.control.health import probe_problem
+
+    got = probe_problem("http://t/v1/v1/chat/completions", 404, b"Not Found", "openai-chat")
+    assert got is not None and "drop /v1" in got and KEY_HINT not in got
+
+
+def test_health_checks_send_the_run_headers_with_its_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-flight GET goes to --health-path with --health-method and the auth headers (a gateway
+    that guards /health answers 500 or 401 without them); no socket: the opener is replaced."""
+    from suite.driver.control import health
+
+    seen: list[tuple[str, str, dict[str, str]]] = []
+
+    class Resp:
+        status = 200
+
+        def __enter__(self) -> Resp:
+            return self
+
+        def __exit__(self, *a: object) -> None: ...
+
+    class Opener:
+        def open(self, request, timeout: float) -> Resp:  # noqa: ANN001
+            seen.append((request.get_method(), request.full_url, dict(request.header_items())))
+            return Resp()
+
+    monkeypatch.setattr(health.urllib.request, "build_opener", lambda *a: Opener())
+    status = health.check_target("http://gw:4000/", health_path="/health/liveliness", health_method="HEAD",
+                                 headers={"Authorization": "Bearer sk-1", "X-Team": "blue"})
+    assert status == 200
+    method, url, headers = seen[0]
+    assert (method, url) == ("HEAD", "http://gw:4000/health/liveliness")
+    assert headers["Authorization"] == "Bearer sk-1" and headers["X-team"] == "blue"
