@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,22 @@ def _file_value(path: Path, key: str, value: Any) -> Any:
     return value
 
 
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(header: str, env: Mapping[str, str]) -> str:
+    """A target file's header with each ``${NAME}`` replaced by that environment variable, so a
+    file carries a gateway's second credential (``cf-aig-authorization: Bearer ${CF_AIG_TOKEN}``)
+    by name only; an unset variable is an error, never an empty credential."""
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not env.get(name):
+            raise SpecError(f"--target-file: header {header.partition(':')[0]!r} names ${{{name}}}, which "
+                            f"is not set (or empty); export {name}=... or drop the header.")
+        return env[name]
+    return _ENV_REF.sub(value, header)
+
+
 def resolve_key(values: Mapping[str, Any], typed: frozenset[str], file_env: str | None,
                 env: Mapping[str, str]) -> str | None:
     """The key: ``--api-key`` typed > ``--api-key-env NAME`` > the file's ``api_key_env`` >
@@ -154,6 +171,8 @@ class TargetArgs:
         sweeps and swap, with no URL or ``mock``)."""
         env = os.environ if env is None else env
         file = read_target_file(self.values["target_file"]) if self.values.get("target_file") else {}
+        if "headers" in file:
+            file["headers"] = tuple(expand_env(h, env) for h in file["headers"])
         url = self.values["target"] if "target" in self.typed else file.get("url", self.values["target"])
         if _mock_url(url):
             if not mock_ok:

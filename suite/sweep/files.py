@@ -67,6 +67,9 @@ def plot_cache(result: dict[str, Any], path: Path) -> Path:
         xs, hs, herr = _series(steps, "hit_ratio")
         ax1.errorbar(xs, hs, yerr=herr, marker="o", capsize=3, label="observed hit ratio")
         ax1.plot(xs, [_nan(s["theoretical_hit_ratio"]) for s in steps], "k--", label="theoretical (manifest)")
+        coalesced = [h + _nan((s.get("coalescing_would_add") or {}).get("value")) / 100
+                     for h, s in zip(hs, steps, strict=True)]
+        ax1.plot(xs, coalesced, "g:", marker=".", label="observed + in-flight repeats (coalescing)")
         ax1.set(xlabel="repetition ratio requested", ylabel="hit ratio", title="Hit ratio", ylim=(0, 1))
         _, gs, gerr = _series(steps, "e2e_gain")
         ax2.errorbar(xs, gs, yerr=gerr, marker="o", capsize=3, label="measured (mean E2E vs baseline)")

@@ -77,6 +77,27 @@ def cache_cells(s: RunSamples, manifest: dict[str, Any] | None, boot: Boot) -> d
     }
 
 
+def miss_cells(summary: Summary) -> dict[str, Any]:
+    """Why the step's hit ratio falls short of its corpus's, from the step's own analysis
+    (suite.analyze.summarize.misses): failures (never counted as misses), repeat misses sent while
+    their first copy was in flight, and what coalescing identical in-flight requests would add."""
+    cache = summary.get("cache", {})
+    rm = cache.get("repeat_misses") or {}
+    if "in_flight" not in rm:
+        why = rm.get("why", "the step's analysis has no repeat-miss explanation")
+        return {"failed": cache.get("failed"), "repeat_misses": None, "in_flight_misses": None,
+                "in_flight_share": {"value": None, "why": why},
+                "coalescing_would_add": {"value": None, "why": why}}
+    successful = (cache.get("hits") or 0) + (cache.get("misses") or 0)
+    in_flight = rm["in_flight"]["count"]
+    return {"failed": cache.get("failed"), "repeat_misses": rm["repeat_misses"],
+            "in_flight_misses": in_flight,
+            # a share of the step's successful requests that carried a cache signal
+            "in_flight_share": _with_why({"value": in_flight / successful if successful else None},
+                                         "no successful request carried a cache signal"),
+            "coalescing_would_add": dict(rm["coalescing_would_add"])}
+
+
 def base_point(base: np.ndarray) -> dict[str, Any]:
     """The baseline against itself: exactly 1 by definition, with no interval (resampling one sample
     twice would invent a spread)."""

@@ -40,6 +40,7 @@ from suite.sweep.rows import (
     excess_hits,
     knee,
     latency_cells,
+    miss_cells,
     scheduled_cells,
 )
 from suite.sweep.schema import SweepResult
@@ -235,8 +236,8 @@ def sweep_cache(plan: StepPlan, ratios: Sequence[float], ui: SweepUI | None = No
             ui.step(i, len(ratios), f"ratio {ratio:g}")
             s, manifest, summary = run_step(plan, target, f"ratio-{ratio:g}", i, repeat_ratio=ratio)
             rows.append({"repeat_ratio": ratio, "run_dir": str(s.run_dir),
-                         **cache_cells(s, manifest, plan.boot), **latency_cells(s),
-                         "slo": _verdict(plan, summary)})
+                         **cache_cells(s, manifest, plan.boot), **miss_cells(summary),
+                         **latency_cells(s), "slo": _verdict(plan, summary)})
             samples.append(s)
     ui.step(len(ratios), len(ratios), "done")
     baseline = add_gains(rows, samples, plan.boot)

@@ -36,7 +36,7 @@ from suite.errors import SpecError
 from suite.records import read_corpus
 from suite.sweep.model_override import slug, write_model_copy
 from suite.sweep.run import StepPlan, SweepUI, run_step, sweep_target
-from suite.sweep.swap_order import ORDERS, schedule, untag
+from suite.sweep.swap_order import ORDERS, schedule, split_halves, untag
 from suite.sweep.swap_order import interleave as interleave_copies
 from suite.sweep.swap_runs import fresh_corpus, probe_models, warm_up, write_derived, write_halves
 
@@ -80,6 +80,8 @@ def swap(plan: StepPlan, corpus: Path, models: Sequence[str], ui: SweepUI | None
     check_models(models)
     source = read_corpus(Path(corpus))  # a bad line is named before anything is sent
     steps = schedule(models, opts.order)
+    if opts.order == "abba":
+        split_halves(source)  # a corpus of one session cannot be halved: said before any traffic
     total = len(steps) + (len(models) if opts.warmup else 0)
     with sweep_target(plan, ui) as target:
         probe_models(plan, target.url, [dataclasses.replace(source[0], model=m) for m in models])

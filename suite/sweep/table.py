@@ -12,15 +12,16 @@ from suite.analyze.outputs.fmt import number, percent, seconds, times
 def cache_sweep_table(result: dict[str, Any]) -> Table:
     """One row per ratio: theoretical and observed hit ratio, measured gain, its bound, per-hit speedup."""
     table = Table(title="cache sweep", title_justify="left")
-    for name in ("ratio", "theoretical hit", "observed hit", "E2E gain (CI)", "bound 1/(1−h)",
-                 "per-hit speedup"):
+    for name in ("ratio", "theoretical hit", "observed hit", "in flight", "failed", "E2E gain (CI)",
+                 "bound 1/(1−h)", "per-hit speedup"):
         table.add_column(name, justify="right")
     for s in result["steps"]:
         gain, ci = s["e2e_gain"]["value"], s["e2e_gain"]["ci"]
         gain_text = times(gain) + ("" if ci is None else f" ({ci[0]:.2f}–{ci[1]:.2f})")
+        flight = (s.get("in_flight_share") or {}).get("value")
         table.add_row(f"{s['repeat_ratio']:g}", percent(s["theoretical_hit_ratio"]),
-                      percent(s["hit_ratio"]["value"]), gain_text, times(s["gain_bound_observed"]),
-                      times(s["per_hit_speedup"]["value"]))
+                      percent(s["hit_ratio"]["value"]), percent(flight), number(s.get("failed"), 0),
+                      gain_text, times(s["gain_bound_observed"]), times(s["per_hit_speedup"]["value"]))
     return table
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterable
 from dataclasses import replace
 from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING, Any, Protocol
 
-from suite.driver.exchange.cachedetect import allowlist, cache_rule
+from suite.driver.exchange.cachedetect import allowlist, cache_headers, cache_rule, no_header
 from suite.driver.exchange.checks import CONTENT_KIND
 from suite.driver.exchange.measure import (
     RETRY_AFTER_STATUSES,
@@ -125,7 +124,7 @@ class Exchange:
         self.cache = cache_rule(opts.cache_detect)
         self.cache_names = allowlist(self.cache)  # what each record keeps (``cache_headers``)
         self.cache_name_set = frozenset(self.cache_names)
-        self.cache_absent = self.cache.from_headers(_no_header)  # the verdict when none came
+        self.cache_absent = self.cache.from_headers(no_header)  # the verdict when none came
         self.cache_json = self.cache.from_json if self.cache.json_get is not None else None
         self.checks = opts.checks()
         self.keep_objects = bool(self.checks.required)
@@ -169,39 +168,6 @@ def _header(resp: Any, name: str) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     return value
-
-
-def _no_header(name: str) -> None:
-    return None
-
-
-def cache_headers(resp: Any, names: Iterable[str],
-                  name_set: frozenset[str] | None = None) -> dict[str, str] | None:
-    """The allow-listed cache headers the response carries (``{lower-case name: value}``), or None
-    when it carries none. Hot path: the client's headers are a dict keyed by lower-case name
-    (geventhttpclient's ``Headers``), so one C-level key intersection finds the few present — most
-    often none — and only those are read."""
-    headers = getattr(resp, "headers", None)
-    if headers is None:
-        return None
-    if isinstance(headers, dict):
-        present = dict.keys(headers) & (name_set if name_set is not None else frozenset(names))
-        if not present:
-            return None
-        names = present  # only these are read: a failing lookup costs an exception in the client
-    out: dict[str, str] | None = None  # key order is free: records are written with sorted keys
-    get = headers.get
-    for name in names:
-        value = get(name)
-        if value is not None:
-            if isinstance(value, list):  # a repeated header: the first, as _header reads it
-                if not value:
-                    continue
-                value = value[0]
-            if out is None:
-                out = {}
-            out[name] = value
-    return out
 
 
 def exchange(client: Any, req: CorpusRequest, ex: Exchange, t_send: float) -> Measured:

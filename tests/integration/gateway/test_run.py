@@ -1,10 +1,9 @@
-"""``llmsuite run`` and ``analyze`` against the independent gateway: the key from --api-key-env on
-every path (chat, /health, /metrics), cache hits as the gateway itself counted them, failures kept
-out of the hit ratio, and re-attribution of a recorded run without re-running it."""
+"""``llmsuite run`` against the independent gateway: the key from --api-key-env on every path
+(chat, /health, /metrics), cache hits as the gateway itself counted them, failures kept out of the
+hit ratio, a /v1 base URL, a wrong key. Re-analysis: test_reanalyze.py."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -66,55 +65,19 @@ def test_present_rule_counts_successful_requests_only(present_run: dict[str, Any
     assert value(cache["hit_ratio"]) == pytest.approx(hits / ok)
 
 
-def test_analyze_reattributes_a_recorded_run(present_run: dict[str, Any], tmp_path: Path) -> None:
-    """The run kept the gateway's cache headers, so another rule gives other, known, counts."""
-    run_dir, gw = tmp_path / "copy", present_run["gw"]
-    shutil.copytree(present_run["dir"], run_dir)
-    served_before = gw.stats.requests
-    hits, ok = ok_hits(gw, {r["id"] for r in records(run_dir)})
-
-    def hit_ratio(rule: str) -> Any:
-        proc = llmsuite("analyze", str(run_dir), "--cache-detect", rule, key=None)
-        assert proc.returncode == 0, output(proc)
-        return value(read_json(run_dir / "summary.json")["cache"]["hit_ratio"])
-
-    assert hit_ratio("header:x-litellm-cache-key=no-such-value") == 0.0
-    assert hit_ratio("present:x-litellm-cache-key") == pytest.approx(hits / ok)
-    assert gw.stats.requests == served_before  # nothing was sent again
-
-
-def test_a_run_recorded_without_a_rule_is_attributed_afterwards(
-        gateway_factory: Callable[..., GatewayThread], tmp_path: Path) -> None:
-    """Cloudflare mode, recorded with ``--cache-detect none``: the preset's header is kept anyway
-    (the allow-list), so ``analyze`` recovers the gateway's hits, and the inverted rule its misses."""
-    gw = gateway_factory("cloudflare")
-    corpus = synth_corpus(tmp_path / "corpus.jsonl", n=40, repeat_ratio=0.5, seed=9)
+def test_health_checks_and_the_monitor_carry_the_key(gateway_factory: Callable[..., GatewayThread],
+                                                     tmp_path: Path) -> None:
+    """/health answers 500 without the key: a run that forgot it there would abort a healthy run.
+    No --cache-detect given: ``auto`` must find the portkey-mode header by itself."""
+    gw = gateway_factory("portkey", backend_latency_s=0.35)  # a run of ~4 s: 3+ health checks
+    corpus = synth_corpus(tmp_path / "corpus.jsonl", n=40, repeat_ratio=0.3, seed=3)
     proc = llmsuite("run", "-c", str(corpus), "-t", gw.url, *RUN, "--run-id", "r", "--out", str(tmp_path),
-                    "--cache-detect", "none", "--no-analyze")
+                    "--abort-health-failures", "2", "--health-interval", "1s", "--monitor-interval", "1s",
+                    "--no-analyze")
     assert proc.returncode == 0, output(proc)
     run_dir = tmp_path / "r"
     recs = records(run_dir)
-    assert all(r["cache"] is None for r in recs)
-    assert all((r.get("cache_headers") or {}).get("cf-aig-cache-status") in ("HIT", "MISS") for r in recs)
-    hits, ok = ok_hits(gw, {r["id"] for r in recs})
-    assert ok == 40 and hits > 0
-    for rule, expected in (("header:cf-aig-cache-status=HIT", hits / ok),
-                           ("header:cf-aig-cache-status=MISS", 1 - hits / ok)):
-        proc = llmsuite("analyze", str(run_dir), "--cache-detect", rule, key=None)
-        assert proc.returncode == 0, output(proc)
-        assert value(read_json(run_dir / "summary.json")["cache"]["hit_ratio"]) == pytest.approx(expected)
-
-
-def test_health_checks_and_the_monitor_carry_the_key(gateway_factory: Callable[..., GatewayThread],
-                                                     tmp_path: Path) -> None:
-    """/health answers 500 without the key: a run that forgot it there would abort a healthy run."""
-    gw = gateway_factory("portkey", backend_latency_s=0.25)  # a run of ~4 s: 3+ health checks
-    corpus = synth_corpus(tmp_path / "corpus.jsonl", n=40, repeat_ratio=0.0, seed=3)
-    proc = llmsuite("run", "-c", str(corpus), "-t", gw.url, *RUN, "--run-id", "r", "--out", str(tmp_path),
-                    "--abort-health-failures", "2", "--health-interval", "1s", "--monitor-interval", "1s")
-    assert proc.returncode == 0, output(proc)
-    run_dir = tmp_path / "r"
-    assert len(records(run_dir)) == 40
+    assert len(recs) == 40 and all(r["ok"] for r in recs)
     assert read_json(run_dir / "run.json")["extra"].get("aborted") is None
     assert gw.stats.health_without_key == 0
     assert gw.stats.health_with_key >= 3  # the start check and at least two during the run
@@ -122,6 +85,9 @@ def test_health_checks_and_the_monitor_carry_the_key(gateway_factory: Callable[.
     scrapes = read_jsonl(run_dir / "target_metrics.jsonl")
     assert scrapes and all(s["ok"] for s in scrapes), scrapes[:3]
     assert "gateway_cache_misses_total" in scrapes[-1]["values"]
+    by_id = gw.stats.by_id()
+    assert [r["cache"] for r in recs] == ["hit" if by_id[r["id"]].hit else "miss" for r in recs]
+    assert gw.stats.hits > 0
 
 
 def test_a_v1_target_is_stripped_with_a_notice(gateway: GatewayThread, tmp_path: Path) -> None:

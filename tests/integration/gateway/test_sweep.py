@@ -78,6 +78,7 @@ def test_sweep_reaches_the_gateway_with_the_key_and_the_header_rule(gw: GatewayT
         assert ok == 60
         assert value(step["hit_ratio"]) == pytest.approx(hits / ok)
     assert first["backend_calls"] >= 60 + 30  # every miss reached the backend (no coalescing)
+    assert result["fresh_probe"]["cache"] == "miss"  # probed before the first step: fresh is a miss
 
 
 def test_sweep_reports_the_in_flight_share(first: dict[str, Any]) -> None:
@@ -108,5 +109,7 @@ def test_a_rerun_is_fresh_and_salt_reproduces(gw: GatewayThread, first: dict[str
     assert salt_of(same) == salt
     # the first run's prompts again, inside the gateway's TTL: all hits
     assert value(same["steps"][0]["hit_ratio"]) == pytest.approx(1.0)
+    assert not first["result"]["warnings"] and not again["warnings"]
+    assert any("ratio 0" in w and "100.0%" in w for w in same["warnings"]), same["warnings"]  # said loudly
     first_keys = {r["key"] for r in records(first["out"] / "ratio-0")}
     assert {r["key"] for r in records(tmp_path / "same" / "ratio-0")} == first_keys

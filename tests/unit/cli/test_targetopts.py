@@ -174,3 +174,12 @@ def test_run_and_the_sweeps_share_the_group() -> None:
     for command in (run.run, compare.swap, compare.sweep_cache, compare.sweep_load):
         names = {o for p in command.params for o in p.opts}
         assert want <= names, (command.name, want - names)
+
+
+def test_a_target_file_header_names_its_secret_by_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "url: http://gw:1\nheaders:\n  cf-aig-authorization: Bearer ${CF_TOKEN}\n")
+    target, _ = build(["--target-file", path], {"CF_TOKEN": "cf-secret-1"})
+    assert target.request.headers == (("cf-aig-authorization", "Bearer cf-secret-1"),)
+    assert "cf-secret" not in str(target.describe()) and "cf-secret" not in repr(target)
+    with pytest.raises(SpecError, match=r"names \$\{CF_TOKEN\}, which is not set"):
+        build(["--target-file", path], {})

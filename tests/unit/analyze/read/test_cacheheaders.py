@@ -43,3 +43,17 @@ def test_recorded_reads_run_json_or_says_none() -> None:
     got = recorded(meta({"cache_headers": {"rule": "present:X-Hit", "allowlist": ["X-Hit", "x-cache"]}}))
     assert got is not None and got.rule == "present:X-Hit" and got.allowlist == ("x-hit", "x-cache")
     assert recorded(meta({})) is None and recorded(None) is None
+
+
+def test_the_slow_reader_keeps_the_headers_too(tmp_path: Path) -> None:
+    """A line the fast reader refuses (an ``itl`` summary) sends the file through orjson: the
+    recorded headers come along the same."""
+    from suite.analyze.read.cacheheaders import header_columns
+    from suite.analyze.read.load import load_run
+
+    write(tmp_path / "requests.jsonl",
+          '{"id":"a","model":"m","t_start":1.0,"itl":{"mean":0.1},"cache_headers":{"x-cache":"HIT"}}\n'
+          '{"id":"b","model":"m","t_start":2.0,"cache_headers":{"x-cache":"MISS","x-mine":"1"}}\n')
+    run = load_run(tmp_path)
+    got = header_columns(run, ["x-cache", "x-mine"])
+    assert got["x-cache"].to_pylist() == ["HIT", "MISS"] and got["x-mine"].to_pylist() == [None, "1"]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from suite.cachesignal import AUTO_HEADERS, HIT_ONLY, allowlist, auto_signals, preset_of
-from suite.driver.exchange.cachedetect import cache_rule
-from suite.driver.exchange.send import cache_headers
+from suite.driver.exchange.cachedetect import cache_headers, cache_rule
 from suite.errors import SpecError
 from suite.gateways import PRESETS
 
