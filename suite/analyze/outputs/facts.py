@@ -159,20 +159,8 @@ def cache_extra_facts(cache: CacheSection) -> list[tuple[str, str]]:
     else:
         rows.append(("first-seen vs repeat: E2E p50 speedup", _ci(rep["speedup"]["e2e_p50"])))
         rows.append(("first-seen vs repeat: TTFT p50 speedup", _ci(rep["speedup"]["ttft_p50"])))
-    if "detection" in cache:
-        rows.append(("cache signal", detection_fact(cache["detection"])))
     return rows
 
-
-def detection_fact(det: Mapping[str, Any]) -> str:
-    """Which signal attributed hits (docs/gateways.md), or why none, with the hint when hits were
-    probably missed."""
-    how = f"rule {det['rule']}" + (", re-attributed from recorded headers" if det["reattributed"] else "")
-    if det["signal_found"] is None:
-        return f"{MISSING} ({det.get('why', 'none found')}; {how})" + (f". {det['hint']}" if "hint" in det
-                                                                      else "")
-    preset = f" ({det['preset']} preset)" if det["preset"] else ""
-    return (f"{det['signal_found']}{preset} on {det['requests_with_signal']:,} requests; {how}")
 
 
 def _ci(node: Mapping[str, Any]) -> str:

@@ -148,9 +148,21 @@ def cache_facts(cache: CacheSection) -> list[tuple[str, str]]:
          f"{cache['requests_with_signal']:,} ({percent(cache['signal_coverage'])})"),
         ("failed requests (neither hit nor miss)",
          f"{cache['failed']:,} ({cache['failed_with_signal']:,} carried a signal)"),
+        *([("cache signal", detection_fact(cache["detection"]))] if "detection" in cache else []),
         *confusion_rows(cache["confusion"]),
         *miss_facts(cache.get("repeat_misses", {"why": "not computed (a summary from before it)"})),
     ]
+
+
+def detection_fact(det: Mapping[str, Any]) -> str:
+    """Which signal attributed hits (docs/gateways.md), or why none, with the hint when hits were
+    probably missed."""
+    how = f"rule {det['rule']}" + (", re-attributed from recorded headers" if det["reattributed"] else "")
+    if det["signal_found"] is None:
+        hint = f". {det['hint']}" if "hint" in det else ""
+        return f"{MISSING} ({det.get('why', 'none found')}; {how}){hint}"
+    preset = f" ({det['preset']} preset)" if det["preset"] else ""
+    return f"{det['signal_found']}{preset} on {det['requests_with_signal']:,} requests; {how}"
 
 
 def confusion_rows(confusion: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -88,6 +88,9 @@ def reattribute(run: LoadedRun, spec: str) -> LoadedRun:
     codes, _ = verdicts(rule, columns, n)
     answered = np.isfinite(frame["status"].to_numpy(dtype=float, na_value=np.nan))
     codes = np.where(answered, codes, np.int8(0))  # no response, no header, no verdict
+    if any(s.mode == PRESENCE for s in rule.signals):  # as the driver does: an error answer without
+        failed = answered & (frame["status"].to_numpy(dtype=float, na_value=np.nan) >= 400)
+        codes = np.where(failed & (codes == 2), np.int8(0), codes)  # the header: neither hit nor miss
     if rule.json_path is not None and parse_rule(rec.rule).json_path == rule.json_path:
         # auto's body field: recorded by the same rule, kept where no header decides
         old = frame["cache"].astype(object).to_numpy()
@@ -129,7 +132,7 @@ def cache_detection(run: LoadedRun, frame: pd.DataFrame) -> dict[str, Any]:
     node["preset"] = preset_of(Signal(found)) if found and not found.startswith("json:") else None
     node["signals"] = counts
     if found is None:
-        node["why"] = _why(rule, with_signal, rec)
+        node["why"] = _why(rule, with_signal)
         repeats = int(pd.array(frame["repeat"], dtype="boolean").fillna(False).sum()) \
             if "repeat" in frame else 0
         if repeats and not with_signal.any() and rule.spec.strip().lower() != "none":
@@ -140,7 +143,7 @@ def cache_detection(run: LoadedRun, frame: pd.DataFrame) -> dict[str, Any]:
     return node
 
 
-def _why(rule: CacheRule, with_signal: np.ndarray, rec: Recorded | None) -> str:
+def _why(rule: CacheRule, with_signal: np.ndarray) -> str:
     if rule.spec.strip().lower() == "none":
         return "cache detection was off (--cache-detect none)"
     if with_signal.any():
@@ -162,7 +165,7 @@ def _counts(run: LoadedRun, rule: CacheRule, rec: Recorded | None,
     _, which = verdicts(rule, columns, len(with_signal))
     which = np.where(with_signal, which, -2)
     out = {names[i]: int(c) for i, c in zip(*np.unique(which[which >= 0], return_counts=True), strict=True)}
-    rest = int(((which == -1)).sum())
+    rest = int((which == -1).sum())
     if rest and json_name:
         out[json_name] = rest
     return out

@@ -64,8 +64,13 @@ def latency_sentence(a: str, b: str, rows: list[MetricRow], conf: float, metric:
     label, level, p = f"{stat} {NAMES[metric]}", f"{conf:.0%}", _p(r)
     p_text = f"; {p}" if p else ""
     if not r["significant"]:
+        ci = r["delta_ci"]
+        if r.get("p_holm") is not None and ci is not None and (ci[0] > 0 or ci[1] < 0):
+            # the CI alone excludes 0, the family-wise correction does not: say which, never both
+            return (f"{label}: {b} {seconds(r['b'])} vs {a} {seconds(r['a'])} — a difference on its own "
+                    f"({level} CI {_signed_range(ci)}), not significant after the Holm correction ({p})")
         return (f"no significant difference in {label} between {b} and {a} ({seconds(r['b'])} vs "
-                f"{seconds(r['a'])}; {level} CI of the difference {_signed_range(r['delta_ci'])}{p_text})")
+                f"{seconds(r['a'])}; {level} CI of the difference {_signed_range(ci)}{p_text})")
     fast, slow = (b, a) if r["b"] < r["a"] else (a, b)
     v_fast, v_slow = min(r["a"], r["b"]), max(r["a"], r["b"])
     amount, ci_text = _how_much(r, v_fast, v_slow, fast == a, level)

@@ -216,7 +216,9 @@ def _read(resp: Any, req: CorpusRequest, t_send: float, ex: Exchange, timers: _T
     if not (sse and status < 400):  # a JSON or error body follows its headers at once
         timers.first_content()
     if status >= 400:
-        m = measure_http_error(status, stream.read(), t_send, time.perf_counter(), cache)
+        # an error answer signals a cache verdict only by a header it carries: a presence rule's
+        # "absent = miss" says nothing about a request that failed (it is neither hit nor miss)
+        m = measure_http_error(status, stream.read(), t_send, time.perf_counter(), cache if kept else None)
         if status in RETRY_AFTER_STATUSES:
             m.retry_after = retry_after_seconds(_header(resp, "retry-after"), time.time())
     elif sse:

@@ -13,7 +13,9 @@ What it does, on purpose:
   while its first copy is in flight misses, as on every gateway the issue measured);
 - ``mode`` picks how hits are signalled, one per preset (``SIGNALS``);
 - a key is required on every path: ``/health`` answers 500 without it (as the issue's gateway
-  did), ``/metrics`` and the API 401; a wrong key gets the gateway-style 401 body;
+  did), ``/metrics`` and the API 401; a wrong key gets the gateway-style 401 body; it is read from
+  ``Authorization: Bearer`` or the mode's own header (``KEY_HEADERS``; only there with
+  ``bearer=False``);
 - an unknown model → 404; a user message containing one of ``fail_words`` → 400 (never cached);
 - ``extra_latency_s`` makes a model's backend slower by a known amount (a swap's known answer).
 """
@@ -58,6 +60,7 @@ class GatewayConfig:
     hit_latency_s: float = 0.001
     max_output_tokens: int = 8
     extra_latency_s: dict[str, float] = field(default_factory=dict)  # model → added backend TTFT
+    bearer: bool = True  # False: only the mode's own key header carries the key (KEY_HEADERS)
 
     def __post_init__(self) -> None:
         if self.mode not in SIGNALS:
@@ -77,6 +80,7 @@ class Served:
     t_end: float = 0.0
     in_flight_twin: bool = False  # a miss sent while an identical request was with the backend
     expired: bool = False  # a miss whose key was cached, but longer ago than the TTL
+    header_names: frozenset[str] = frozenset()  # the request's header names, lower case
 
 
 @dataclass
@@ -131,7 +135,9 @@ class Gateway:
 
     def key_state(self, request: web.Request) -> str:
         """'ok', 'missing' or 'wrong': Bearer in Authorization, or the mode's own key header."""
-        given = [request.headers.get("Authorization"), request.headers.get(KEY_HEADERS[self.config.mode])]
+        given = [request.headers.get(KEY_HEADERS[self.config.mode])]
+        if self.config.bearer:
+            given.append(request.headers.get("Authorization"))
         values = [v.removeprefix("Bearer ").strip() for v in given if v]
         if not values:
             return "missing"
@@ -175,7 +181,7 @@ class Gateway:
         except ValueError:
             return error(400, "body is not valid JSON")
         served = Served(request.headers.get("X-Request-Id"), str(body.get("model")), cache_key(body), 400,
-                        None, time.time())
+                        None, time.time(), header_names=frozenset(h.lower() for h in request.headers))
         self.stats.served.append(served)
         rejected = self.reject(body)
         if rejected is not None:

@@ -55,6 +55,7 @@ def test_present_rule_counts_successful_requests_only(present_run: dict[str, Any
     assert len(recs) == 60
     failed = [r for r in recs if not r["ok"]]
     assert failed and all(r["status"] == 400 for r in failed)
+    assert all(r["cache"] is None for r in failed)  # absence of the header on a 400 says nothing
     assert gw.stats.failures == len(failed)
     by_id = gw.stats.by_id()
     for rec in (r for r in recs if r["ok"]):  # every successful record says what the gateway did
@@ -63,6 +64,7 @@ def test_present_rule_counts_successful_requests_only(present_run: dict[str, Any
     assert 0 < hits < ok == 60 - len(failed)
     cache = read_json(run_dir / "summary.json")["cache"]
     assert value(cache["hit_ratio"]) == pytest.approx(hits / ok)
+    assert (cache["hits"], cache["misses"], cache["failed"]) == (hits, ok - hits, len(failed))  # own column
 
 
 def test_health_checks_and_the_monitor_carry_the_key(gateway_factory: Callable[..., GatewayThread],

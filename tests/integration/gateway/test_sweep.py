@@ -94,6 +94,10 @@ def test_sweep_reports_the_in_flight_share(first: dict[str, Any]) -> None:
     assert explained["after_finish"]["count"] == 0
     repeated = first["result"]["steps"][1]
     assert dict(find_keys(repeated, "in_flight")), f"no in-flight figure in the row: {sorted(repeated)}"
+    assert repeated["in_flight_misses"] == repeat_misses
+    # no eviction inside the TTL: the whole gap to the theoretical ratio is in-flight repeats
+    assert value(repeated["hit_ratio"]) + value(repeated["in_flight_share"]) == pytest.approx(
+        repeated["theoretical_hit_ratio"])
 
 
 def test_a_rerun_is_fresh_and_salt_reproduces(gw: GatewayThread, first: dict[str, Any],

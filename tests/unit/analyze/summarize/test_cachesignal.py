@@ -56,6 +56,16 @@ def test_reattribute_with_presence_rule_makes_absences_misses(tmp_path: Path) ->
     assert summary["cache"]["hit_ratio"]["value"] == pytest.approx(3 / 8)
 
 
+def test_reattribute_with_presence_rule_leaves_error_answers_without_verdict(tmp_path: Path) -> None:
+    """A 400 without the key header is neither hit nor miss (as the driver records it)."""
+    records = [*litellm_log()[:8], rec(8, ok=False, status=400, e2e=0.01, repeat=False,
+                                      error={"kind": "http_400", "message": "bad"})]
+    run = reattribute(load_run(run_dir(tmp_path, records, meta())), "present:x-litellm-cache-key")
+    cache = list(run.requests["cache"].astype(object))
+    assert cache[:3] == ["hit"] * 3 and cache[3:8] == ["miss"] * 5
+    assert cache[8] is None or cache[8] != cache[8]
+
+
 def test_reattribute_with_a_header_value_rule(tmp_path: Path) -> None:
     records = [rec(0, cache_headers={"x-cache": "TCP_HIT"}, cache=None),
                rec(1, cache_headers={"x-cache": "TCP_MISS"}, cache=None),
@@ -113,7 +123,7 @@ def test_a_header_the_run_named_is_reattributable(tmp_path: Path) -> None:
 
 
 def test_the_report_line_names_the_signal_or_the_hint() -> None:
-    from suite.analyze.outputs.facts import detection_fact
+    from suite.analyze.outputs.rows import detection_fact
 
     found = {"rule": "auto", "reattributed": False, "requests_with_signal": 1200,
              "signal_found": "helicone-cache", "preset": "helicone", "signals": {"helicone-cache": 1200}}

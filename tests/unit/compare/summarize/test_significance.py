@@ -140,3 +140,16 @@ def test_a_factor_that_rounds_to_one_is_said_as_a_difference() -> None:
     assert "1.0×" not in " ".join(heads)
     assert heads[0] == ("B completes requests 20.1 ms (2.0 %) sooner than A (p50 E2E 981 ms vs 1.00 s; "
                         "95% CI of the difference −20.3 ms to −19.9 ms; p 0.002)")
+
+
+def test_a_ci_that_excludes_zero_but_fails_holm_is_not_called_no_difference() -> None:
+    """The gateway swap's case: TTFT (not the primary) differs on its own, but 200 replicates cannot
+    clear Holm over the family; the sentence must not say "no significant difference" beside a CI
+    that excludes 0."""
+    from suite.compare.summarize.headline import latency_sentence
+
+    row = {"metric": "ttft", "stat": "p50", "a": 0.10, "b": 0.20, "delta_ci": [0.099, 0.102],
+           "ratio_ci": [1.9, 2.1], "significant": False, "p": 0.01, "p_holm": 0.13}
+    text = latency_sentence("A", "B", [row], 0.95, "ttft", "p50")  # type: ignore[list-item]
+    assert text is not None and "no significant difference" not in text
+    assert "not significant after the Holm correction (Holm-adjusted p 0.13)" in text

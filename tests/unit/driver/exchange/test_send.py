@@ -312,3 +312,17 @@ print("ok")
     for name in ("GreenletExit", "Timeout", "HTTPConnectionClosed", "HTTPParseError",
                  "HTTPProtocolViolationError"):
         assert name in _KIND_BY_CLASS_NAME  # the names the subprocess just imported
+
+
+def test_a_presence_rule_gives_an_error_answer_no_verdict(tmp_path: Path) -> None:
+    """A 400 without the hit header is neither hit nor miss; one that carries it still says hit,
+    and a 200 without it is a miss."""
+    rule = "present:x-litellm-cache-key"
+    err = b'{"error": {"message": "bad request"}}'
+    m, _ = run(tmp_path, Response(400, JSON, Stream([err])), cache_detect=rule)
+    assert not m.ok and m.cache is None and m.cache_headers is None
+    m, _ = run(tmp_path, Response(400, {**JSON, "x-litellm-cache-key": "k"}, Stream([err])),
+               cache_detect=rule)
+    assert m.cache == "hit" and m.cache_headers == {"x-litellm-cache-key": "k"}
+    m, _ = run(tmp_path, Response(200, SSE, Stream(chat_events("hi"))), cache_detect=rule)
+    assert m.ok and m.cache == "miss"
