@@ -2,13 +2,15 @@
 
 Module map (imports point one way: this package's ``__init__`` → command modules → ``common``):
 
-- ``common``   consoles, progress bar, option groups (target, request, bootstrap), value parsers,
+- ``common``   consoles, progress bar, option groups (run files, bootstrap), value parsers,
                and ``run_command``: the only place a ``SuiteError`` becomes a message and an exit code
+- ``targetopts`` the one target option group of run, swap and the sweeps (→ one ``Target``)
 - ``synth``    ``synth`` and ``corpus stats``
 - ``mock``     ``mock``: the bundled mock LLM server in the foreground
 - ``run``      ``run``: replay a corpus with Locust, then analyze
 - ``analyze``  ``analyze``: a run folder → summary.json, CSVs, charts, report.html
-- ``compare``  ``compare``, ``sweep cache|load`` and ``swap``
+- ``compare``  ``compare`` and ``sweep cache|load`` (and their shared step options)
+- ``swap``     ``swap``: a model swap as an experiment (with the sweeps' step options, from ``compare``)
 - ``demo``     ``demo`` (the whole pipeline on loopback) and ``tokenizer``
 """
 
@@ -18,10 +20,11 @@ import click
 
 from suite import __version__
 from suite.cli.analyze import analyze
-from suite.cli.compare import compare, swap, sweep
+from suite.cli.compare import compare, sweep
 from suite.cli.demo import demo, tokenizer
 from suite.cli.mock import mock
 from suite.cli.run import run
+from suite.cli.swap import swap
 from suite.cli.synth import corpus, synth
 
 

@@ -159,9 +159,11 @@ def _run(plan: StepPlan, corpus: Path, url: str, run_id: str, users: int, rate: 
 
 
 def run_step(plan: StepPlan, target: Target, run_id: str, i: int, *, repeat_ratio: float | None = None,
-             users: int | None = None, rate: float | None = None,
-             corpus: Path | None = None) -> tuple[RunSamples, dict[str, Any], Summary]:
-    """synth (unless a corpus is given) → run → analyze one step; returns samples, manifest, summary."""
+             users: int | None = None, rate: float | None = None, corpus: Path | None = None,
+             analyze: bool = True) -> tuple[RunSamples, dict[str, Any], Summary]:
+    """synth (unless a corpus is given) → run → analyze one step; returns samples, manifest, summary.
+    ``analyze=False`` (a swap's warm-up: never in statistics) keeps the log and run.json but writes
+    no report; its summary is then empty (``llmsuite analyze <folder>`` makes one later)."""
     step_dir = plan.out / run_id
     manifest: dict[str, Any] = {}
     with _naming(run_id):
@@ -173,7 +175,7 @@ def run_step(plan: StepPlan, target: Target, run_id: str, i: int, *, repeat_rati
         result = _run(plan, corpus, target.url, run_id, users or plan.users, rate)
         if result.stopped_by is not None and not result.records:
             raise result.stopped_by  # a signal before any record: nothing to analyze; stop the sweep
-        summary = cast("Summary", api.analyze(result.run_dir, slo=plan.slo).summary)
+        summary = cast("Summary", api.analyze(result.run_dir, slo=plan.slo).summary if analyze else {})
         if result.stopped_by is not None:  # this step is analyzed (marked partial); no further step
             raise result.stopped_by
         return load_samples(result.run_dir, run_id), manifest, summary

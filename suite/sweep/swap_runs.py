@@ -16,7 +16,8 @@ from suite.sweep.model_override import slug, write_model_copy
 from suite.sweep.run import StepPlan, SweepUI, run_step
 from suite.sweep.swap_order import split_halves
 
-WARMUP_EXCLUDED = ("warm-up runs keep their own folders (warmup-<model>/) and never enter the comparison; "
+WARMUP_EXCLUDED = ("warm-up runs keep their own folders (warmup-<model>/: request log and run.json, not "
+                   "analyzed — llmsuite analyze <folder> makes a report) and never enter the comparison; "
                    "their prompts are the corpus's first requests salted with a salt of their own, so they "
                    "share no prompt with the measured requests")
 
@@ -99,7 +100,7 @@ def warm_up(plan: StepPlan, target: Any, source: Sequence[CorpusRequest], models
         run_id = f"warmup-{slug(model)}"
         copy, _ = write_model_copy(salted, model, plan.out / run_id / "corpus.jsonl")
         samples = run_step(plan, dataclasses.replace(target, reset=None), run_id, k,
-                           users=min(plan.users, len(requests)), corpus=copy)[0]
+                           users=min(plan.users, len(requests)), corpus=copy, analyze=False)[0]
         runs.append(str(samples.run_dir))
     return {"n": len(requests), "runs": runs, "salt": warm_salt, "excluded": WARMUP_EXCLUDED}
 

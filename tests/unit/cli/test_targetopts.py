@@ -167,11 +167,12 @@ def test_run_and_the_sweeps_share_the_group() -> None:
 
     run = importlib.import_module("suite.cli.run")
     compare = importlib.import_module("suite.cli.compare")
+    swap = importlib.import_module("suite.cli.swap")
 
     want = {"--target", "--target-file", "--target-preset", "--api-key", "--api-key-env", "--api-key-header",
             "--health-path", "--health-method", "--timeout", "--ttft-timeout", "--header", "--cache-detect",
             "--target-kind", "--no-request-id"}
-    for command in (run.run, compare.swap, compare.sweep_cache, compare.sweep_load):
+    for command in (run.run, swap.swap, compare.sweep_cache, compare.sweep_load):
         names = {o for p in command.params for o in p.opts}
         assert want <= names, (command.name, want - names)
 
