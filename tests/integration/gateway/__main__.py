@@ -25,8 +25,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--ttl", type=float, default=300.0, help="cache TTL, seconds")
     parser.add_argument("--fail-word", action="append", default=[], help="answer 400 to prompts with it")
+    parser.add_argument("--extra-latency", action="append", default=[], metavar="MODEL=SECONDS",
+                        help="add this much backend latency to one model's misses (repeatable)")
     args = parser.parse_args()
-    config = GatewayConfig(args.mode, api_key=args.key, ttl_s=args.ttl, fail_words=tuple(args.fail_word))
+    extra = {m: float(v) for m, _, v in (item.partition("=") for item in args.extra_latency)}
+    config = GatewayConfig(args.mode, api_key=args.key, ttl_s=args.ttl, fail_words=tuple(args.fail_word),
+                           extra_latency_s=extra)
     server = GatewayThread(config, port=args.port).start()
     print(f"gateway {args.mode} listening on {server.url}", flush=True)
     stop = threading.Event()
