@@ -102,6 +102,10 @@ def record(i: int, model: str, repeat: bool, ok: bool, ttft: float, e2e: float, 
         "error": None if ok else {"kind": "http_5xx", "message": "503 overloaded"},
         "cache": ("hit" if repeat else "miss") if ok else None, "cached_tokens": None,
         "response_id": f"chatcmpl-{i}", "repeat": repeat, "stream": True, "warmup": i % 100 == 0,
+        # what the driver has recorded since issue 14: the cache header seen, and the corpus key (a
+        # repeat reuses the key of a request sent up to 50 records earlier)
+        "cache_headers": {"x-cache": "HIT" if repeat else "MISS"} if ok else None,
+        "key": f"k{i - 1 - i % 50 if repeat and i else i:031d}",
     }
 
 
