@@ -48,11 +48,16 @@ def _how_much(r: MetricRow, v_fast: float, v_slow: float, fast_is_a: bool, level
         ci, ci_text = r["ratio_ci"], ""
         if ci is not None and ci[0] > 0:
             lo, hi = (ci if fast_is_a else (1 / ci[1], 1 / ci[0]))
-            ci_text = f"; {level} CI {times(lo)}–{times(hi)}"
+            fmt = times if times(lo) != times(hi) else _times2  # never "1.5×–1.5×"
+            return times(factor), f"; {level} CI {fmt(lo)}–{fmt(hi)}"
         return times(factor), ci_text
     share = f" ({percent((v_slow - v_fast) / v_slow)})" if v_slow > 0 else ""
     return (f"{seconds(v_slow - v_fast)}{share}",
             f"; {level} CI of the difference {_signed_range(r['delta_ci'])}")
+
+
+def _times2(v: float) -> str:
+    return f"{v:.2f}×"
 
 
 def latency_sentence(a: str, b: str, rows: list[MetricRow], conf: float, metric: str = "e2e",

@@ -153,3 +153,12 @@ def test_a_ci_that_excludes_zero_but_fails_holm_is_not_called_no_difference() ->
     text = latency_sentence("A", "B", [row], 0.95, "ttft", "p50")  # type: ignore[list-item]
     assert text is not None and "no significant difference" not in text
     assert "not significant after the Holm correction (Holm-adjusted p 0.13)" in text
+
+
+def test_a_tight_ratio_ci_is_given_with_two_decimals() -> None:
+    from suite.compare.summarize.headline import latency_sentence
+
+    row = {"metric": "e2e", "stat": "p50", "a": 0.0958, "b": 0.146, "delta_ci": [0.0497, 0.0508],
+           "ratio_ci": [1.52, 1.54], "significant": True, "p": 0.002}
+    text = latency_sentence("A", "B", [row], 0.95)  # type: ignore[list-item]
+    assert text is not None and "1.5× sooner" in text and "95% CI 1.52×–1.54×" in text
