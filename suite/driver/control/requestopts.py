@@ -74,6 +74,12 @@ class RequestOptions:
             headers[auth] = f"Bearer {api_key}" if auth.lower() == "authorization" else api_key
         return headers
 
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        """The extra ``--header`` values and the key, without the body headers: what the health
+        checks and the ``/metrics`` monitor send too (a gateway may guard them)."""
+        return {k: v for k, v in self.base_headers(api_key).items()
+                if k not in ("Content-Type", "Accept-Encoding")}
+
     def secrets(self, api_key: str | None) -> list[str]:
         """Values that must never be written: the key, credential headers, template fields."""
         return secret_values(self.headers, api_key, self.engine_template)

@@ -209,8 +209,7 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     # the request side (suite.driver.control.requestopts): path defaults to the target kind's own
     request = (options or {}).get("request") or RequestOptions()
     target_path = target_path or request.path or default_path(request.kind)
-    auth = {k: v for k, v in request.base_headers(api_key).items()
-            if k not in ("Content-Type", "Accept-Encoding")}
+    auth = request.auth_headers(api_key)
     check_target(target, probes=health_probes(request, target_path, api_key, requests),  # every model
                  health_path=load.health_path, health_method=load.health_method, headers=auth)
     run_id = run_id or new_run_id()

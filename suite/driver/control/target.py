@@ -62,8 +62,7 @@ class Target:
     def auth_headers(self) -> dict[str, str]:
         """The headers every request to the target carries — the extra ``--header`` values and the
         key — for the health check and the ``/metrics`` monitor too (a gateway may guard them)."""
-        headers = self.request.base_headers(self.api_key)
-        return {k: v for k, v in headers.items() if k not in ("Content-Type", "Accept-Encoding")}
+        return self.request.auth_headers(self.api_key)
 
     def secrets(self) -> list[str]:
         return self.request.secrets(self.api_key)

@@ -218,8 +218,7 @@ def _watch_health(environment: Any, state: DriverState) -> None:
     streak = HealthStreak(limit)
     url = state.target + state.load.health_path
     config = state.config  # the run's auth headers: a gateway may answer 500 / 401 without them
-    headers = {k: v for k, v in config.request.base_headers(config.api_key).items()
-               if k not in ("Content-Type", "Accept-Encoding")}
+    headers = config.request.auth_headers(config.api_key)
 
     def loop() -> None:
         while environment.runner is not None and environment.runner.state not in ("stopped", "stopping"):
