@@ -11,7 +11,8 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Error: Python >= 3.10 not found. Install python3.10+ and re-run."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	@# setuptools prints an "Editable installation" banner for every -e install; it is advice, not news
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/llmsuite tokenizer
 	@touch $(STAMP)
 

@@ -1,12 +1,16 @@
 """Model catalog: which tiktoken encoding a model name uses.
 
-A table, not branches: the first matching prefix wins. An unknown model falls back to o200k_base
-with one warning per model name (the encoding modern OpenAI-compatible models share) — the fallback
-is announced, never silent.
+A table, not branches: the first matching prefix wins. A name outside the table that a bundled mock
+profile declares an ``encoding`` for (corpora/profiles/models.yaml: llama-3.1-8b, claude-sonnet, ...)
+uses that encoding: the profile already states the approximation, so the demo's own models never
+warn. Any other model falls back to o200k_base with one warning per model name (the encoding modern
+OpenAI-compatible models share) — the fallback is announced, never silent, and in one line: the
+source line Python prints under a warning points into this suite, which tells the user nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass
@@ -33,6 +37,8 @@ ENCODING_BY_PREFIX: tuple[tuple[str, str], ...] = (
 )
 DEFAULT_ENCODING = "o200k_base"
 
+BUNDLED_PROFILES_FILE = Path(__file__).resolve().parent.parent / "corpora" / "profiles" / "models.yaml"
+
 _warned: set[str] = set()
 
 
@@ -40,10 +46,28 @@ class UnknownModelWarning(UserWarning):
     """An unknown model was tokenized with the default encoding."""
 
 
+@functools.cache
+def bundled_encodings(path: Path = BUNDLED_PROFILES_FILE) -> dict[str, str]:
+    """``{model: encoding}`` the bundled profiles declare. Unreadable → empty: the mock's own loader
+    reports a broken profiles file; here it only means those names warn like any unknown model."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    models = doc.get("models") if isinstance(doc, dict) else None
+    if not isinstance(models, dict):
+        return {}
+    return {str(name): str(raw["encoding"]) for name, raw in models.items()
+            if isinstance(raw, dict) and isinstance(raw.get("encoding"), str)}
+
+
 def encoding_for_model(model: str) -> str:
     for prefix, encoding in ENCODING_BY_PREFIX:
         if model.startswith(prefix):
             return encoding
+    declared = bundled_encodings().get(model)
+    if declared is not None:
+        return declared
     if model not in _warned:
         _warned.add(model)
         warnings.warn(
@@ -55,7 +79,28 @@ def encoding_for_model(model: str) -> str:
 
 
 def is_known_model(model: str) -> bool:
+    """In the catalog proper (a bundled profile's declared encoding does not count: a profiles
+    file must still declare it for names outside the catalog)."""
     return any(model.startswith(p) for p, _ in ENCODING_BY_PREFIX)
+
+
+def _install_one_line_format() -> None:
+    """Only this category changes; every other warning keeps Python's format (and earlier hooks)."""
+    previous = warnings.formatwarning
+    if getattr(previous, "one_line_unknown_model", False):
+        return
+
+    def formatwarning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      line: str | None = None) -> str:
+        if issubclass(category, UnknownModelWarning):
+            return f"warning: {message}\n"
+        return previous(message, category, filename, lineno, line)
+
+    setattr(formatwarning, "one_line_unknown_model", True)  # noqa: B010 (an attribute mypy allows)
+    warnings.formatwarning = formatwarning
+
+
+_install_one_line_format()
 
 
 # --- prices: a dated, editable table (corpora/prices.yaml), read by the analyzer -------------------

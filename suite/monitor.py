@@ -137,18 +137,35 @@ class Monitoring:
 Fetch = Callable[[str], dict[str, float]]
 
 
+def plain_reason(exc: BaseException) -> str:
+    """``connection refused``, not ``URLError: <urlopen error [Errno 111] Connection refused>``:
+    the note is one line printed before the run's own error about the same target, so it must
+    read as a side remark, not as the failure."""
+    reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror[:1].lower() + reason.strerror[1:]
+    text = " ".join(str(reason).split()) or type(reason).__name__
+    return text if isinstance(reason, OSError | str | ValueError) else f"{type(reason).__name__}: {text}"
+
+
 def resolve_interval(url: str, interval_s: float | None, fetch: Fetch = scrape) -> tuple[float | None, str]:
     """``None`` = auto: 2 s when the target answers /metrics in Prometheus format, else off."""
     if interval_s is not None:
         if interval_s <= 0:
             return None, "target monitoring off (--monitor-interval 0)"
         return interval_s, f"monitoring {url} every {interval_s:g} s"
-    probe = sample(url, fetch=fetch)
-    if not probe["ok"] and REFUSED in probe["error"]:
-        return None, f"target monitoring off: {url}: {probe['error']}"
-    if not probe["ok"]:
-        return None, f"target monitoring off: {url} did not answer ({probe['error']})"
-    if not probe["values"]:
+    try:
+        values = fetch(url)
+    except PermissionError as exc:
+        return None, f"target monitoring off: {url}: {exc}"
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return None, f"target monitoring off: {url} answered HTTP {exc.code}"
+    except ValueError as exc:
+        return None, f"target monitoring off: {url} is not Prometheus text ({plain_reason(exc)})"
+    except OSError as exc:
+        return None, f"target monitoring off: {url} did not answer ({plain_reason(exc)})"
+    if not values:
         return None, f"target monitoring off: {url} exposes no Prometheus samples"
     return AUTO_INTERVAL_S, f"monitoring {url} every {AUTO_INTERVAL_S:g} s (auto: the target has /metrics)"
 

@@ -139,6 +139,21 @@ class Partial(TypedDict, total=False):
     lost_workers: list[dict[str, Any]]  # index, worker, records, sent, in_flight, in_flight_ids, noticed_at
 
 
+class _CoverageRequired(TypedDict):
+    corpus_requests: int | None  # run.json requests_in_corpus (the whole corpus, before --max-requests)
+    sent: int | None
+    not_sent: int | None
+    # corpus_exhausted | duration | max_requests | abort | signal | worker_lost; None: unexplained
+    stopped_by: str | None
+    note: str | None  # the sentence the report, the terminal and a sweep print
+
+
+class Coverage(_CoverageRequired, total=False):
+    """How much of the corpus the run sent and what stopped it (suite.analyze.summarize.coverage)."""
+
+    why: str  # when a fact is null: what run.json lacks
+
+
 class _RunRequired(TypedDict):
     run_dir: str
     records: int
@@ -157,6 +172,7 @@ class RunSection(_RunRequired, total=False):
 
     aborted: dict[str, Any]
     partial: Partial  # only when the log covers part of the run (run.json extra.partial)
+    coverage: Coverage  # every summary written since the node was added
 
 
 class ErrorRow(TypedDict):

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from suite import api
+from suite.analyze.summarize.coverage import run_coverage, truncated
 from suite.api import DEFAULT_MAX_ERROR_RATIO
 from suite.cli.common import (
     EXIT_INTERRUPTED,
@@ -84,7 +85,7 @@ def _load_options(fn: Any) -> Any:
         click.option("--prometheus-port", type=Port, help="Serve live driver metrics on 127.0.0.1:PORT "
                      "(worker i of --processes: PORT+i)."),
         click.option("--web", is_flag=True, help="Locust's web UI on 127.0.0.1:--web-port, started at "
-                     "once, with TTFT and output tokens/s rows per model."),
+                     "once; an LLM tab shows TTFT, output tokens/s, hit ratio, in flight per model."),
         click.option("--web-port", type=Port, default=8089, show_default=True),
         click.option("--processes", type=NonNegativeInt, default=0, help="Locust master + N worker "
                      "processes on this host; the corpus is split between them (0: one process)."),
@@ -176,6 +177,9 @@ def run(corpus: Path, target: TargetArgs, run_id: str | None, out: Path, no_anal
         load = replace(build_load(values), retry_after=values.pop("retry_after"),
                        abort_connect_errors=values.pop("abort_connect_errors"))
         topology = build_topology(values)
+        if topology.web and topology.role != "worker":  # a worker has no UI: its master does
+            console.print(f"web UI: http://127.0.0.1:{topology.web_port} (LLM figures: its LLM tab)",
+                          highlight=False, markup=False)
         bar = RunProgress("run")
         try:
             result = api.run(corpus, where, out, users=users, spawn_rate=spawn_rate,
@@ -187,6 +191,9 @@ def run(corpus: Path, target: TargetArgs, run_id: str | None, out: Path, no_anal
         finally:
             bar.stop()
         console.print(f"sent {result.sent}, recorded {result.records} -> {result.run_dir}")
+        coverage = run_coverage(result.meta) if result.meta else None
+        if coverage is not None and truncated(coverage):  # the same sentence as summary.json's
+            err_console.print(f"[yellow]truncated:[/] {coverage['note']}", highlight=False, soft_wrap=True)
         for warning in result.warnings:
             err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
         if result.aborted:

@@ -16,6 +16,7 @@ import numpy as np
 
 from suite.analyze.schema import Summary
 from suite.analyze.summarize.bootstrap import bootstrap_ci, bootstrap_ratio_ci
+from suite.analyze.summarize.coverage import truncated
 from suite.analyze.summarize.stats import gain_bound
 from suite.compare.read.samples import RunSamples
 from suite.compare.summarize.deltas import Boot
@@ -137,6 +138,18 @@ def knee(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
             failed = [c for c in r["slo"]["checks"] if not c["passed"]]
             return {"level": r[key], "failed_checks": [c["why"] for c in failed]}
     return {"level": None, "why": f"the SLO holds at every level up to {judged[-1][key]}"}
+
+
+def coverage_warnings(steps: list[tuple[str, Summary]]) -> list[str]:
+    """A line per step that left corpus requests unsent (its summary's ``run.coverage``): its row
+    measures only the part of the corpus it sent, so steps may not compare like for like."""
+    out = []
+    for label, summary in steps:
+        node = (summary.get("run") or {}).get("coverage")
+        if node is not None and truncated(node):
+            out.append(f"step '{label}' {node['note']}: its row covers only the requests sent. Raise -d "
+                       "(a safety cap) or send fewer requests per step (--n).")
+    return out
 
 
 HIT_MARGIN = 0.02  # observed − theoretical hit ratio tolerated (a few mis-read signals), as a share

@@ -37,6 +37,7 @@ from suite.sweep.rows import (
     SWEEP_SCHEMA,
     add_gains,
     cache_cells,
+    coverage_warnings,
     excess_hits,
     knee,
     latency_cells,
@@ -232,18 +233,20 @@ def sweep_cache(plan: StepPlan, ratios: Sequence[float], ui: SweepUI | None = No
         raise SpecError(f"--ratios: {list(ratios)} must be one or more repetition ratios in [0, 1), "
                         "e.g. 0,0.5,0.9.")
     plan, fresh = start_fresh(plan, ui)  # a salt (and a probe) against a real target: suite.sweep.fresh
-    rows, samples = [], []
+    rows, samples, summaries = [], [], []
     with sweep_target(plan, ui) as target:
         for i, ratio in enumerate(sorted(ratios)):
             ui.step(i, len(ratios), f"ratio {ratio:g}")
             s, manifest, summary = run_step(plan, target, f"ratio-{ratio:g}", i, repeat_ratio=ratio)
+            summaries.append((f"ratio-{ratio:g}", summary))
             rows.append({"repeat_ratio": ratio, "run_dir": str(s.run_dir),
                          **cache_cells(s, manifest, plan.boot), **miss_cells(summary),
                          **latency_cells(s), "slo": _verdict(plan, summary)})
             samples.append(s)
     ui.step(len(ratios), len(ratios), "done")
     baseline = add_gains(rows, samples, plan.boot)
-    result = {**_header("cache", plan, sorted(ratios)), **warned(fresh, excess_hits(rows), ui),
+    warnings = excess_hits(rows) + coverage_warnings(summaries)
+    result = {**_header("cache", plan, sorted(ratios)), **warned(fresh, warnings, ui),
               "baseline": baseline, "steps": rows}
     return cast("SweepResult", result)
 
@@ -260,7 +263,7 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
     if any(v <= 0 for v in levels):
         raise SpecError(f"--{key if key == 'users' else 'rates'}: {levels} must all be > 0.")
     plan, fresh = start_fresh(plan, ui, corpus)
-    rows = []
+    rows, summaries = [], []
     with sweep_target(plan, ui) as target:
         for i, level in enumerate(levels):
             ui.step(i, len(levels), f"{key} {level:g}")
@@ -268,6 +271,7 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
             s, _, summary = run_step(plan, target, f"{key}-{level:g}", i, corpus=step_corpus,
                                      users=int(level) if key == "users" else None,
                                      rate=float(level) if key == "rate" else None)
+            summaries.append((f"{key}-{level:g}", summary))
             rows.append({key: level, "run_dir": str(s.run_dir), **latency_cells(s),
                          **scheduled_cells(summary), "slo": _verdict(plan, summary)})
     ui.step(len(levels), len(levels), "done")
@@ -275,7 +279,8 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
     if corpus is not None:
         header["seeds"] = f"every level replays {corpus}" + (
             "" if plan.salt is None else f", salted per level with '{plan.salt}-<level index>'")
-    return cast("SweepResult", {**header, **warned(fresh, [], ui), "level_key": key,
+    return cast("SweepResult", {**header, **warned(fresh, coverage_warnings(summaries), ui),
+                                "level_key": key,
                                 "corpus": str(corpus) if corpus else None,
                                 "knee": knee(rows, key), "steps": rows})
 

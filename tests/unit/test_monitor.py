@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import urllib.error
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,29 @@ def test_report_charts_the_target_series(tmp_path: Path) -> None:
 
 def test_no_series_says_why(tmp_path: Path) -> None:
     assert target_section(load_series(tmp_path))["why"].startswith("no target_metrics.jsonl")
+
+
+def _raises(exc: BaseException):  # noqa: ANN202
+    def fetch(url: str) -> dict[str, float]:
+        raise exc
+
+    return fetch
+
+
+@pytest.mark.parametrize(
+    ("exc", "tail"),
+    [
+        (urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")),
+         "did not answer (connection refused)"),
+        (urllib.error.URLError(TimeoutError("timed out")), "did not answer (timed out)"),
+        (TimeoutError("timed out"), "did not answer (timed out)"),
+        (ValueError("bad\nline 3"), "is not Prometheus text (bad line 3)"),
+    ],
+)
+def test_the_automatic_check_note_is_one_plain_line(exc: BaseException, tail: str) -> None:
+    """The note comes before the run's own error about the same target: a side remark in plain
+    words, never urllib's nested ``URLError: <urlopen error [Errno 111] ...>``."""
+    off, note = resolve_interval("http://127.0.0.1:9/metrics", None, fetch=_raises(exc))
+    assert off is None
+    assert note == f"target monitoring off: http://127.0.0.1:9/metrics {tail}"
+    assert "\n" not in note and "URLError" not in note and "Errno" not in note

@@ -22,6 +22,7 @@ from suite.analyze.schema import (
     Tokens,
     Why,
 )
+from suite.analyze.summarize.coverage import truncated
 
 LATENCY_METRICS = {"ttft", "e2e", "tpot", "itl", "itl_mean", "e2e_from_scheduled", "lateness"}
 
@@ -195,8 +196,13 @@ def monitor_facts(target: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def run_notes(run: RunSection) -> list[str]:
-    """Facts a reader must see before any number: a partial or aborted run, excluded warm-up, shards."""
+    """Facts a reader must see before any number: a run that left corpus requests unsent, a partial or
+    aborted run, excluded warm-up, shards."""
     notes = []
+    coverage = run.get("coverage")
+    if coverage is not None and truncated(coverage):
+        notes.append(f"TRUNCATED run: {coverage['note']}. Every figure covers only the requests sent, "
+                     "not the whole corpus.")
     if run.get("partial"):
         notes.append(f"PARTIAL run: {run['partial'].get('reason')}. Every figure covers only what "
                      "was recorded.")

@@ -20,6 +20,7 @@ from suite.analyze.schema import (
     Totals,
     Why,
 )
+from suite.analyze.summarize.coverage import truncated
 
 ON = {"miss": "on cache misses", "first_seen": "on first-seen requests (the target signals no cache hits)",
       "all": "on all successful requests (no cache signal or repeat flag sets hits apart)"}
@@ -158,9 +159,19 @@ def aborted_sentence(run: RunSection) -> str | None:
     return f"the run was ABORTED early ({aborted.get('reason')}); every figure covers only what ran"
 
 
+def coverage_sentence(run: RunSection) -> str | None:
+    """Only a run that left corpus requests unsent says so: its figures are not the corpus's."""
+    node = run.get("coverage")
+    if node is None or not truncated(node):
+        return None
+    lead = "the run was" if node["stopped_by"] else "the run sent only"
+    return f"{lead} {node['note']}; every figure covers only the requests sent"
+
+
 def headlines(summary: Summary) -> list[str]:
     comparison = summary["cache"].get("model_comparison")
-    sentences = [aborted_sentence(summary["run"]), model_sentence(summary["models"], comparison),
+    sentences = [coverage_sentence(summary["run"]), aborted_sentence(summary["run"]),
+                 model_sentence(summary["models"], comparison),
                  cache_sentence(summary["cache"]), error_sentence(summary["totals"]),
                  cost_sentence(summary.get("tokens", {})), slo_sentence(summary.get("slo", {}))]
     return [s for s in sentences if s]

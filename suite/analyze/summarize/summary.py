@@ -23,6 +23,7 @@ from suite.analyze.schema import ErrorRow, Goodput, RunSection, Summary, Totals,
 from suite.analyze.summarize.accounting import accounting_section
 from suite.analyze.summarize.cache import cache_section
 from suite.analyze.summarize.cachesignal import cache_detection
+from suite.analyze.summarize.coverage import run_coverage
 from suite.analyze.summarize.definitions import DEFINITIONS
 from suite.analyze.summarize.groups import add_derived, group_block, ok_rows, pooled_itl_blocks
 from suite.analyze.summarize.headlines import headlines
@@ -88,12 +89,14 @@ def run_section(run: LoadedRun, start: float, end: float) -> RunSection:
         "window": {"start": start, "end": end, "seconds": end - start},
     }
     if run.meta is None:
-        return cast("RunSection", {**seen, "meta": {"why": run.meta_why}})
+        return cast("RunSection", {**seen, "meta": {"why": run.meta_why},
+                                    "coverage": run_coverage(None, run.meta_why)})
     extra = run.meta.extra or {}
     aborted, partial = extra.get("aborted"), extra.get("partial")
+    meta = run.meta.to_dict()
     # present only when run.json says so: a complete run's summary keeps its exact bytes
-    section = {**seen, "meta": run.meta.to_dict(), **({"aborted": aborted} if aborted else {}),
-               **({"partial": partial} if partial else {})}
+    section = {**seen, "meta": meta, **({"aborted": aborted} if aborted else {}),
+               **({"partial": partial} if partial else {}), "coverage": run_coverage(meta)}
     return cast("RunSection", section)
 
 

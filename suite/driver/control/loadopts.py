@@ -57,7 +57,7 @@ class LoadOptions:
     # pauses before its next send, suite.driver.inlocust.backoff)
     retry_after: str = "record"
     prometheus_port: int | None = None
-    llm_stats: bool = False  # TTFT / tokens-per-s rows in Locust's stats (for the web UI)
+    llm_stats: bool = False  # the web UI's LLM tab (suite.driver.inlocust.webtab), never in Locust's stats
     distributed: bool = False  # set by the runner: the corpus is split over Locust workers
 
     def __post_init__(self) -> None:

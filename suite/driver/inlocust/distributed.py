@@ -34,7 +34,6 @@ import gevent
 from suite.driver.control.health import probe, reason
 from suite.driver.inlocust.abort import HealthStreak
 from suite.driver.inlocust.state import DriverState
-from suite.records import RequestRecord
 
 MSG_SHARE = "llmsuite_share"
 MSG_DONE = "llmsuite_done"
@@ -184,7 +183,13 @@ def end_run(environment: Any) -> None:
         return
 
     def stop_then_quit() -> None:
-        runner.stop()
+        if type(runner).__name__ == "MasterRunner":
+            # Locust forgets a worker once it has stopped: a quit sent after a stop reaches none
+            # (they would linger, their last reports discarded). Quit now: the workers send their
+            # final reports and go; the UI keeps the final numbers for the linger.
+            runner.quit()
+        else:
+            runner.stop()
         gevent.sleep(WEB_LINGER_S)
         runner.quit()
         web_ui.stop()
@@ -235,14 +240,3 @@ def _watch_health(environment: Any, state: DriverState) -> None:
 
     gevent.spawn(loop)
 
-
-def fire_llm_stats(environment: Any, rec: RequestRecord) -> None:
-    """LLM rows in Locust's live stats (web UI): TTFT per model as its own entry, and output
-    tokens per second (in the response-time columns) — for watching; reports use the records."""
-    fire = environment.events.request.fire
-    if rec.ttft is not None:
-        fire(request_type="TTFT", name=rec.model, response_time=rec.ttft * 1000, response_length=0,
-             exception=None, context={})
-    if rec.completion_tokens and rec.e2e:
-        fire(request_type="OUT TOK/S", name=rec.model, response_time=rec.completion_tokens / rec.e2e,
-             response_length=rec.completion_tokens, exception=None, context={})

@@ -41,7 +41,8 @@ from suite.driver.control.shapes import get_preset, scaled, tick
 from suite.driver.exchange.measure import Measured
 from suite.driver.exchange.record import classify_exception
 from suite.driver.exchange.send import Exchange, tune_client
-from suite.driver.inlocust import distributed
+from suite.driver.inlocust import distributed, webtab
+from suite.driver.inlocust.livestats import LiveStats
 from suite.driver.inlocust.sink import DEFAULT_INTERVAL_S as FLUSH_INTERVAL_S
 from suite.driver.inlocust.state import DriverState
 from suite.records import CorpusRequest
@@ -54,6 +55,7 @@ LOAD = LoadOptions.from_json(os.environ[ENV_LOAD]) if os.environ.get(ENV_LOAD) e
 
 STATE: DriverState | None = None
 EXCHANGE: Exchange | None = None
+LIVE: LiveStats | None = None  # --web: the LLM tab's figures (suite.driver.inlocust.webtab)
 
 
 def _state() -> DriverState:
@@ -63,8 +65,8 @@ def _state() -> DriverState:
 
 
 @events.init.add_listener
-def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
-    global STATE, EXCHANGE
+def _on_init(environment: Any, runner: Any = None, web_ui: Any = None, **_: Any) -> None:
+    global STATE, EXCHANGE, LIVE
     config = DriverConfig.from_env(os.environ)
     STATE = DriverState(config, environment.host or "", sends=not isinstance(runner, MasterRunner))
     EXCHANGE = Exchange(config, start_timer=gevent.Timeout.start_new)  # --timeout, --ttft-timeout
@@ -79,9 +81,23 @@ def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
         distributed.setup_master(environment, STATE)
     elif isinstance(runner, WorkerRunner):
         distributed.setup_worker(environment, STATE)
+    if config.load.llm_stats:
+        LIVE = _live_view(environment, runner, web_ui)
     # Loading the corpus and the BPE files blocked the loop; gevent's cached clock still says
     # "before", and Locust's --run-time timer (created next) would fire early by that much.
     gevent.get_hub().loop.update_now()
+
+
+def _live_view(environment: Any, runner: Any, web_ui: Any) -> LiveStats:
+    """The LLM tab beside Locust's own statistics (never in them): its figures, where they come from."""
+    live = LiveStats()
+    if isinstance(runner, WorkerRunner):
+        webtab.report_from_worker(environment, live)
+    elif isinstance(runner, MasterRunner):
+        webtab.collect_on_master(environment, live)
+    if web_ui is not None:
+        webtab.install_tab(web_ui, live)
+    return live
 
 
 def _flusher(state: DriverState) -> None:
@@ -143,6 +159,8 @@ class _Sender(FastHttpUser):
         t_start = time.time()
         t_send = time.perf_counter()
         m: Measured | None = None
+        if LIVE is not None:
+            LIVE.started(req.model)
         try:
             state.sending(req)  # inside: should the journal fail, the request is still recorded
             m = EXCHANGE.send(self.client, req, t_send)  # type: ignore[union-attr]
@@ -154,8 +172,8 @@ class _Sender(FastHttpUser):
                 m = Measured(error={"kind": "cancelled", "message": "the run stopped before the "
                                     "response completed"}, e2e=time.perf_counter() - t_send)
             rec = state.record(req, m, user=self.index, t_start=t_start, scheduled=scheduled)
-            if state.load.llm_stats:
-                distributed.fire_llm_stats(self.environment, rec)
+            if LIVE is not None:
+                LIVE.observe(rec)
             if state.abort_reason is not None:
                 distributed.abort(self.environment, state, state.abort_reason)
             if state.feeder.done():
