@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from suite import api
-from suite.analyze.summarize.coverage import run_coverage, truncated
 from suite.api import DEFAULT_MAX_ERROR_RATIO
 from suite.cli.common import (
     EXIT_INTERRUPTED,
@@ -191,6 +190,8 @@ def run(corpus: Path, target: TargetArgs, run_id: str | None, out: Path, no_anal
         finally:
             bar.stop()
         console.print(f"sent {result.sent}, recorded {result.records} -> {result.run_dir}")
+        from suite.analyze.summarize.coverage import run_coverage, truncated  # not on --help's path
+
         coverage = run_coverage(result.meta) if result.meta else None
         if coverage is not None and truncated(coverage):  # the same sentence as summary.json's
             err_console.print(f"[yellow]truncated:[/] {coverage['note']}", highlight=False, soft_wrap=True)
