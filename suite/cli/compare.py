@@ -22,6 +22,7 @@ from suite.cli.common import (
 )
 from suite.cli.targetopts import TargetArgs, target_group
 from suite.errors import EXIT_SLO_FAILED
+from suite.sweep import STEP_CAP_S
 
 
 def print_comparison(result: dict[str, Any], files: list[Path]) -> int:
@@ -123,8 +124,9 @@ def _step_options(cache_default: str, synth: bool = True) -> Any:
     """Options every step-by-step command shares; ``synth=False`` leaves out the corpus-making ones."""
     options = [
         *(_synth_options() if synth else []),
-        click.option("--duration", "-d", type=PositiveFloat, default=60.0, show_default=True,
-                     help="Upper bound per step, seconds (a step also ends when its corpus is done)."),
+        click.option("--duration", "-d", type=PositiveFloat, default=STEP_CAP_S, show_default=True,
+                     help="Safety cap per step (and per swap segment), seconds: a step ends when its "
+                     "corpus is done; one the cap stops is reported with its unsent requests."),
         click.option("--seed", type=Seed, default=7, show_default=True),
         click.option("--salt", help="Reproduce the salt a sweep.json / compare.json recorded; default: "
                      "a new salt per invocation against a real target (the bundled mock: none), so the "

@@ -61,6 +61,11 @@ def print_swap_design(result: dict[str, Any]) -> None:
     console.print(f"order {result.get('order')}: {runs}", highlight=False)
     console.print(f"warm-up: {warm['n']} request(s) per model" if warm.get("n") else
                   f"warm-up: none ({warm.get('why', '--warmup 0')})", highlight=False, soft_wrap=True)
+    common = result.get("restricted_to_common")
+    if common:
+        sent = ", ".join(f"{m} {n}" for m, n in common["sent"].items())
+        console.print(f"[yellow]compared on the {common['requests']} requests every model sent[/] "
+                      f"(sent: {sent}): {common['why']}", highlight=False, soft_wrap=True)
     tests = result.get("tests") or {}
     console.print(f"compared: cache misses only; primary metric {tests.get('primary')}, the rest "
                   f"{tests.get('correction', 'Holm')}-corrected", highlight=False)

@@ -13,3 +13,7 @@ never-seen-request probe of a sweep against a real target), ``schema`` (TypedDic
 This package sits above the stages (``run`` imports ``suite.api``): the stages never import it.
 Nothing is imported here, so reading ``rows`` or ``files`` does not load the API or the driver.
 """
+
+# the default --duration of sweeps and swaps: a safety cap, not a length — a step runs its corpus
+# out, and a step or swap segment the cap stops is named with its unsent requests (rows, swap)
+STEP_CAP_S = 600.0

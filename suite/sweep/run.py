@@ -32,6 +32,7 @@ from suite.compare.read.samples import RunSamples, load_samples
 from suite.compare.summarize.deltas import Boot
 from suite.driver.control.target import Target as RunTarget
 from suite.errors import SpecError, SuiteError, TargetError
+from suite.sweep import STEP_CAP_S
 from suite.sweep.fresh import level_corpus, start_fresh, warned
 from suite.sweep.rows import (
     SWEEP_SCHEMA,
@@ -68,7 +69,7 @@ class StepPlan:
     scenario: str = "ops-assistant"
     n: int = 200
     users: int = 8
-    duration_s: float = 60.0
+    duration_s: float = STEP_CAP_S  # a safety cap: steps run their corpus out; a cap that bites is reported
     seed: int = 7
     models: dict[str, float] | None = None
     max_tokens: tuple[int, ...] | None = None

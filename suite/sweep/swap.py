@@ -94,10 +94,13 @@ def swap(plan: StepPlan, corpus: Path, models: Sequence[str], ui: SweepUI | None
         else:
             samples, segments = _segmented(plan, target, copies, steps, ui, done, total)
     ui.step(total, total, "compare")
-    result = compare.compare_samples(samples, plan.boot, population="miss", primary=opts.primary)
+    compared, common = _common_requests(samples)
+    result = compare.compare_samples(compared, plan.boot, population="miss", primary=opts.primary)
     out = cast("dict[str, Any]", result)
     out.update(order=opts.order, schedule=segments, warmup=warm, **fresh)
     out["warnings"] = [*fresh.get("warnings", []), *_short_warnings(samples, segments, len(source), plan)]
+    if common is not None:
+        out["restricted_to_common"] = common
     if plan.slo:
         out["slo"] = compare.slo_section([s["run_dir"] for s in segments], [s["run_id"] for s in segments],
                                          plan.slo)
@@ -169,6 +172,20 @@ def _interleaved(plan: StepPlan, target: Any, copies: dict[str, tuple[Path, dict
     segment["note"] = ("one run for every model: each model's throughput is its share over the run's "
                        "whole window")
     return samples, [segment]
+
+
+def _common_requests(samples: list[RunSamples]) -> tuple[list[RunSamples], dict[str, Any] | None]:
+    """When the models did not send the same requests (a cap stopped a segment), every model is
+    compared on the requests all of them sent, so no model is judged on requests another skipped."""
+    sets = [set(s.ids.tolist()) for s in samples]
+    if all(ids == sets[0] for ids in sets):
+        return samples, None
+    common = set.intersection(*sets)
+    kept = [s.subset(np.isin(s.ids, list(common))) for s in samples]
+    sent = {s.label: int(s.ids.size) for s in samples}
+    return kept, {"requests": len(common), "sent": sent,
+                  "why": "the models did not send the same requests (a --duration cap stopped a segment): "
+                         "every figure compares the requests all of them sent"}
 
 
 def _short_warnings(samples: list[RunSamples], segments: list[dict[str, Any]], n: int,

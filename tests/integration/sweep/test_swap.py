@@ -126,3 +126,6 @@ def test_a_duration_that_cuts_a_sequential_swap_is_a_warning(tmp_path: Path, set
     assert len(result["warnings"]) == 2 and "gpt-5-mini" in result["warnings"][1]
     assert f"of the corpus's {N} requests were sent" in result["warnings"][0]
     assert "WARNING:" in output and "--duration" in output
+    # the models sent different requests: both are compared on the ones both sent
+    both = result["restricted_to_common"]
+    assert both["requests"] <= min(both["sent"].values()) and both["requests"] == result["runs"][0]["records"]
