@@ -5,6 +5,7 @@ Module map (imports point one way: this package's ``__init__`` → command modul
 - ``common``   consoles, progress bar, option groups (run files, bootstrap), value parsers,
                and ``run_command``: the only place a ``SuiteError`` becomes a message and an exit code
 - ``targetopts`` the one target option group of run, swap and the sweeps (→ one ``Target``)
+- ``helpgroups`` ``--help`` in headed sections (Target, Load, ...) with examples: ``GroupedCommand``
 - ``synth``    ``synth`` and ``corpus stats``
 - ``mock``     ``mock``: the bundled mock LLM server in the foreground
 - ``run``      ``run``: replay a corpus with Locust, then analyze

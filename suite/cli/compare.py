@@ -20,6 +20,7 @@ from suite.cli.common import (
     parse_models,
     run_command,
 )
+from suite.cli.helpgroups import EXAMPLES, GroupedCommand
 from suite.cli.targetopts import TargetArgs, target_group
 from suite.errors import EXIT_SLO_FAILED
 from suite.sweep import STEP_CAP_S
@@ -54,7 +55,7 @@ def print_comparison(result: dict[str, Any], files: list[Path]) -> int:
     return EXIT_SLO_FAILED if slo and not slo["passed"] else 0
 
 
-@click.command()
+@click.command(cls=GroupedCommand)
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output folder (default reports/compare-<time>).")
@@ -189,7 +190,7 @@ def sweep() -> None:
     """Run the same pipeline at several settings and plot the curve (cache ratio, load)."""
 
 
-@sweep.command("cache")
+@sweep.command("cache", cls=GroupedCommand, examples=EXAMPLES["sweep cache"])
 @click.option("--ratios", required=True, help="Repetition ratios to sweep, e.g. 0,0.25,0.5,0.75,0.9.")
 @click.option("--users", "-u", type=PositiveInt, default=8, show_default=True)
 @_step_options("redis")
@@ -213,7 +214,7 @@ def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
     run_command(go)
 
 
-@sweep.command("load")
+@sweep.command("load", cls=GroupedCommand, examples=EXAMPLES["sweep load"])
 @click.option("--users", "-u", "users_list", help="Concurrency levels (closed loop), e.g. 1,5,10,50.")
 @click.option("--rates", help="Offered rates in requests/s (open loop), e.g. 1,5,10.")
 @click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False),

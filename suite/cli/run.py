@@ -33,6 +33,7 @@ from suite.cli.common import (
     run_command,
     run_files_options,
 )
+from suite.cli.helpgroups import EXAMPLES, GroupedCommand
 from suite.cli.targetopts import TargetArgs, target_group
 from suite.driver.control.command import DEFAULT_MASTER_PORT, Topology
 from suite.driver.control.loadopts import (
@@ -153,7 +154,7 @@ _monitor = click.option("--monitor-interval", type=Duration(allow_zero=True), de
                              "(default: 2s when the target has /metrics, else off; 0: off).")
 
 
-@click.command("run")
+@click.command("run", cls=GroupedCommand, examples=EXAMPLES["run"])
 @run_files_options
 @target_group()
 @_load_options

@@ -10,9 +10,10 @@ import click
 
 from suite.cli.common import PositiveInt, console, default_out, run_command
 from suite.cli.compare import RichSweepUI, _plan, _step_options, print_comparison
+from suite.cli.helpgroups import EXAMPLES, GroupedCommand
 
 
-@click.command()
+@click.command(cls=GroupedCommand, examples=EXAMPLES["swap"])
 @click.option("--models", "models_list", required=True,
               help="Models to run the corpus against: gpt-4o,gpt-5-mini (the first is the baseline).")
 @click.option("--corpus", "-c", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True)

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import base64
 import csv
+import math
 from pathlib import Path
 from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from suite.analyze.outputs.report import esc, table
 from suite.analyze.outputs.savefig import closing, plt, save_figure
@@ -20,6 +25,7 @@ from suite.records import csv_cell
 
 SWEEP_JSON, SWEEP_CSV, SWEEP_PNG, SWEEP_HTML = "sweep.json", "sweep.csv", "sweep.png", "sweep.html"
 DPI = 100
+WIDTH_IN = 14  # inches: at DPI, 1,400 px, the width the charts are meant to be read at
 
 
 def flat(row: dict[str, Any]) -> dict[str, Any]:
@@ -60,57 +66,120 @@ def _nan(v: float | None) -> float:
     return float("nan") if v is None else v
 
 
-def plot_cache(result: dict[str, Any], path: Path) -> Path:
+def _legend(ax: Axes, *more: Axes) -> None:
+    """One legend per panel holding every labelled series, the twin axis's too: matplotlib's own
+    ``ax.legend()`` only sees ``ax``'s artists, which is how a twin-axis line lost its entry."""
+    handles: list[Any] = []
+    labels: list[str] = []
+    for a in (ax, *more):
+        h, lab = a.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    if handles:
+        ax.legend(handles, labels, fontsize="small", loc="best")
+
+
+def _log_ticks(lo: float, hi: float) -> tuple[list[float], tuple[float, float]]:
+    """Labelled ticks and y limits covering [lo, hi] on a 1-2-5 ladder, widened a step at a time until
+    at least three ticks are labelled (matplotlib's default labels decades only, so a 30×–80× span
+    showed two); past ten ticks, only the decades keep a label."""
+    decades = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 2)
+    ladder = [(m, m * 10.0 ** e) for e in decades for m in (1, 2, 5)]
+    start = max(i for i, (_, t) in enumerate(ladder) if t <= lo)
+    stop = min(i for i, (_, t) in enumerate(ladder) if t >= hi)
+    while stop - start < 2:
+        start, stop = (start - 1, stop) if (stop - start) % 2 else (start, stop + 1)
+    rungs = ladder[start:stop + 1]
+    ticks = [t for _, t in rungs] if len(rungs) <= 10 else [t for m, t in rungs if m == 1]
+    return ticks, (rungs[0][1], rungs[-1][1])
+
+
+def _speedup_axis(ax: Axes, values: list[float], err: list[list[float]]) -> None:
+    """Log y axis with ticks reading "10×, 20×, 50×"; with nothing measured, says so on the panel
+    instead of drawing an empty log scale."""
+    lows: list[float] = []
+    highs: list[float] = []
+    for v, below, above in zip(values, *err, strict=True):
+        if math.isfinite(v) and v > 0:  # a CI end that is missing or not positive falls back to v
+            lows.append(v - below if math.isfinite(below) and v - below > 0 else v)
+            highs.append(v + above if math.isfinite(above) else v)
+    if not lows:
+        ax.text(0.5, 0.5, "no per-hit speedup measured\n(no hits, or no misses, at any step)",
+                ha="center", va="center", transform=ax.transAxes)
+        return
+    ticks, limits = _log_ticks(min(lows), max(highs))
+    ax.set_yscale("log")
+    ax.set_ylim(*limits)
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}×"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def cache_figure(result: dict[str, Any]) -> Figure:
+    """The cache sweep's three panels, open (``plot_cache`` saves and closes it; tests inspect it)."""
     steps = result["steps"]
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
-    with closing(fig):
-        xs, hs, herr = _series(steps, "hit_ratio")
-        ax1.errorbar(xs, hs, yerr=herr, marker="o", capsize=3, label="observed hit ratio")
-        ax1.plot(xs, [_nan(s["theoretical_hit_ratio"]) for s in steps], "k--", label="theoretical (manifest)")
-        coalesced = [h + _nan((s.get("coalescing_would_add") or {}).get("value")) / 100
-                     for h, s in zip(hs, steps, strict=True)]
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(WIDTH_IN, 4.6), sharex=True)
+    xs, hs, herr = _series(steps, "hit_ratio")
+    ax1.errorbar(xs, hs, yerr=herr, marker="o", capsize=3, label="observed hit ratio (95% CI)")
+    ax1.plot(xs, [_nan(s["theoretical_hit_ratio"]) for s in steps], "k--", label="theoretical (manifest)")
+    coalesced = [h + _nan((s.get("coalescing_would_add") or {}).get("value")) / 100
+                 for h, s in zip(hs, steps, strict=True)]
+    if any(math.isfinite(c) for c in coalesced):
         ax1.plot(xs, coalesced, "g:", marker=".", label="observed + in-flight repeats (coalescing)")
-        ax1.set(xlabel="repetition ratio requested", ylabel="hit ratio", title="Hit ratio", ylim=(0, 1))
-        _, gs, gerr = _series(steps, "e2e_gain")
-        ax2.errorbar(xs, gs, yerr=gerr, marker="o", capsize=3, label="measured (mean E2E vs baseline)")
-        ax2.plot(xs, [_nan(s["gain_bound_observed"]) for s in steps], "r:", label="bound 1/(1−h), observed h")
-        ax2.plot(xs, [_nan(s["gain_bound_theoretical"]) for s in steps], "k--", label="bound, theoretical h")
-        ax2.set(xlabel="repetition ratio requested", ylabel="× faster end to end", title="End-to-end gain")
-        _, ss, serr = _series(steps, "per_hit_speedup")
-        ax3.errorbar(xs, ss, yerr=serr, marker="o", capsize=3)
-        ax3.set_yscale("log")
-        ax3.set(xlabel="repetition ratio requested", ylabel="median miss E2E / median hit E2E",
-                title="Per-hit speedup")
-        ax1.legend(fontsize="small")
-        ax2.legend(fontsize="small")
+    ax1.set(xlabel="repetition ratio requested", ylabel="hit ratio", title="Hit ratio", ylim=(0, 1))
+    _, gs, gerr = _series(steps, "e2e_gain")
+    ax2.errorbar(xs, gs, yerr=gerr, marker="o", capsize=3, label="measured, mean E2E vs baseline (95% CI)")
+    ax2.plot(xs, [_nan(s["gain_bound_observed"]) for s in steps], "r:", label="bound 1/(1−h), observed h")
+    ax2.plot(xs, [_nan(s["gain_bound_theoretical"]) for s in steps], "k--", label="bound, theoretical h")
+    ax2.set(xlabel="repetition ratio requested", ylabel="× faster end to end", title="End-to-end gain")
+    _, ss, serr = _series(steps, "per_hit_speedup")
+    ax3.errorbar(xs, ss, yerr=serr, marker="o", capsize=3, label="median miss E2E / median hit E2E (95% CI)")
+    _speedup_axis(ax3, ss, serr)
+    ax3.set(xlabel="repetition ratio requested", ylabel="× faster per hit (log scale)",
+            title="Per-hit speedup")
+    for ax in (ax1, ax2, ax3):
+        _legend(ax)
+    return fig
+
+
+def plot_cache(result: dict[str, Any], path: Path) -> Path:
+    fig = cache_figure(result)
+    with closing(fig):
         return save_figure(fig, path, DPI)
 
 
-def plot_load(result: dict[str, Any], path: Path) -> Path:
+def load_figure(result: dict[str, Any]) -> Figure:
+    """The load sweep's two panels, open (``plot_load`` saves and closes it; tests inspect it)."""
     steps, key = result["steps"], result["level_key"]
     xs = [s[key] for s in steps]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 4.6))
+    for metric, style in (("e2e", "-"), ("ttft", "--")):
+        for q in ("p50", "p95"):
+            ax1.plot(xs, [_nan(s[f"{metric}_{q}"]) for s in steps], style, marker="o",
+                     label=f"{metric.upper()} {q}")
+    if any(s.get("e2e_from_scheduled_p95") is not None for s in steps):
+        ax1.plot(xs, [_nan(s.get("e2e_from_scheduled_p95")) for s in steps], ":", marker="^",
+                 label="E2E p95 from scheduled send")
+    ax2.plot(xs, [_nan(s["requests_per_s"]) for s in steps], marker="o", label="requests/s (left axis)")
+    ax2b = ax2.twinx()
+    ax2b.plot(xs, [_nan(s["output_tokens_per_s"]) for s in steps], "g--", marker="s",
+              label="output tokens/s (right axis)")
+    knee = result["knee"]["level"]
+    for ax in (ax1, ax2):
+        if knee is not None:
+            ax.axvline(knee, color="red", linestyle=":", label=f"SLO knee ({key} {knee:g})")
+        ax.set_xlabel("users" if key == "users" else "offered rate (requests/s)")
+    ax1.set(ylabel="seconds", title="Latency vs load")
+    ax2.set(ylabel="requests/s", title="Throughput vs load")
+    ax2b.set_ylabel("output tokens/s")
+    _legend(ax1)
+    _legend(ax2, ax2b)
+    return fig
+
+
+def plot_load(result: dict[str, Any], path: Path) -> Path:
+    fig = load_figure(result)
     with closing(fig):
-        for metric, style in (("e2e", "-"), ("ttft", "--")):
-            for q in ("p50", "p95"):
-                ax1.plot(xs, [_nan(s[f"{metric}_{q}"]) for s in steps], style, marker="o",
-                         label=f"{metric.upper()} {q}")
-        if any(s.get("e2e_from_scheduled_p95") is not None for s in steps):
-            ax1.plot(xs, [_nan(s.get("e2e_from_scheduled_p95")) for s in steps], ":", marker="^",
-                     label="E2E p95 from scheduled send")
-        ax2.plot(xs, [_nan(s["requests_per_s"]) for s in steps], marker="o", label="requests/s")
-        ax2b = ax2.twinx()
-        ax2b.plot(xs, [_nan(s["output_tokens_per_s"]) for s in steps], "g--", marker="s", label="tokens/s")
-        knee = result["knee"]["level"]
-        for ax in (ax1, ax2):
-            if knee is not None:
-                ax.axvline(knee, color="red", linestyle=":", label=f"SLO knee ({key} {knee:g})")
-            ax.set_xlabel("users" if key == "users" else "offered rate (requests/s)")
-        ax1.set(ylabel="seconds", title="Latency vs load")
-        ax2.set(ylabel="requests/s", title="Throughput vs load")
-        ax2b.set_ylabel("output tokens/s")
-        ax1.legend(fontsize="small")
-        ax2.legend(fontsize="small", loc="upper left")
         return save_figure(fig, path, DPI)
 
 

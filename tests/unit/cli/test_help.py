@@ -3,11 +3,16 @@ docstrings at ~45 characters), in the order they are used, ending with where to 
 
 from __future__ import annotations
 
+import re
+import shlex
+from collections import Counter
+
 import click
 import pytest
 from click.testing import CliRunner
 
 from suite.cli import EPILOG, SUMMARIES, cli
+from suite.cli.helpgroups import EXAMPLES, ORDER, OTHER, GroupedCommand, section_of
 
 
 def _help(*args: str, columns: int = 80) -> str:
@@ -61,3 +66,87 @@ def test_help_ends_pointing_at_the_demo_and_the_docs() -> None:
 
 def test_summaries_fit_an_80_column_terminal() -> None:
     assert max(map(len, SUMMARIES.values())) <= 62
+
+
+# --- `run --help` and friends for humans (issue 15, item 4): options under headed sections, examples.
+
+_TERM = re.compile(r"^  (-[^ ].*?)(?:\s{2,}|$)")  # an option's own line: its flags, then its help
+
+
+def _command(path: str) -> click.Command:
+    command: click.Command = cli
+    for name in path.split():
+        command = command.commands[name]  # type: ignore[attr-defined]
+    return command
+
+
+def _listed_options(text: str) -> Counter[str]:
+    """Every flag as written in the option column (flags named inside help text do not count)."""
+    listed: Counter[str] = Counter()
+    for line in text.splitlines():
+        match = _TERM.match(line)
+        if match:
+            listed.update(flag.split()[0] for flag in match.group(1).split(", "))
+    return listed
+
+
+@pytest.mark.parametrize("path", list(EXAMPLES))
+def test_help_shows_every_section_heading_in_order(path: str) -> None:
+    lines = _help(*path.split()).splitlines()
+    positions = [lines.index(f"{section}:") for section in ORDER]
+    assert positions == sorted(positions)
+    assert lines.index("Examples:") > positions[-1]
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, "compare"])
+def test_help_lists_every_option_exactly_once(path: str) -> None:
+    command = _command(path)
+    expected = Counter(flag for p in command.params if isinstance(p, click.Option) for flag in p.opts)
+    expected.update(["-h", "--help"])
+    assert _listed_options(_help(*path.split())) == expected
+
+
+def test_every_option_of_every_command_has_a_section_but_help() -> None:
+    """A new option must be given a section in suite/cli/helpgroups.py's SECTIONS."""
+    grouped = [(n, c) for n, c in _all_commands(cli) if isinstance(c, GroupedCommand)]
+    assert {n for n, _ in grouped} >= {*EXAMPLES, "compare"}
+    ctx = click.Context(cli)
+    for name, command in grouped:
+        homeless = [p.opts for p in command.get_params(ctx)
+                    if isinstance(p, click.Option) and section_of(p) == OTHER]
+        assert homeless == [["-h", "--help"]], f"{name}: give {homeless[:-1]} a section"
+
+
+@pytest.mark.parametrize("path", list(EXAMPLES))
+def test_examples_are_whole_command_lines_of_their_command(path: str) -> None:
+    text = _help(*path.split(), columns=80)
+    command = _command(path)
+    flags = {flag for p in command.params for flag in getattr(p, "opts", ())}
+    assert 2 <= len(EXAMPLES[path]) <= 3
+    for what, line in EXAMPLES[path]:
+        assert f"  # {what}\n  {line}\n" in text  # never re-wrapped: copyable as shown
+        words = shlex.split(line)
+        assert words[:1 + len(path.split())] == ["llmsuite", *path.split()]
+        assert {w for w in words if w.startswith("-")} <= flags
+
+
+def test_sections_keep_one_help_column_like_clicks_flat_list() -> None:
+    starts = set()
+    for line in _help("run", columns=120).splitlines():
+        match = _TERM.match(line)
+        if match and len(match.group(0)) < 40 and not match.group(0).endswith(match.group(1)):
+            starts.add(len(match.group(0)))
+    assert len(starts) == 1
+
+
+def test_an_option_without_a_section_lands_in_other_and_no_examples_means_no_block() -> None:
+    @click.command(cls=GroupedCommand)
+    @click.option("--brand-new-option", help="Not in SECTIONS yet.")
+    @click.option("--users", type=int)
+    def toy(brand_new_option: str | None, users: int | None) -> None:
+        """A toy."""
+
+    text = CliRunner().invoke(toy, ["--help"]).output
+    order = [text.index(s) for s in ("Load:", "--users", "Other:", "--brand-new-option")]
+    assert order == sorted(order)
+    assert "Examples:" not in text
