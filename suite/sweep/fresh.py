@@ -18,15 +18,13 @@ import dataclasses
 import http.client
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from suite.driver.control.config import DEFAULT_TIMEOUT_S
 from suite.driver.control.health import Probe, health_probe, reason
-from suite.driver.control.requestopts import RequestOptions
 from suite.driver.control.target import Target
 from suite.driver.exchange.redact import Redactor
 from suite.driver.exchange.targets import build_target, default_path
@@ -34,22 +32,6 @@ from suite.records import CorpusRequest, read_corpus, request_key
 
 FRESH_PROBE_ID = "llmsuite-fresh-probe"
 _BODY_LIMIT = 65536
-
-
-@dataclass(frozen=True)
-class ProbeTarget:
-    """What the probe needs of the sweep's target (a ``Target``, or a bare URL and a key)."""
-
-    url: str
-    request: RequestOptions
-    api_key: str | None
-    timeout_s: float
-
-    @classmethod
-    def of(cls, target: Any, api_key: str | None = None) -> ProbeTarget:
-        if isinstance(target, Target):
-            return cls(target.url, target.request, target.api_key, target.timeout_s)
-        return cls(str(target).rstrip("/"), RequestOptions(), api_key, DEFAULT_TIMEOUT_S)
 
 
 def fresh_request(model: str, salt: str) -> CorpusRequest:
@@ -63,7 +45,7 @@ def fresh_request(model: str, salt: str) -> CorpusRequest:
                          domain="probe", intent="probe", key=request_key(model, messages, 1, 0.0))
 
 
-def build_probe(target: ProbeTarget, model: str, salt: str) -> Probe:
+def build_probe(target: Target, model: str, salt: str) -> Probe:
     """The health check's probe (headers, key, request id, kind) carrying the fresh request."""
     opts = target.request
     path = opts.path or default_path(opts.kind)
@@ -107,7 +89,7 @@ def verdict(spec: str, headers: dict[str, str], body: bytes) -> tuple[str | None
     return cache, capture(allowlist(rule), headers.get)
 
 
-def probe_fresh(target: ProbeTarget, model: str, salt: str) -> dict[str, Any]:
+def probe_fresh(target: Target, model: str, salt: str) -> dict[str, Any]:
     """Send the fresh probe; the record sweep.json keeps (``cache`` hit / miss / None, ``why``)."""
     opts = target.request
     probe = build_probe(target, model, salt)
@@ -171,7 +153,7 @@ def start_fresh(plan: Any, ui: Any, corpus: Path | None = None) -> tuple[Any, di
     extra: dict[str, Any] = {"salt": salt_record(salt, given), "warnings": []}
     if plan.uses_mock:
         return plan, extra
-    target = ProbeTarget.of(plan.target, getattr(plan, "api_key", None))
+    target = plan.target  # a real target here: StepPlan holds a Target (None is the bundled mock)
     # a nonce of its own, even with --salt S: a reproduced salt's probe must still be never-seen
     result = probe_fresh(target, probe_model(plan, corpus), f"{salt}-probe-{new_salt()}")
     extra["fresh_probe"] = result

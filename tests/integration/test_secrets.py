@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +23,7 @@ import orjson
 import pytest
 
 from suite import api
+from tests.integration.threaded import serving
 
 REPO = Path(__file__).resolve().parents[2]
 SENTINEL = "sk-SENTINEL-9f3c2a7e51"
@@ -74,15 +74,8 @@ class _EchoHandler(BaseHTTPRequestHandler):
 def echo_target() -> Iterator[str]:
     """The echo server on a port the OS chooses, stopped at teardown."""
     _EchoHandler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +23,7 @@ import orjson
 import pytest
 
 from suite import api
+from tests.integration.threaded import serving
 
 KEY = "gw-SENTINEL-4b1d7c"
 METRICS = b"# TYPE gw_requests_total counter\ngw_requests_total 7\n"
@@ -80,15 +80,8 @@ class _Guarded(BaseHTTPRequestHandler):
 @pytest.fixture
 def guarded() -> Iterator[str]:
     _Guarded.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Guarded)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Guarded)) as url:
+        yield url
 
 
 def test_health_and_monitor_carry_the_key(guarded: str, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import pytest
 from suite.driver.control.target import Target
 from suite.sweep.fresh import start_fresh
 from suite.sweep.run import StepPlan, SweepUI, sweep_cache
+from tests.integration.threaded import serving as serving_thread
 
 KEY = "test-key-fresh"
 _SALT_LINE = re.compile(r"\[llmsuite salt [^\]]*\]\n")
@@ -96,14 +97,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def serving(strip_salt: bool = False) -> Iterator[CachingServer]:
     server = CachingServer(strip_salt)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_thread(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
