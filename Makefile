@@ -30,6 +30,7 @@ TEST_WORKERS ?= 2
 
 test: install
 	@scripts/ensure-redis.sh --required
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest tests/unit -q -p no:cacheprovider -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest tests/integration -q -p no:cacheprovider -n $(TEST_WORKERS)
 
@@ -38,6 +39,7 @@ unit: install
 
 integration: install
 	@scripts/ensure-redis.sh --required
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest tests/integration -q
 
 bench: install redis

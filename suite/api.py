@@ -8,8 +8,12 @@ exceptions; rendering and exit codes belong to the CLI. Stages are imported lazi
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +117,7 @@ def run(corpus: Path, target: str | Target, out_root: Path, *, users: int | None
         api_key: str | None = None, progress: Progress | None = None, load: Any = None,
         topology: Any = None, options: Mapping[str, Any] | None = None,
         monitor_interval: float | None = None, notify: Callable[[str], None] | None = None,
-        **run_load_kwargs: Any) -> Any:
+        bundled_mock: Mapping[str, Any] | None = None, **run_load_kwargs: Any) -> Any:
     """Replay a corpus against a target with Locust; returns the driver's RunResult.
 
     ``target``: a ``Target`` (suite.driver.control.target: URL, request options, key, health
@@ -124,6 +128,10 @@ def run(corpus: Path, target: str | Target, out_root: Path, *, users: int | None
     ``monitor_interval``: scrape ``<target>/metrics`` every N s into ``target_metrics.jsonl``
     (None = 2 s when the target has /metrics, else off; 0 = off), with the target's auth headers;
     ``notify`` hears which.
+
+    ``bundled_mock``: set by whoever started the bundled mock server as the target
+    (``bundled_mock_meta``); run.json keeps it as ``extra.target.bundled_mock`` so a report never
+    reads like a measurement of real models.
 
     ``load`` (suite.driver.control.loadopts.LoadOptions): closed/open loop, preset, warm-up, abort rules,
     exporters; ``topology`` (suite.driver.control.command.Topology): processes, master/worker, web UI;
@@ -155,6 +163,8 @@ def run(corpus: Path, target: str | Target, out_root: Path, *, users: int | None
     load = replace(load, health_path=where.health_path, health_method=where.health_method)
     options = {**opts, "request": where.request, "ttft_timeout_s": where.ttft_timeout_s}
     run_load_kwargs["timeout_s"] = where.timeout_s
+    if bundled_mock is None:  # started by hand (`llmsuite mock`): the mock says so itself
+        bundled_mock = identify_bundled_mock(where.url, where.auth_headers())
     from suite.monitor import monitor_target
     from suite.signals import stop_on_signals
 
@@ -167,7 +177,9 @@ def run(corpus: Path, target: str | Target, out_root: Path, *, users: int | None
                 notify(monitoring.note)
             result = run_load(corpus, where.url, out_root, users or 10, spawn_rate, duration_s or 60.0,
                               api_key=where.api_key, progress=progress, run_id=run_id, load=load,
-                              topology=topology, options=options, target_meta=where.describe(),
+                              topology=topology, options=options,
+                              target_meta={**where.describe(),
+                                           **({"bundled_mock": dict(bundled_mock)} if bundled_mock else {})},
                               **run_load_kwargs)
         monitoring.save_to(result.run_dir)
     return result
@@ -246,6 +258,42 @@ def _demo_redis(opts: DemoOptions, ui: DemoUI, stack: contextlib.ExitStack) -> s
     return server.url
 
 
+def identify_bundled_mock(url: str, headers: Mapping[str, str]) -> dict[str, Any] | None:
+    """``bundled_mock_meta`` for a loopback target whose ``/health`` says it is the bundled mock
+    (``"server": "llmsuite-mock"``; a mock started by hand with ``llmsuite mock``), else None. Only
+    loopback targets are asked: a real gateway is never sent a request it was not configured for."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        return None
+    try:
+        request = urllib.request.Request(f"{url.rstrip('/')}/health", headers=dict(headers))
+        with urllib.request.urlopen(request, timeout=2) as resp:
+            health = json.loads(resp.read(65536))
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    if not isinstance(health, dict) or health.get("server") != "llmsuite-mock":
+        return None
+    return _mock_meta(health)
+
+
+def _mock_meta(health: Mapping[str, Any]) -> dict[str, Any]:
+    models = health.get("models")
+    return {"profiles": [str(m) for m in models] if isinstance(models, list) else None,
+            "cache": health.get("cache"), "seed": health.get("seed")}
+
+
+def bundled_mock_meta(url: str) -> dict[str, Any]:
+    """run.json ``extra.target.bundled_mock`` for a bundled mock server just started at ``url``: its
+    profiles (model names), cache backend (``redis`` / ``memory`` / ``none``) and seed, as its own
+    ``/health`` says; a field it did not answer is null (still marked as the bundled mock)."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=5) as resp:
+            health = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        health = {}
+    return _mock_meta(health if isinstance(health, dict) else {})
+
+
 def demo(opts: DemoOptions, ui: DemoUI) -> DemoResult:
     """synth → private redis → mock server → Locust → analyze; everything started is stopped."""
     from suite.driver.control.runner import new_run_id
@@ -269,7 +317,7 @@ def demo(opts: DemoOptions, ui: DemoUI) -> DemoResult:
         with _stage("run", ui, timings, f"{opts.users} users, up to {opts.duration_s:.0f} s, {mock.url}"):
             result = run(synth_result.corpus, mock.url, opts.out_root, users=opts.users,
                          spawn_rate=opts.spawn_rate, duration_s=opts.duration_s, run_id=run_id,
-                         progress=ui.progress())
+                         progress=ui.progress(), bundled_mock=bundled_mock_meta(mock.url))
         with _stage("analyze", ui, timings):
             analysis = analyze(result.run_dir)
     backend = "redis" if cache.startswith("redis://") else "memory"

@@ -18,12 +18,14 @@ from mock_server.state import STATE, AppState
 from mock_server.write import error_response, json_response
 from suite.errors import CacheBackendError
 
+MOCK_SERVER_ID = "llmsuite-mock"  # /health says it, so a run can tell the bundled mock from a real target
+
 
 def health_body(st: AppState) -> bytes:
     """The /health JSON; one builder for the route and for the protocol's direct answer
     (protocol.py answers a plain ``GET /health`` without routing it, so probes never queue behind
     generation work)."""
-    return orjson.dumps({"status": "ok", "models": list(st.config.profiles),
+    return orjson.dumps({"status": "ok", "server": MOCK_SERVER_ID, "models": list(st.config.profiles),
                          "cache": st.cache.name, "seed": st.config.seed})
 
 

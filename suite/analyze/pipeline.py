@@ -13,7 +13,7 @@ import orjson
 import pandas as pd
 
 from suite.analyze.outputs.facts import COMPAT_COLUMNS, OPEN_LOOP_COLUMNS, SPREAD_COLUMNS
-from suite.analyze.outputs.report import render_html
+from suite.analyze.outputs.report import CHARTS, render_html
 from suite.analyze.outputs.requests_csv import write_requests_csv
 from suite.analyze.outputs.rows import csv_rows
 from suite.analyze.read.load import LoadedRun, load_run
@@ -29,15 +29,6 @@ SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.html"
 MODELS_CSV = "per_model.csv"
 REQUESTS_CSV = "requests.csv"
-CHARTS = {  # file name -> caption
-    "latency_cdf.png": "Latency CDF per model (TTFT, E2E)",
-    "ttft_histogram.png": "TTFT histogram per model",
-    "throughput.png": "Throughput over time",
-    "cache_latency.png": "End-to-end latency of cache hits vs misses",
-    "cache_speedup.png": "Cache speedup per model with 95 % bootstrap CIs",
-    "target_metrics.png": "Target's /metrics during the run",
-    "open_loop.png": "Open loop: schedule lag and latency from the scheduled time",
-}
 
 
 def summarize_run(run: LoadedRun, slo: SloSpec | None = None,

@@ -201,10 +201,12 @@ class Generator(TypedDict):
 
 
 class Missing(TypedDict):
-    """One unmeasured value: its dotted path in the summary and the reason."""
+    """One unmeasured value: its dotted path in the summary, the reason, and whether it is normal for
+    the kind of run (``suite.analyze.summarize.unmeasured``)."""
 
     path: str
     why: str
+    expected: bool
 
 
 # --- cache: suite.analyze.summarize.cache ---------------------------------------------------------------

@@ -6,6 +6,8 @@ Module map (imports point one way: this package's ``__init__`` → command modul
                and ``run_command``: the only place a ``SuiteError`` becomes a message and an exit code
 - ``targetopts`` the one target option group of run, swap and the sweeps (→ one ``Target``)
 - ``helpgroups`` ``--help`` in headed sections (Target, Load, ...) with examples: ``GroupedCommand``
+- ``livepanel`` the live panel of a run (a bar against corpus or duration, TTFT, hit ratio); plain lines
+               off a terminal
 - ``synth``    ``synth`` and ``corpus stats``
 - ``mock``     ``mock``: the bundled mock LLM server in the foreground
 - ``run``      ``run``: replay a corpus with Locust, then analyze

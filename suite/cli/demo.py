@@ -11,12 +11,12 @@ from suite import api
 from suite.cli.common import (
     PositiveFloat,
     PositiveInt,
-    RunProgress,
     Seed,
     console,
     print_summary,
     run_command,
 )
+from suite.cli.livepanel import RunPanel
 
 
 @click.command()
@@ -35,16 +35,18 @@ def tokenizer() -> None:
 
 class RichDemoUI(api.DemoUI):
     def __init__(self) -> None:
-        self.bar: RunProgress | None = None
+        self.bar: RunPanel | None = None
 
     def stage(self, name: str, detail: str) -> None:
+        if self.bar is not None:  # the run's last figures come before the next stage's line
+            self.bar.stop()
         console.print(f"[bold cyan]▶ {name}[/] {detail}", highlight=False)
 
     def note(self, message: str) -> None:
         console.print(f"[yellow]note:[/] {message}", highlight=False)
 
-    def progress(self) -> RunProgress:
-        self.bar = RunProgress("run")
+    def progress(self) -> RunPanel:
+        self.bar = RunPanel("run")
         return self.bar
 
 

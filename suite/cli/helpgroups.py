@@ -41,6 +41,7 @@ _BY_SECTION: dict[str, tuple[str, ...]] = {
     "Analysis": ("slo", "primary", "population", "n_boot", "conf", "boot_seed", "labels"),
     "Output": (
         "out", "run_id", "no_analyze", "monitor_interval", "prometheus_port", "web", "web_port",
+        "web_keep",
     ),
 }
 SECTIONS: dict[str, str] = {name: section for section, names in _BY_SECTION.items() for name in names}

@@ -3,14 +3,16 @@ abort rules, live exporter), then analyze. A thin click layer: options become on
 and one ``Topology``, ``suite.api.run`` does the work; errors and exit codes go through
 ``suite.cli.common.run_command``. Exit codes: an abort rule stopped the run → ``EXIT_RUN_ABORTED``;
 SIGINT / SIGTERM / SIGHUP → 130 / 143 / 129 after Locust's group is stopped, the log checked, the
-counts printed and what was recorded analyzed (the report marked partial).
+counts printed and what was recorded analyzed (the report marked partial). ``--web --web-keep``:
+after the run is written and analyzed, Locust's UI stays up until Ctrl-C (then the run's own code).
+The terminal shows the run's live panel (suite.cli.livepanel).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,7 +25,6 @@ from suite.cli.common import (
     Port,
     PositiveFloat,
     PositiveInt,
-    RunProgress,
     Seed,
     Share,
     console,
@@ -34,6 +35,7 @@ from suite.cli.common import (
     run_files_options,
 )
 from suite.cli.helpgroups import EXAMPLES, GroupedCommand
+from suite.cli.livepanel import RunPanel
 from suite.cli.targetopts import TargetArgs, target_group
 from suite.driver.control.command import DEFAULT_MASTER_PORT, Topology
 from suite.driver.control.loadopts import (
@@ -45,6 +47,11 @@ from suite.driver.control.loadopts import (
 from suite.driver.control.shapes import PRESETS, describe
 from suite.driver.inlocust.backoff import RETRY_AFTER_CAP_S
 from suite.errors import EXIT_ERROR_RATIO, EXIT_RUN_ABORTED, EXIT_SLO_FAILED, SpecError
+from suite.signals import interruption
+
+if TYPE_CHECKING:
+    from suite.driver.control.runner import RunResult
+    from suite.driver.control.webkeep import KeptWeb
 
 
 def _load_options(fn: Any) -> Any:
@@ -87,6 +94,8 @@ def _load_options(fn: Any) -> Any:
         click.option("--web", is_flag=True, help="Locust's web UI on 127.0.0.1:--web-port, started at "
                      "once; an LLM tab shows TTFT, output tokens/s, hit ratio, in flight per model."),
         click.option("--web-port", type=Port, default=8089, show_default=True),
+        click.option("--web-keep", is_flag=True, help="With --web: keep the web UI up after the run "
+                     "(records and analysis written first) until Ctrl-C."),
         click.option("--processes", type=NonNegativeInt, default=0, help="Locust master + N worker "
                      "processes on this host; the corpus is split between them (0: one process)."),
         click.option("--master", is_flag=True, help="Multi-host: be the master; wait for --expect-workers."),
@@ -123,7 +132,8 @@ def build_topology(v: dict[str, Any]) -> Topology:
     role = "master" if master else "worker" if worker else "local"
     return Topology(processes=v.pop("processes"), role=role,
                     master_host=v.pop("master_host"), master_port=v.pop("master_port"),
-                    expect_workers=v.pop("expect_workers"), web=v.pop("web"), web_port=v.pop("web_port"))
+                    expect_workers=v.pop("expect_workers"), web=v.pop("web"), web_port=v.pop("web_port"),
+                    web_keep=v.pop("web_keep"))
 
 
 def _fault_options(fn: Any) -> Any:
@@ -180,7 +190,7 @@ def run(corpus: Path, target: TargetArgs, run_id: str | None, out: Path, no_anal
         if topology.web and topology.role != "worker":  # a worker has no UI: its master does
             console.print(f"web UI: http://127.0.0.1:{topology.web_port} (LLM figures: its LLM tab)",
                           highlight=False, markup=False)
-        bar = RunProgress("run")
+        bar = RunPanel("run")
         try:
             result = api.run(corpus, where, out, users=users, spawn_rate=spawn_rate,
                              duration_s=parse_duration("--duration", duration), run_id=run_id,
@@ -190,39 +200,64 @@ def run(corpus: Path, target: TargetArgs, run_id: str | None, out: Path, no_anal
                                                                highlight=False))
         finally:
             bar.stop()
-        console.print(f"sent {result.sent}, recorded {result.records} -> {result.run_dir}")
-        from suite.analyze.summarize.coverage import run_coverage, truncated  # not on --help's path
-
-        coverage = run_coverage(result.meta) if result.meta else None
-        if coverage is not None and truncated(coverage):  # the same sentence as summary.json's
-            err_console.print(f"[yellow]truncated:[/] {coverage['note']}", highlight=False, soft_wrap=True)
-        for warning in result.warnings:
-            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-        if result.aborted:
-            err_console.print(f"[bold red]aborted:[/] {result.aborted['reason']}", highlight=False,
-                              soft_wrap=True)
-        if result.partial:
-            err_console.print(f"[bold red]partial:[/] {result.partial['reason']}", highlight=False,
-                              soft_wrap=True)
-        passed, failing = None, None
-        # an interrupted run is analyzed too: what was recorded, marked partial (from run.json)
-        if not no_analyze and topology.role != "worker" and result.log_files and (
-                result.records or not result.interrupted):
-            analysis = api.analyze(result.run_dir, slo=slo)
-            print_summary(analysis)
-            passed = (analysis.summary.get("slo") or {}).get("passed")
-            failing = api.error_verdict(analysis.summary, max_error_ratio)
-            if failing:
-                err_console.print(f"[bold red]failing:[/] {failing}", highlight=False, soft_wrap=True)
-        if result.stopped_by is not None:
-            err_console.print(f"[bold red]Interrupted[/] by {result.stopped_by.signal}. The log holds "
-                              "every request sent.")
-            return result.stopped_by.exit_code
-        if result.interrupted:
-            return EXIT_INTERRUPTED
-        return exit_code(bool(result.aborted), passed, failing is not None)
+        try:
+            code = _report(result, no_analyze, topology.role, slo, max_error_ratio)
+            if result.web is not None:
+                keep_web(result.web)
+        finally:
+            if result.web is not None:
+                result.web.stop()
+        return code
 
     run_command(go)
+
+
+def keep_web(web: KeptWeb) -> None:
+    """--web-keep: the run is written and analyzed; the UI stays until Ctrl-C (or Locust exits)."""
+    console.print(f"web UI still up at {web.url} with the run's final numbers; press Ctrl-C to stop",
+                  highlight=False, markup=False, soft_wrap=True)
+    try:
+        web.wait()
+    except KeyboardInterrupt as exc:  # Ctrl-C is the expected way to end it, not an interruption
+        if interruption(exc).signal != "SIGINT":  # SIGTERM / SIGHUP: a supervisor stopping us
+            raise
+    web.stop()
+    console.print("web UI stopped", highlight=False, markup=False)
+
+
+def _report(result: RunResult, no_analyze: bool, role: str, slo: str | None, max_error_ratio: float) -> int:
+    """After the run: its counts, truncation and warnings, the analysis; returns the exit code."""
+    console.print(f"sent {result.sent}, recorded {result.records} -> {result.run_dir}")
+    from suite.analyze.summarize.coverage import run_coverage, truncated  # not on --help's path
+
+    coverage = run_coverage(result.meta) if result.meta else None
+    if coverage is not None and truncated(coverage):  # the same sentence as summary.json's
+        err_console.print(f"[yellow]truncated:[/] {coverage['note']}", highlight=False, soft_wrap=True)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if result.aborted:
+        err_console.print(f"[bold red]aborted:[/] {result.aborted['reason']}", highlight=False,
+                          soft_wrap=True)
+    if result.partial:
+        err_console.print(f"[bold red]partial:[/] {result.partial['reason']}", highlight=False,
+                          soft_wrap=True)
+    passed, failing = None, None
+    # an interrupted run is analyzed too: what was recorded, marked partial (from run.json)
+    if not no_analyze and role != "worker" and result.log_files and (
+            result.records or not result.interrupted):
+        analysis = api.analyze(result.run_dir, slo=slo)
+        print_summary(analysis)
+        passed = (analysis.summary.get("slo") or {}).get("passed")
+        failing = api.error_verdict(analysis.summary, max_error_ratio)
+        if failing:
+            err_console.print(f"[bold red]failing:[/] {failing}", highlight=False, soft_wrap=True)
+    if result.stopped_by is not None:
+        err_console.print(f"[bold red]Interrupted[/] by {result.stopped_by.signal}. The log holds "
+                          "every request sent.")
+        return result.stopped_by.exit_code
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return exit_code(bool(result.aborted), passed, failing is not None)
 
 
 def _check_slo(slo: str, no_analyze: bool) -> None:

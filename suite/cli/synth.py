@@ -61,7 +61,8 @@ def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str 
         console.print(f"wrote {res.corpus} ({m['n']} requests) and {res.manifest_path}")
         console.print(f"repeat ratio: requested {m['repeat_ratio']['requested']:.3f}, achieved "
                       f"{m['repeat_ratio']['achieved']:.3f}; {m['unique_keys']} unique keys, theoretical "
-                      f"hit ratio of an unbounded exact cache {m['theoretical_hit_ratio']:.3f}")
+                      f"hit ratio of an unbounded exact cache {m['theoretical_hit_ratio']:.3f}",
+                      soft_wrap=True)
         near, pop = m["near_duplicate_ratio"], m["popularity"]
         console.print(f"near-duplicates: requested {near['requested']:.3f}, achieved "
                       f"{near['achieved']:.3f}; popularity {pop['requested']} over a catalog of "
@@ -69,8 +70,8 @@ def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str 
         out_len = m.get("expected_output_tokens") or {}
         if out_len.get("achieved"):
             got = out_len["achieved"]
-            console.print(f"expected output tokens: requested {out_len['requested']}, achieved median "
-                          f"{got['p50']:g}, p90 {got['p90']:g} ({got['at_max_tokens_share']:.1%} at "
+            console.print(f"expected output tokens: requested {_plain(out_len['requested'])}; achieved "
+                          f"median {got['p50']:g}, p90 {got['p90']:g} ({got['at_max_tokens_share']:.1%} at "
                           "max_tokens)", soft_wrap=True)
         if "import" in m:
             imp = m["import"]
@@ -82,6 +83,17 @@ def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str 
     run_command(go)
 
 
+def _plain(value: Any) -> str:
+    """A manifest value in words, not Python syntax: {'median': 180, 'p90': 450} → median 180, p90 450."""
+    if value is None:
+        return "none (the scenario's default)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "/".join(_plain(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 @click.group()
 def corpus() -> None:
     """Inspect corpora."""
@@ -89,30 +101,26 @@ def corpus() -> None:
 
 @corpus.command("stats")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--plot", is_flag=True, help="Also write NAME.tokens.png and NAME.popularity.png beside FILE.")
+@click.option("--plot", is_flag=True, help="Also write NAME.tokens.png (prompt lengths), "
+              "NAME.output_tokens.png (expected output lengths) and NAME.popularity.png beside FILE.")
 def corpus_stats(file: Path, plot: bool) -> None:
     """Repetition, popularity, token lengths, mixes and arrival rate of a corpus."""
     from rich.table import Table
 
+    from suite.synth.stats import display_rows
+
     def go() -> None:
         res = api.corpus_stats(file, plot=plot)
         table = Table(title=f"corpus {file}", show_header=True)
-        table.add_column("statistic")
-        table.add_column("value", justify="right")
-        for name, value in res.stats.items():
-            table.add_row(name, _show_stat(value))
+        table.add_column("Statistic")
+        table.add_column("Value")
+        for name, value in display_rows(res.stats):
+            table.add_row(name, value)
         console.print(table)
         for path in res.plots:
-            console.print(f"wrote {path}")
+            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+        if plot and res.stats.get("expected_output_tokens") is None:
+            console.print("no output-token plot: the corpus carries no expected output lengths",
+                          highlight=False)
 
     run_command(go)
-
-
-def _show_stat(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_show_stat(v)}" for k, v in value.items())
-    return str(value)

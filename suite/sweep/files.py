@@ -1,4 +1,5 @@
-"""Write a sweep: sweep.json, sweep.csv (one row per step), sweep.png (the curves) and sweep.html.
+"""Write a sweep: sweep.json, sweep.csv (one row per step), sweep.png (the curves) and sweep.html
+(``suite.sweep.html``).
 
 Cache sweeps plot, against the corpus's repetition ratio: the observed and theoretical hit ratios;
 the measured end-to-end gain beside the bounds ``1/(1−h)``; the per-hit speedup (log scale). Load
@@ -7,7 +8,6 @@ sweeps plot p50/p95 latency and throughput against the load level, the SLO knee 
 
 from __future__ import annotations
 
-import base64
 import csv
 import math
 from pathlib import Path
@@ -17,11 +17,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from suite.analyze.outputs.report import esc, table
 from suite.analyze.outputs.savefig import closing, plt, save_figure
 from suite.compare.outputs.files import write_json
-from suite.compare.outputs.html import CSS
 from suite.records import csv_cell
+from suite.sweep.html import render_html
 
 SWEEP_JSON, SWEEP_CSV, SWEEP_PNG, SWEEP_HTML = "sweep.json", "sweep.csv", "sweep.png", "sweep.html"
 DPI = 100
@@ -153,10 +152,17 @@ def load_figure(result: dict[str, Any]) -> Figure:
     steps, key = result["steps"], result["level_key"]
     xs = [s[key] for s in steps]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 4.6))
+    unmeasured = []  # a series no step measured gets no legend entry, only a note (no line to match)
     for metric, style in (("e2e", "-"), ("ttft", "--")):
         for q in ("p50", "p95"):
-            ax1.plot(xs, [_nan(s[f"{metric}_{q}"]) for s in steps], style, marker="o",
-                     label=f"{metric.upper()} {q}")
+            ys = [_nan(s[f"{metric}_{q}"]) for s in steps]
+            if all(math.isnan(y) for y in ys):
+                unmeasured.append(f"{metric.upper()} {q}")
+                continue
+            ax1.plot(xs, ys, style, marker="o", label=f"{metric.upper()} {q}")
+    if unmeasured:
+        ax1.annotate(f"not measured at any level: {', '.join(unmeasured)}", (0.01, 0.01),
+                     xycoords="axes fraction", fontsize=8, color="#8a5a00")
     if any(s.get("e2e_from_scheduled_p95") is not None for s in steps):
         ax1.plot(xs, [_nan(s.get("e2e_from_scheduled_p95")) for s in steps], ":", marker="^",
                  label="E2E p95 from scheduled send")
@@ -181,35 +187,6 @@ def plot_load(result: dict[str, Any], path: Path) -> Path:
     fig = load_figure(result)
     with closing(fig):
         return save_figure(fig, path, DPI)
-
-
-def render_html(result: dict[str, Any], png: bytes) -> str:
-    rows = [flat(r) for r in result["steps"]]
-    header = [k for k in dict.fromkeys(k for r in rows for k in r) if not k.endswith(("_lo", "_hi"))]
-    body = [[("—" if r.get(k) is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else r[k]))
-             for k in header] for r in rows]
-    data = base64.b64encode(png).decode("ascii")
-    facts = (("target", result["target"]), ("seeds", result["seeds"]))
-    notes = [f"<li>{esc(k)}: {esc(v)}</li>" for k, v in facts]
-    if "knee" in result:
-        knee = result["knee"]
-        where = knee["level"] if knee["level"] is not None else knee.get("why")
-        notes.append(f"<li>SLO knee: {esc(where)}</li>")
-    if "baseline" in result:
-        notes.append(f"<li>baseline: {esc(result['baseline']['note'])}</li>")
-    if result.get("salt"):
-        notes.append(f"<li>salt: {esc(result['salt']['value'])} (reproduce with "
-                     f"{esc(result['salt']['reproduce'])})</li>")
-    if result.get("fresh_probe"):
-        probe = result["fresh_probe"]
-        notes.append(f"<li>fresh-request probe: {esc(probe['cache'] or probe.get('why'))}</li>")
-    warnings = "".join(f"<li class=\"warn\"><strong>warning:</strong> {esc(w)}</li>"
-                       for w in result.get("warnings", []))
-    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>llmsuite sweep</title>"
-            f"<style>{CSS}</style></head><body><h1>{esc(result['kind'].title())} sweep</h1>"
-            f"{f'<ul>{warnings}</ul>' if warnings else ''}<ul>{''.join(notes)}</ul>"
-            f"<figure><img alt=\"sweep curves\" src=\"data:image/png;base64,{data}\"></figure>"
-            f"{table(header, body)}</body></html>\n")
 
 
 def write_sweep(out_dir: Path, result: dict[str, Any]) -> list[Path]:

@@ -10,7 +10,7 @@ and the bound ``1/(1−h)`` at the observed and at the theoretical hit ratio.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from suite.analyze.summarize.coverage import truncated
 from suite.analyze.summarize.stats import gain_bound
 from suite.compare.read.samples import RunSamples
 from suite.compare.summarize.deltas import Boot
+
+if TYPE_CHECKING:
+    from mock_server.config import Profile
 
 SWEEP_SCHEMA = "llmsuite.sweep/1"
 
@@ -174,3 +177,15 @@ def excess_hits(rows: list[dict[str, Any]], margin: float = HIT_MARGIN) -> list[
                    "prompts this step had not sent — it kept an earlier run's cache, ignores the salt, or "
                    "caches semantically; hit ratios are inflated and gains against the baseline understated.")
     return out
+
+
+def flat_load_warnings(models: list[str], profiles: dict[str, Profile], where: str) -> list[str]:
+    """A line per swept model whose bundled-mock profile has no batch (``load.max_batch``): every
+    request of it is answered at once whatever the load, so a load sweep of it is flat by
+    construction and its curve says nothing about capacity. Models absent from the profiles are
+    left to the steps' own errors."""
+    return [f"latency will not depend on load: profile {name} has no batch/queue model (no "
+            f"load.max_batch in {where}), so every level answers as fast as the first; add one "
+            "(docs/mock-server.md, Model profiles) or sweep a model that has one."
+            for name in models if name in profiles
+            and (profiles[name].load is None or profiles[name].load.max_batch is None)]

@@ -40,6 +40,7 @@ from suite.sweep.rows import (
     cache_cells,
     coverage_warnings,
     excess_hits,
+    flat_load_warnings,
     knee,
     latency_cells,
     miss_cells,
@@ -156,8 +157,9 @@ def _run(plan: StepPlan, corpus: Path, url: str, run_id: str, users: int, rate: 
         load = LoadOptions(mode="open", rate=rate, seed=plan.seed)
     # a real target goes whole (key, headers, cache rule, health check, timeouts); the mock by URL
     target = url if plan.target is None else plan.target.with_url(url)
+    mock = api.bundled_mock_meta(url) if plan.target is None else None  # run.json says "bundled mock"
     return api.run(corpus, target, plan.out, users=users, spawn_rate=float(users), duration_s=plan.duration_s,
-                   run_id=run_id, load=load)
+                   run_id=run_id, load=load, bundled_mock=mock)
 
 
 def run_step(plan: StepPlan, target: Target, run_id: str, i: int, *, repeat_ratio: float | None = None,
@@ -264,7 +266,7 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
     if any(v <= 0 for v in levels):
         raise SpecError(f"--{key if key == 'users' else 'rates'}: {levels} must all be > 0.")
     plan, fresh = start_fresh(plan, ui, corpus)
-    rows, summaries = [], []
+    rows, summaries, models = [], [], set[str]()
     with sweep_target(plan, ui) as target:
         for i, level in enumerate(levels):
             ui.step(i, len(levels), f"{key} {level:g}")
@@ -273,6 +275,7 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
                                      users=int(level) if key == "users" else None,
                                      rate=float(level) if key == "rate" else None)
             summaries.append((f"{key}-{level:g}", summary))
+            models.update(m for m in s.models.tolist() if isinstance(m, str))
             rows.append({key: level, "run_dir": str(s.run_dir), **latency_cells(s),
                          **scheduled_cells(summary), "slo": _verdict(plan, summary)})
     ui.step(len(levels), len(levels), "done")
@@ -280,7 +283,12 @@ def sweep_load(plan: StepPlan, users: Sequence[int] | None = None, rates: Sequen
     if corpus is not None:
         header["seeds"] = f"every level replays {corpus}" + (
             "" if plan.salt is None else f", salted per level with '{plan.salt}-<level index>'")
-    return cast("SweepResult", {**header, **warned(fresh, coverage_warnings(summaries), ui),
+    warnings = coverage_warnings(summaries)
+    if plan.uses_mock:  # the mock started with this file: it is valid
+        from mock_server.config import load_profiles
+
+        warnings += flat_load_warnings(sorted(models), load_profiles(plan.profiles), str(plan.profiles))
+    return cast("SweepResult", {**header, **warned(fresh, warnings, ui),
                                 "level_key": key,
                                 "corpus": str(corpus) if corpus else None,
                                 "knee": knee(rows, key), "steps": rows})

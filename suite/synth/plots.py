@@ -1,4 +1,6 @@
-"""``llmsuite corpus stats --plot``: token-length histogram and popularity (rank-frequency) chart.
+"""``llmsuite corpus stats --plot``: prompt and expected output token-length histograms, and the
+popularity (rank-frequency) chart. The output-length chart is left out when the corpus carries no
+expected output lengths (``stats.summary`` says so).
 
 The only module of the synth stage that imports matplotlib (lazily, with the Agg backend).
 """
@@ -26,6 +28,21 @@ def write_plots(corpus: Path, requests: list[CorpusRequest]) -> list[Path]:
     fig.savefig(tokens_png, dpi=100)
     plt.close(fig)
 
+    written = [tokens_png]
+    outputs = [(r.expected_output_tokens, r.max_tokens) for r in requests
+               if r.expected_output_tokens is not None]
+    if outputs:
+        output_png = corpus.with_name(f"{stem}.output_tokens.png")
+        capped = sum(v == m for v, m in outputs)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.hist([v for v, _ in outputs], bins=50, color="#70ad47")
+        ax.set(title=f"{corpus.name}: expected output tokens per request ({capped / len(outputs):.0%} "
+               "at max_tokens)", xlabel="expected output tokens", ylabel="requests")
+        fig.tight_layout()
+        fig.savefig(output_png, dpi=100)
+        plt.close(fig)
+        written.append(output_png)
+
     popularity_png = corpus.with_name(f"{stem}.popularity.png")
     counts = repeat_counts(requests)
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -37,4 +54,4 @@ def write_plots(corpus: Path, requests: list[CorpusRequest]) -> list[Path]:
     fig.tight_layout()
     fig.savefig(popularity_png, dpi=100)
     plt.close(fig)
-    return [tokens_png, popularity_png]
+    return [*written, popularity_png]

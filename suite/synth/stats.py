@@ -122,3 +122,62 @@ def summary(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
         "arrival_rate": arrival_rate(requests),
         "gap_cv": gap_cv(requests),
     }
+
+
+# --- what ``llmsuite corpus stats`` shows: human names with units, and why a figure is missing ---
+
+_CLOSED = "closed loop: no arrival times"
+# key of ``summary`` -> (the row's name, how to show the value, why it can be missing)
+_ROWS: dict[str, tuple[str, str, str]] = {
+    "requests": ("Requests", "count", ""),
+    "unique_keys": ("Distinct requests (exact cache keys)", "count", ""),
+    "repeat_ratio": ("Exact repeats", "percent", ""),
+    "near_duplicate_ratio": ("Near-duplicates (paraphrases)", "percent", ""),
+    "theoretical_hit_ratio": ("Hit ratio of an unbounded exact cache", "percent", ""),
+    "repeated_originals": ("Originals repeated at least once", "count", ""),
+    "zipf_slope": ("Popularity: fitted Zipf exponent s", "number",
+                   f"fewer than {MIN_FIT_POINTS} originals repeated {MIN_FIT_COUNT}+ times"),
+    "reuse_distance_requests": ("Reuse distance (requests back)", "spread", "no exact repeat"),
+    "same_user_share": ("Repeats of the same user's request", "percent", "no exact repeat"),
+    "same_session_share": ("Repeats within the same session", "percent", "no exact repeat"),
+    "prompt_tokens": ("Prompt length (tokens)", "spread", ""),
+    "expected_output_tokens": ("Expected output length (tokens)", "output",
+                               "the corpus carries no expected output lengths"),
+    "models": ("Models (requests each)", "mix", ""),
+    "intents": ("Intents (requests each)", "mix", ""),
+    "arrival_rate": ("Arrival rate (requests/s)", "number", _CLOSED),
+    "gap_cv": ("Arrival gap CV (1 = Poisson)", "number", _CLOSED),
+}
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.3g}"
+
+
+def _show(kind: str, value: Any) -> str:
+    if kind == "count":
+        return f"{value:,}"
+    if kind == "percent":
+        return f"{value:.1%}"
+    if kind == "number":
+        return f"{value:.3g}"
+    if kind == "mix":
+        return " · ".join(f"{k} {v:,}" for k, v in value.items())
+    parts = " · ".join(f"{k} {_num(v)}" for k, v in value.items() if k != "at_max_tokens_share")
+    if kind == "output" and value.get("at_max_tokens_share") is not None:
+        parts += f"; {value['at_max_tokens_share']:.1%} at max_tokens"
+    return parts
+
+
+def display_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name with unit, value) per statistic of ``summary``; a missing one says why (pure)."""
+    out = []
+    for key, value in stats.items():
+        name, kind, why = _ROWS.get(key, (key.replace("_", " ").capitalize(), "number", ""))
+        if value is None:
+            out.append((name, f"— ({why})" if why else "—"))
+        elif isinstance(value, dict) and kind not in ("mix", "spread", "output"):
+            out.append((name, " · ".join(f"{k} {v}" for k, v in value.items())))
+        else:
+            out.append((name, _show(kind, value)))
+    return out

@@ -6,6 +6,11 @@
                          or any cache URL).
 ``mock_server_factory``  ``start(cache="memory", profiles=None, seed=0, extra_args=())`` → a
                          started ``MockServer``; everything it started is stopped at teardown.
+``chromium``             headless Debian Chromium driven by Playwright (one per test module);
+                         skips, saying why, where ``find_chromium()`` finds none.
+
+Browser tests write screenshots to ``artifacts_dir()`` (``$LLMSUITE_ARTIFACTS``, default
+``reports/screenshots/``, git-ignored); the run's end lists the ones this run wrote.
 
 A server is ``python -m mock_server --host 127.0.0.1 --port 0 ...``; its port is read from the
 one readiness line it prints, and it is stopped by PID (SIGTERM, then SIGKILL).
@@ -13,15 +18,29 @@ one readiness line it prints, and it is stopped by PID (SIGTERM, then SIGKILL).
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from suite.services import MockServerProcess, start_mock_server
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 MockServer = MockServerProcess
+
+# root in a container needs --no-sandbox; the rest keeps a test browser from calling home
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run")
+REPO = Path(__file__).resolve().parents[2]
+_STARTED = pytest.StashKey[float]()
+NO_CHROMIUM = ("needs Debian's chromium, not found: scripts/ensure-chromium.sh installs it when run as root "
+               "(`make test` does), or apt-get install -y chromium")
 
 
 def launch_mock_server(
@@ -73,3 +92,51 @@ def mock_server_factory(
 def mock_server(request: pytest.FixtureRequest, mock_server_factory: Callable[..., MockServer]) -> MockServer:
     """One running mock server (default cache: memory; see the module docstring for params)."""
     return mock_server_factory(cache=getattr(request, "param", "memory"))
+
+
+def artifacts_dir() -> Path:
+    return Path(os.environ.get("LLMSUITE_ARTIFACTS") or REPO / "reports" / "screenshots")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Where this run's screenshots are (pytest-xdist hides the workers' prints of passing tests)."""
+    folder = artifacts_dir()
+    started = config.stash.get(_STARTED, 0.0)
+    shots = sorted(p for p in folder.glob("*.png") if p.stat().st_mtime >= started) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", f"{len(shots)} screenshot{'s' if len(shots) > 1 else ''} written")
+        for shot in shots:
+            terminalreporter.write_line(str(shot))
+
+
+def find_chromium() -> str | None:
+    """The system Chromium (scripts/ensure-chromium.sh installs Debian's); Playwright never
+    downloads a browser of its own here."""
+    for name in ("chromium", "chromium-browser"):
+        if found := shutil.which(name):
+            return found
+    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium under Playwright. Per module, not per session: while Playwright's sync API
+    is up it marks its event loop as running in this thread, so a session-long browser would make
+    every later ``asyncio.run`` on the same pytest worker fail."""
+    path = find_chromium()
+    if path is None:
+        pytest.skip(NO_CHROMIUM)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the Python package playwright is missing: pip install -e '.[dev]' (or make install)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=list(CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()

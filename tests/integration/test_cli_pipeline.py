@@ -64,6 +64,10 @@ def test_run_then_analyze_recovers_the_known_truth(tmp_path: Path, small_corpus:
     assert 10 * statistics.median(hit_e2e) < statistics.median(miss_e2e)
     for name in ("report.html", "latency_cdf.png", "per_model.csv"):
         assert (run_dir / name).stat().st_size > 0
+    # a mock started by hand says it is the bundled mock; run.json and the report's banner keep it
+    mock = json.loads((run_dir / "run.json").read_text())["extra"]["target"]["bundled_mock"]
+    assert mock["profiles"] and "gpt-4o" in mock["profiles"]
+    assert "bundled mock" in (run_dir / "report.html").read_text()
 
 
 def test_run_against_nothing_names_the_target_and_the_fix(tmp_path: Path, small_corpus: Path) -> None:
@@ -93,5 +97,11 @@ def test_demo_runs_every_stage_on_a_private_redis(tmp_path: Path) -> None:
     names = {p.name for p in run_dir.iterdir()}
     assert {"corpus.jsonl", "requests.jsonl", "summary.json", "report.html", "latency_cdf.png"} <= names
     assert "cache backend: redis" in proc.stdout
+    # the report never reads like a measurement of real models
+    mock = json.loads((run_dir / "run.json").read_text())["extra"]["target"]["bundled_mock"]
+    assert mock["cache"] == "redis" and mock["seed"] == 7 and "gpt-4o" in mock["profiles"]
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "<b>target:</b> bundled mock server (simulated models; profiles: " in page
+    assert "<b>cache backend:</b> redis (the mock&#x27;s)" in page
     for stage in ("synth", "redis", "mock", "run", "analyze"):
         assert f"▶ {stage}" in proc.stdout

@@ -6,6 +6,7 @@ the em dash with its reason, never as 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import PurePath
 from typing import Any, cast
 
 from suite.analyze.outputs.fmt import MISSING, number, percent, seconds, times
@@ -136,7 +137,7 @@ def cost_line(cost: Cost) -> str:
     if "models" not in cost:
         return f"cost not computed: {cost['why']}"
     saved = _usd(cost["saved_by_cache_hits"]["value"])
-    return (f"prices as of {cost['as_of']} from {cost['source']} ({cost['table']}); total "
+    return (f"prices as of {cost['as_of']} from {cost['source']} ({PurePath(cost['table']).name}); total "
             f"{_usd(cost['total']['value'])}, saved by cache hits {saved}")
 
 
@@ -169,7 +170,7 @@ def _ci(node: Mapping[str, Any]) -> str:
         return f"{MISSING} ({node['why']})"
     if "ci" not in node:
         return times(node["value"])
-    return f"{times(node['value'])} (95 % CI {times(node['ci'][0])}–{times(node['ci'][1])})"
+    return f"{times(node['value'])} ({node['ci'][0]:.1f}–{times(node['ci'][1])})"
 
 
 def _speedup(key: str) -> Callable[[Outcome], Mapping[str, Any]]:
@@ -178,7 +179,7 @@ def _speedup(key: str) -> Callable[[Outcome], Mapping[str, Any]]:
 
 
 SPEEDUP_CI_COLUMNS: tuple[Column[Outcome], ...] = tuple(
-    Column[Outcome](f"{label} speedup", f"speedup_{key}_ci", _speedup(key), _ci)
+    Column[Outcome](f"{label} speedup (95 % CI)", f"speedup_{key}_ci", _speedup(key), _ci)
     for key, label in (("e2e_p50", "E2E p50"), ("e2e_p95", "E2E p95"),
                        ("ttft_p50", "TTFT p50"), ("ttft_p95", "TTFT p95")))
 

@@ -1,38 +1,37 @@
-"""``render_html(summary, images) -> str``: one self-contained report page (inline CSS, charts as
-base64 data URIs), rendered only from the summary dict.
+"""``render_html(summary, images) -> str``: report.html, answer first, rendered only from the summary.
 
-Rule: every piece of text that comes from data (model names, targets, error messages, headlines)
-passes through ``esc`` — a request log is untrusted input.
+Layout (``page.render_page``, shared with compare.html and sweep.html): provenance banner, the
+headlines and the SLO verdict, the 2–3 charts that answer "how fast per model", "what did the
+cache buy" and "how steady over time", then every table folded away. A figure moves into a fold,
+never out of the page; paths appear only in the run metadata fold. Text from data (model names,
+targets, reasons, prompts) reaches the page only through ``page``'s escaping builders.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
+from suite.analyze.outputs.cachetable import CACHE_TABLE_COLUMNS
 from suite.analyze.outputs.facts import (
     COMPAT_COLUMNS,
     COST_HEADERS,
     OPEN_LOOP_COLUMNS,
     SLO_HEADERS,
     SLOWEST_HEADERS,
-    SPEEDUP_CI_COLUMNS,
     SPREAD_COLUMNS,
     cache_extra_facts,
     cost_line,
     cost_rows,
     monitor_facts,
-    run_notes,
     slo_line,
     slo_rows,
     slowest_rows,
     token_facts,
 )
+from suite.analyze.outputs.page import Fold, bullets, esc, figure, paragraph, render_page, table
+from suite.analyze.outputs.provenance import provenance
 from suite.analyze.outputs.rows import (
-    CACHE_COLUMNS,
-    CACHE_DETAIL_COLUMNS,
     ERROR_COLUMNS,
     LATENCY_COLUMNS,
     RATE_COLUMNS,
@@ -44,101 +43,168 @@ from suite.analyze.outputs.rows import (
     model_blocks,
     run_rows,
 )
-from suite.analyze.schema import GroupBlock, SloVerdict, Summary, Totals, Why
+from suite.analyze.schema import GroupBlock, Missing, SloVerdict, SlowestRow, Summary, Why
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
-color:#1d2330;padding:0 1rem}h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #dde;
-padding-bottom:.3rem}table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
-th,td{border:1px solid #dde;padding:.3rem .6rem;text-align:right}th{background:#f3f5f9}
-td:first-child,th:first-child{text-align:left}.lead li{font-size:1.05rem;margin:.3rem 0}
-img{max-width:100%;border:1px solid #eee}.why{color:#8a5a00}code{background:#f3f5f9;padding:0 .2rem}
-.alert{background:#fdecea;border-left:4px solid #c0392b;padding:.5rem .8rem}.verdict{font-weight:600}
-"""
-
-
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+CHARTS = {  # file name -> caption, in the order the pipeline draws them
+    "latency_cdf.png": "Latency CDF per model (TTFT, E2E)",
+    "ttft_histogram.png": "TTFT histogram per model",
+    "throughput.png": "Throughput over time",
+    "cache_latency.png": "End-to-end latency of cache hits vs misses",
+    "cache_speedup.png": "Cache speedup per model with 95 % bootstrap CIs",
+    "target_metrics.png": "Target's /metrics during the run",
+    "open_loop.png": "Open loop: schedule lag and latency from the scheduled time",
+}
+# one chart per question, on the first screen: latency per model, the cache, over time
+LEAD = (("latency_cdf.png",), ("cache_latency.png", "cache_speedup.png"), ("throughput.png",))
 
 
-def table(headers: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def lead_charts(images: Mapping[str, bytes]) -> list[str]:
+    """Captions of the charts shown under the answers (the first present of each question's)."""
+    out = []
+    for choices in LEAD:
+        found = [CHARTS[name] for name in choices if CHARTS[name] in images]
+        out += found[:1]
+    return out
 
 
 def column_table(first: str, columns: tuple[Column[B], ...], blocks: list[tuple[str, B]]) -> str:
     return table([first, *(c.header for c in columns)], ([label, *cells(columns, b)] for label, b in blocks))
 
 
-def image(title: str, png: bytes) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img alt="{esc(title)}" src="data:image/png;base64,{data}"><figcaption>{esc(title)}' \
-           "</figcaption></figure>"
+def transposed_table(columns: tuple[Column[B], ...], blocks: list[tuple[str, B]]) -> str:
+    """One row per figure, one column per model: fourteen cache figures stay readable side by side
+    for the few models a run has, where fourteen columns would not fit the page."""
+    values = [cells(columns, b) for _, b in blocks]
+    rows = ([c.header, *(v[i] for v in values)] for i, c in enumerate(columns))
+    return table(["per model", *(label for label, _ in blocks)], rows)
 
 
-def section(title: str, *parts: str) -> str:
-    return f"<section><h2>{esc(title)}</h2>{''.join(parts)}</section>"
+def h3(text: str) -> str:
+    return f"<h3>{esc(text)}</h3>"
 
 
-def errors_part(totals: Totals) -> str:
-    if not totals["errors"]:
-        return f"<p>No failed requests out of {totals['sent']:,}.</p>"
-    rows = [cells(ERROR_COLUMNS, row) for row in totals["errors"]]
-    return table([c.header for c in ERROR_COLUMNS], rows)
+def _figures(images: Mapping[str, bytes], names: tuple[str, ...], shown: list[str]) -> str:
+    """The charts of a fold that are not already on the first screen."""
+    captions = [CHARTS[n] for n in names if CHARTS[n] in images and CHARTS[n] not in shown]
+    return "".join(figure(c, images[c]) for c in captions)
 
 
-def slo_part(slo: SloVerdict | Why) -> str:
-    line = f"<p class=verdict>{esc(slo_line(slo))}</p>"
-    if "checks" not in slo:
-        return line
-    return line + table(SLO_HEADERS, slo_rows(slo))
+def latency_fold(summary: Summary, images: Mapping[str, bytes], shown: list[str]) -> Fold:
+    blocks = model_blocks(summary)
+    parts = [column_table("model", LATENCY_COLUMNS, blocks),
+             h3("Spread (mean, p90, max)"), column_table("model", SPREAD_COLUMNS, blocks),
+             h3("Per-token latency and throughput"), column_table("model", RATE_COLUMNS, blocks),
+             h3("Compatibility view (same requests, other tools' formulas)"),
+             column_table("model", COMPAT_COLUMNS, blocks),
+             h3("Open loop: schedule lag"), open_loop_part(summary, blocks),
+             _figures(images, ("ttft_histogram.png", "open_loop.png", "latency_cdf.png", "throughput.png"),
+                      shown)]
+    return Fold("Latency and throughput per model", "".join(parts))
 
 
 def open_loop_part(summary: Summary, blocks: list[tuple[str, GroupBlock]]) -> str:
     if not summary["run"].get("open_loop"):
-        return "<p>Closed-loop run: no scheduled send times, so no schedule lag.</p>"
-    return ("<p>Latency from the scheduled send time charges each request for the driver's lag "
-            "(coordinated omission corrected).</p>" + column_table("model", OPEN_LOOP_COLUMNS, blocks))
+        return paragraph("Closed-loop run: no scheduled send times, so no schedule lag.", "muted")
+    return (paragraph("Latency from the scheduled send time charges each request for the driver's lag "
+                      "(coordinated omission corrected).")
+            + column_table("model", OPEN_LOOP_COLUMNS, blocks))
+
+
+def cache_fold(summary: Summary, images: Mapping[str, bytes], shown: list[str]) -> Fold:
+    cache = summary["cache"]
+    facts = table(["fact", "value"], cache_facts(cache) + cache_extra_facts(cache))
+    per_model = transposed_table(CACHE_TABLE_COLUMNS, cache_blocks(summary))
+    charts = _figures(images, ("cache_latency.png", "cache_speedup.png"), shown)
+    return Fold("Cache", per_model + facts + charts)
+
+
+def tokens_fold(summary: Summary) -> Fold:
+    tokens = summary["tokens"]
+    body = (table(["fact", "value"], token_facts(tokens)) + paragraph(cost_line(tokens["cost"]))
+            + table(COST_HEADERS, cost_rows(tokens["cost"])))
+    return Fold("Tokens and cost", body)
+
+
+def errors_fold(summary: Summary) -> Fold:
+    totals = summary["totals"]
+    title = f"Errors ({totals['failed']:,} of {totals['sent']:,} requests failed)"
+    if not totals["errors"]:
+        return Fold(title, paragraph(f"No failed requests out of {totals['sent']:,}."))
+    rows = [cells(ERROR_COLUMNS, row) for row in totals["errors"]]
+    return Fold(title, table([c.header for c in ERROR_COLUMNS], rows))
+
+
+def slo_fold(slo: SloVerdict | Why) -> Fold | None:
+    if "checks" not in slo:
+        return None
+    return Fold(f"SLO checks ({slo['profile']})", table(SLO_HEADERS, slo_rows(slo)))
+
+
+def slowest_fold(summary: Summary) -> Fold:
+    """One reason above the table when no prompt could be read (not the same sentence per row)."""
+    slowest = summary.get("slowest", [])
+    reasons = {r.get("prompt_why") for r in slowest if r["prompt"] is None}
+    note = ""
+    if slowest and len(reasons) == 1 and all(r["prompt"] is None for r in slowest):
+        note = paragraph(f"Prompts not shown: {reasons.pop()}.", "why")
+        slowest = [cast("SlowestRow", {**r, "prompt_why": "see above"}) for r in slowest]
+    return Fold("Slowest requests and sample failures (prompts from the corpus)",
+                note + table(SLOWEST_HEADERS, slowest_rows(slowest)))
+
+
+def monitoring_fold(summary: Summary, images: Mapping[str, bytes], shown: list[str]) -> Fold:
+    target = summary.get("target_metrics", {"why": "the target's series were not read"})
+    chart = _figures(images, ("target_metrics.png",), shown)
+    body = table(["series", "value"], monitor_facts(target)) + chart
+    return Fold("Target monitoring (its own /metrics)", body)
+
+
+def metadata_fold(summary: Summary) -> Fold:
+    run = summary["run"]
+    cost: Mapping[str, Any] = summary["tokens"]["cost"]
+    rows = [*run_rows(run), *(("log file", f) for f in run.get("files", [])),
+            *([("price table", str(cost["table"]))] if "table" in cost else [])]
+    return Fold("Run metadata (versions, files, checksums)", table(["field", "value"], rows))
+
+
+def by_reason(items: list[Missing]) -> list[str]:
+    """One line per reason, naming every value it left unmeasured (a TTL nobody gave leaves nine)."""
+    paths: dict[str, list[str]] = {}
+    for m in items:
+        paths.setdefault(m["why"], []).append(m["path"])
+    return [f"{why} — {', '.join(p)}" for why, p in paths.items()]
+
+
+def missing_fold(summary: Summary) -> Fold:
+    """Really missing first (something a reader may act on), then what this kind of run never has."""
+    missing = summary["missing"]
+    real = by_reason([m for m in missing if not m.get("expected")])
+    normal = by_reason([m for m in missing if m.get("expected")])
+    n_expected = sum(bool(m.get("expected")) for m in missing)
+    title = (f"Not measured ({len(missing) - n_expected} really missing, "
+             f"{n_expected} expected for this kind of run)")
+    if not missing:
+        return Fold("Not measured (nothing)", paragraph("Every figure was measured."))
+    body = (h3("Really missing") + (bullets(real, "why") if real else paragraph("Nothing.", "muted"))
+            + h3("Expected for this kind of run") + (bullets(normal, "muted") if normal else
+                                                     paragraph("Nothing.", "muted")))
+    return Fold(title, body)
 
 
 def render_html(summary: Summary, images: Mapping[str, bytes]) -> str:
-    """The full report page; ``images`` maps a caption to PNG bytes (embedded, in order)."""
+    """The full report page; ``images`` maps a caption to PNG bytes."""
     run = summary["run"]
-    title = f"LLM Traffic Suite — run report: {run['meta'].get('run_id') or run['run_dir']}"
-    notes = "".join(f"<p class=alert>{esc(n)}</p>" for n in run_notes(run))
-    lead = "".join(f"<li>{esc(s)}</li>" for s in summary["headlines"])
-    blocks = model_blocks(summary)
-    missing = "".join(f"<li><code>{esc(m['path'])}</code>: <span class=why>{esc(m['why'])}</span></li>"
-                      for m in summary["missing"])
-    cache = summary["cache"]
-    target = summary.get("target_metrics", {"why": "the target's series were not read"})
-    return "".join([
-        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title>",
-        f"<style>{CSS}</style></head><body><h1>{esc(title)}</h1>{notes}",
-        section("Executive summary", f"<ul class=lead>{lead}</ul>"),
-        section("SLO verdict", slo_part(summary["slo"])),
-        section("Run", table(["field", "value"], run_rows(run))),
-        section("Latency per model", column_table("model", LATENCY_COLUMNS, blocks),
-                column_table("model", SPREAD_COLUMNS, blocks)),
-        section("Per-token latency and throughput", column_table("model", RATE_COLUMNS, blocks)),
-        section("Compatibility view (same requests, other tools' formulas)",
-                column_table("model", COMPAT_COLUMNS, blocks)),
-        section("Open loop: schedule lag", open_loop_part(summary, blocks)),
-        section("Cache", table(["fact", "value"], cache_facts(cache) + cache_extra_facts(cache)),
-                column_table("model", CACHE_COLUMNS, cache_blocks(summary)),
-                column_table("model", CACHE_DETAIL_COLUMNS, cache_blocks(summary)),
-                column_table("model", SPEEDUP_CI_COLUMNS, cache_blocks(summary))),
-        section("Tokens and cost", table(["fact", "value"], token_facts(summary["tokens"])),
-                f"<p>{esc(cost_line(summary['tokens']['cost']))}</p>",
-                table(COST_HEADERS, cost_rows(summary["tokens"]["cost"]))),
-        section("Errors", errors_part(summary["totals"])),
-        section("Slowest requests and sample failures (prompts from the corpus)",
-                table(SLOWEST_HEADERS, slowest_rows(summary.get("slowest", [])))),
-        section("Target monitoring", table(["series", "value"], monitor_facts(target))),
-        section("Charts", *(image(caption, png) for caption, png in images.items())),
-        section("Not measured in this run", f"<ul>{missing}</ul>" if missing else "<p>Nothing missing.</p>"),
-        section("Metric definitions", table(["metric", "definition"], summary["definitions"].items())),
-        f"<p>{esc(summary['schema'])} · generated by {esc(summary['generator']['name'])} "
-        f"{esc(summary['generator']['version'])}</p></body></html>\n",
-    ])
+    title = f"Run report: {run['meta'].get('run_id') or run['run_dir']}"
+    slo = summary["slo"]
+    verdict_cls = "" if "checks" not in slo else ("pass" if slo["passed"] else "fail")
+    shown = lead_charts(images)
+    folds = [latency_fold(summary, images, shown), cache_fold(summary, images, shown), tokens_fold(summary),
+             errors_fold(summary), *([f] if (f := slo_fold(slo)) else []),
+             slowest_fold(summary),
+             monitoring_fold(summary, images, shown), metadata_fold(summary), missing_fold(summary),
+             Fold("Metric definitions", table(["metric", "definition"], summary["definitions"].items()))]
+    footer = (f"{summary['schema']} · generated by {summary['generator']['name']} "
+              f"{summary['generator']['version']} · LLM Traffic Suite")
+    return render_page(title, provenance=provenance(summary), answers=summary["headlines"],
+                       answers_html=paragraph(slo_line(slo), verdict_cls or "muted"),
+                       charts=[figure(c, images[c]) for c in shown], folds=folds, footer=footer)

@@ -41,9 +41,9 @@ def _value(metric: str) -> Callable[[Any], Any]:
 
 
 LATENCY_COLUMNS: tuple[Column[GroupBlock], ...] = (
-    Column("sent", "requests", lambda b: b["requests"], _count),
-    Column("ok", "ok", lambda b: b["ok"], _count),
-    Column("errors", "error_ratio", lambda b: b["error_ratio"], percent),
+    Column("requests", "requests", lambda b: b["requests"], _count),
+    Column("succeeded", "ok", lambda b: b["ok"], _count),
+    Column("error ratio", "error_ratio", lambda b: b["error_ratio"], percent),
     *(Column(f"TTFT {q}", f"ttft_{q}_s", _dist("ttft", q), seconds) for q in ("p50", "p95", "p99")),
     *(Column(f"E2E {q}", f"e2e_{q}_s", _dist("e2e", q), seconds) for q in ("p50", "p95", "p99")),
 )
@@ -125,13 +125,15 @@ def run_rows(run: RunSection) -> list[tuple[str, str]]:
     """The run's facts as (label, text) pairs: from run.json when present, else what the log shows."""
     meta = run["meta"]
     rows = [("run directory", run["run_dir"]), ("records", f"{run['records']:,}"),
-            ("targets", ", ".join(run["targets"]) or "—"),
+            ("target URLs in the records", ", ".join(run["targets"]) or "—"),
             ("measured window", seconds(run["window"]["seconds"])),
             ("workers / users seen", f"{run['workers']} / {run['users_seen']}")]
     if "why" in meta:
         return [*rows, ("run metadata", meta["why"])]
-    keys = ("run_id", "target", "corpus", "corpus_sha256", "users", "duration_s", "requests_in_corpus")
-    rows += [(k, str(meta.get(k))) for k in keys]
+    labels = (("run_id", "run id", str), ("target", "target URL", str), ("corpus", "corpus file", str),
+              ("corpus_sha256", "corpus sha256", str), ("users", "users", str),
+              ("duration_s", "duration limit", seconds), ("requests_in_corpus", "requests in corpus", str))
+    rows += [(label, MISSING if meta.get(k) is None else show(meta[k])) for k, label, show in labels]
     return rows + [(f"version: {k}", str(v)) for k, v in sorted(meta.get("versions", {}).items())]
 
 

@@ -12,7 +12,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from suite.analyze.schema import Dist, Missing, Value
+from suite.analyze.schema import Dist, Value
 from suite.analyze.summarize.stats import LATENCY_PERCENTILES, describe, finite
 
 
@@ -62,12 +62,12 @@ def column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy()
 
 
-def collect_missing(node: Any, path: str = "") -> list[Missing]:
+def collect_missing(node: Any, path: str = "") -> list[tuple[str, str]]:
     """Every ``why`` in the summary tree, with its dotted path (``models.gpt-4o.ttft``)."""
-    found: list[Missing] = []
+    found: list[tuple[str, str]] = []
     if isinstance(node, dict):
         if path and isinstance(node.get("why"), str):
-            found.append({"path": path, "why": node["why"]})
+            found.append((path, node["why"]))
         for key, child in node.items():
             found += collect_missing(child, f"{path}.{key}" if path else str(key))
     return found

@@ -27,11 +27,12 @@ from suite.analyze.summarize.coverage import run_coverage
 from suite.analyze.summarize.definitions import DEFINITIONS
 from suite.analyze.summarize.groups import add_derived, group_block, ok_rows, pooled_itl_blocks
 from suite.analyze.summarize.headlines import headlines
-from suite.analyze.summarize.metrics import collect_missing, column
+from suite.analyze.summarize.metrics import collect_missing, column, flags
 from suite.analyze.summarize.misses import ttl_value
 from suite.analyze.summarize.slo import SloSpec, evaluate_slo, good_mask, goodput_block
 from suite.analyze.summarize.stats import window
 from suite.analyze.summarize.timeline import timeline_columns, timeline_of
+from suite.analyze.summarize.unmeasured import RunShape, classify
 from suite.errors import ModelError
 from suite.models import PriceTable, load_price_table
 from suite.runtime import small_pages
@@ -173,7 +174,8 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
     summary["slo"] = evaluate_slo(summary, slo) if slo is not None else {"why": NO_SLO}
     summary["headlines"] = headlines(summary)
     scanned = ("run", "overall", "models", "cache", "tokens")
-    summary["missing"] = collect_missing({k: cast("Mapping[str, Any]", summary)[k] for k in scanned})
+    found = collect_missing({k: cast("Mapping[str, Any]", summary)[k] for k in scanned})
+    summary["missing"] = classify(found, RunShape(streamed=bool(flags(frame, "stream").any())))
     summary["definitions"] = dict(DEFINITIONS)
     return summary
 

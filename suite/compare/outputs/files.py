@@ -13,7 +13,8 @@ from suite.records import csv_cell
 
 COMPARE_JSON = "compare.json"
 COMPARE_CSV = "compare.csv"
-COMPARE_PNG = "compare_ab.png"
+COMPARE_PNG = "compare_ab.png"  # latency
+COMPARE_THROUGHPUT_PNG = "compare_throughput.png"
 COMPARE_HTML = "compare.html"
 CSV_HEADER = ("a", "b", "kind", "group", "metric", "stat", "unit", "value_a", "value_b", "n_a", "n_b",
               "delta", "delta_lo", "delta_hi", "ratio", "ratio_lo", "ratio_hi", "significant",
@@ -66,14 +67,17 @@ def write_csv(path: Path, result: dict[str, Any]) -> Path:
 
 def write_all(out_dir: Path, result: dict[str, Any]) -> list[Path]:
     """Every output of a comparison in ``out_dir``; returns the files written."""
-    from suite.compare.outputs.chart import plot_ab
+    from suite.compare.outputs.chart import plot_ab, plot_throughput
     from suite.compare.outputs.html import render_compare_html
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [write_json(out_dir / COMPARE_JSON, result), write_csv(out_dir / COMPARE_CSV, result)]
-    chart = plot_ab(result, out_dir / COMPARE_PNG)
-    if chart is not None:
-        files.append(chart)
+    charts = [(caption, plot(result, out_dir / name)) for caption, plot, name in (
+        ("Latency per run: TTFT and E2E p50/p95/p99", plot_ab, COMPARE_PNG),
+        ("Throughput per run: output tokens/s and TPOT", plot_throughput, COMPARE_THROUGHPUT_PNG))]
+    drawn = [(caption, path) for caption, path in charts if path is not None]
+    files += [path for _, path in drawn]
     html_path = out_dir / COMPARE_HTML
-    html_path.write_text(render_compare_html(result, chart.read_bytes() if chart else None), encoding="utf-8")
+    page = render_compare_html(result, [(caption, path.read_bytes()) for caption, path in drawn])
+    html_path.write_text(page, encoding="utf-8")
     return [*files, html_path]

@@ -25,7 +25,7 @@ def comparison_table(cmp: dict[str, Any], conf: float) -> Table:
     """The all-requests group: the metrics people read first (the primary one always); the rest is in
     compare.csv/html. The title names the population, the caption the correction."""
     population = describe_population(cmp.get("population"))
-    title = f"{cmp['b']} vs {cmp['a']} ({population}; {conf:.0%} bootstrap CI)"
+    title = f"{cmp['a']} vs {cmp['b']} ({population}; {conf:.0%} bootstrap CI)"  # A first, as compare.html
     caption = tests_caption({"population": cmp.get("population")}, cmp.get("tests"))
     table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
     for name, justify in (("metric", "left"), (cmp["a"], "right"), (cmp["b"], "right"),

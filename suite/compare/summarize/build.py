@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import suite
+from suite.analyze.summarize.coverage import run_coverage
 from suite.compare.read.samples import RunSamples, corpus_identity, load_samples, model_override, run_dir_of
 from suite.compare.schema import CompareResult, Comparison
 from suite.compare.summarize.deltas import Boot, better, group_rows
@@ -67,7 +68,29 @@ def describe(run: RunSamples) -> dict[str, Any]:
             "target": run.meta.get("target"), "users": run.meta.get("users"),
             "models": run.model_names(), "records": int(run.ids.size), "ok": int(run.ok.sum()),
             "window_s": run.seconds, "corpus_sha256": run.meta.get("corpus_sha256"),
-            "corpus_identity": sha, "corpus_identity_source": source, "model_override": model_override(run)}
+            "corpus_identity": sha, "corpus_identity_source": source, "model_override": model_override(run),
+            "corpus": run.meta.get("corpus"), "coverage": _coverage(run), "bundled_mock": _bundled_mock(run)}
+
+
+def _bundled_mock(run: RunSamples) -> dict[str, Any] | None:
+    """run.json's ``extra.target.bundled_mock`` (profiles, cache backend, seed): the run measured the
+    bundled mock, not real models; None when run.json does not say so."""
+    target = (run.meta.get("extra") or {}).get("target")
+    mock = target.get("bundled_mock") if isinstance(target, dict) else None
+    return dict(mock) if isinstance(mock, dict) else None
+
+
+def _coverage(run: RunSamples) -> dict[str, Any] | None:
+    """How much of its corpus the run sent (run.json); None for a run measured in several segments
+    (a swap's halves: their cuts are the swap's own warnings)."""
+    return None if run.meta.get("segments") else dict(run_coverage(run.meta or None))
+
+
+def model_swap(a: RunSamples, b: RunSamples) -> bool:
+    """Both runs replayed model-override copies of one corpus (``llmsuite swap``, or two
+    ``--model`` copies): different models are the experiment, not a mismatch worth a note."""
+    ids = corpus_identity(a)[0], corpus_identity(b)[0]
+    return ids[0] is not None and ids[0] == ids[1] and bool(model_override(a)) and bool(model_override(b))
 
 
 def compare_pair(a: RunSamples, b: RunSamples, boot: Boot, *,
@@ -85,7 +108,7 @@ def compare_pair(a: RunSamples, b: RunSamples, boot: Boot, *,
                                                       ea.for_model(m), eb.for_model(m))} for m in common]
     out = cast("Comparison", {"a": a.label, "b": b.label, "groups": groups,
                               "paired": paired_section(a, b, boot)})
-    if not common:
+    if not common and not model_swap(ea, eb):
         names = f"{', '.join(ea.model_names())} vs {', '.join(eb.model_names())}"
         out["note"] = f"no model in common ({names}): only all requests are compared"
     out["population"] = population or population_section("all", [

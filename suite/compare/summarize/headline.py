@@ -118,7 +118,24 @@ def hit_sentence(a: str, b: str, rows: list[MetricRow]) -> str | None:
     r = _find(rows, "hit_ratio", None)
     if r is None or r["a"] is None or r["b"] is None:
         return None
-    return f"cache hit ratio {percent(r['b'])} in {b} vs {percent(r['a'])} in {a}"
+    flag = "" if r["significant"] is None else \
+        f" ({'significant' if r['significant'] else 'not significant'} after correction)"
+    return f"cache hit ratio {percent(r['b'])} in {b} vs {percent(r['a'])} in {a}{flag}"
+
+
+def throughput_sentence(a: str, b: str, rows: list[MetricRow]) -> str | None:
+    """Output tokens/s of each run: one figure per run window, so a factor without a CI or a test,
+    and said so (never "significant")."""
+    r = _find(rows, "output_tokens_per_s", None)
+    if r is None or r["a"] is None or r["b"] is None:
+        return None
+    va, vb = r["a"], r["b"]
+    (more, v_more), (less, v_less) = ((b, vb), (a, va)) if vb > va else ((a, va), (b, vb))
+    if v_less <= 0 or f"{v_more / v_less:.1f}" == "1.0":
+        lead = f"{more} and {less} generate about the same output tokens/s"
+    else:
+        lead = f"{more} generates {times(v_more / v_less)} the output tokens/s of {less}"
+    return f"{lead} ({v_more:,.1f} vs {v_less:,.1f}; whole-run throughput: no CI, not tested)"
 
 
 def method_sentence(tests: dict[str, Any] | None, population: str, conf: float) -> str | None:
@@ -134,7 +151,8 @@ def method_sentence(tests: dict[str, Any] | None, population: str, conf: float) 
 
 def comparison_headlines(cmp: Comparison, conf: float) -> list[str]:
     """The primary metric first (prefixed with its population when not every request), then the
-    other of p50 TTFT/E2E, paired deltas, errors and hits (every request), and the method."""
+    other of p50 TTFT/E2E, paired deltas, output tokens/s, errors and hits (every request), and the
+    method."""
     a, b = cmp["a"], cmp["b"]
     rows = cmp["groups"][0]["metrics"] if cmp["groups"] else []
     tests = cmp.get("tests")
@@ -146,7 +164,8 @@ def comparison_headlines(cmp: Comparison, conf: float) -> list[str]:
                latency_sentence(a, b, rows, conf, other, "p50")]
     found = [prefix + s for s in latency if s]
     found.append(paired_sentence(a, b, cmp["paired"], conf, metric, population) or "")
-    found += [s + (" (all requests)" if prefix else "") for s in (error_sentence(a, b, rows),
+    found += [s + (" (all requests)" if prefix else "") for s in (throughput_sentence(a, b, rows),
+                                                                error_sentence(a, b, rows),
                                                                 hit_sentence(a, b, rows)) if s]
     found.append(method_sentence(tests, population, conf) or "")
     return [s for s in found if s]

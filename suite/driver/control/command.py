@@ -35,6 +35,7 @@ class Topology:
     expect_workers: int = 1
     web: bool = False
     web_port: int = 8089
+    web_keep: bool = False  # the UI outlives the run; the caller stops it (suite.driver.control.webkeep)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -44,6 +45,8 @@ class Topology:
         if self.processes and self.role != "local":
             raise SpecError("--processes starts its own master and workers on this host; it cannot be "
                             "combined with --master or --worker.")
+        if self.web_keep and not self.web:
+            raise SpecError("--web-keep keeps the web UI up after the run: it needs --web.")
         if self.expect_workers < 1:
             raise SpecError(f"expect_workers: {self.expect_workers} is not valid (must be >= 1).")
 
@@ -71,8 +74,9 @@ def locust_command(target: str, users: int, spawn_rate: float, duration_s: float
         return [*cmd, "--worker", "--master-host", topo.master_host, "--master-port",
                 str(topo.master_port), "--host", target, *extra]
     if topo.web:
-        cmd += ["--web-host", "127.0.0.1", "--web-port", str(topo.web_port), "--autostart",
-                "--autoquit", str(WEB_AUTOQUIT_S)]
+        cmd += ["--web-host", "127.0.0.1", "--web-port", str(topo.web_port), "--autostart"]
+        if not topo.web_keep:  # without --autoquit Locust keeps its UI up after the run ends
+            cmd += ["--autoquit", str(WEB_AUTOQUIT_S)]
     else:
         cmd += ["--headless", "--only-summary"]
     cmd += _schedule_args(users, spawn_rate, duration_s, load, topo)

@@ -39,7 +39,9 @@ from suite.driver.control.group import die_with_parent, stop_group
 from suite.driver.control.health import check_target, health_probes
 from suite.driver.control.loadopts import LoadOptions
 from suite.driver.control.meta import read_run_meta, write_meta_dict
+from suite.driver.control.progress import LiveSnapshot, LogTail
 from suite.driver.control.requestopts import RequestOptions
+from suite.driver.control.webkeep import KeptWeb, settled
 from suite.driver.exchange.record import LogCheck
 from suite.driver.exchange.targets import default_path
 from suite.errors import CorpusError, RunError, SpecError
@@ -57,6 +59,9 @@ REQUESTS_FILE = "requests.jsonl"
 RUN_META_FILE = "run.json"
 
 Progress = Callable[[int, int], None]
+# A progress callback that also has a ``live(snapshot)`` method gets the live figures of the run
+# (suite.driver.control.progress.LiveSnapshot: counts, TTFT, hit ratio, the bound that ends it).
+Live = Callable[[LiveSnapshot], None]
 
 # Flags run_load sets itself, and why a caller may not pass them in ``locust_args``.
 RESERVED_FLAGS: dict[str, str] = {
@@ -88,6 +93,7 @@ class RunResult:
     log_files: list[Path] = field(default_factory=list)
     interrupted: bool = False
     stopped_by: Interrupted | None = None  # the signal that interrupted the run
+    web: KeptWeb | None = None  # --web-keep: Locust still serving its UI; the caller stops it
 
     @property
     def partial(self) -> dict[str, Any] | None:
@@ -226,15 +232,29 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     total = min(len(requests), load.max_requests or len(requests))
     t0 = time.monotonic()
     stopped: Interrupted | None = None
+    kept: subprocess.Popen | None = None
+    keep = topo.web and topo.web_keep and topo.role != "worker"
+    tail = LogTail(run_dir, total, duration_s, journals=bool(topo.processes), remote=topo.role == "master",
+                   capped=total < len(requests))
     with stop_on_signals():
         try:
-            code, overran = _run_locust(cmd, config, run_dir, budget, total, progress, stop_timeout_s)
+            code, overran, kept = _run_locust(cmd, config, run_dir, budget, tail, progress,
+                                              stop_timeout_s, keep)
         except KeyboardInterrupt as exc:  # its group was stopped in _run_locust; check what it wrote
             code, overran, stopped = 0, False, interruption(exc)
-    if topo.processes:
-        await_workers(run_dir, stop_timeout_s + 5)
-    return _result(run_dir, config, total, corpus_ids, code, overran, time.monotonic() - t0,
-                   stopped, topo, target_meta)
+    web = KeptWeb(f"http://127.0.0.1:{topo.web_port}", kept, stop_timeout_s + 5) if kept else None
+    try:
+        if topo.processes:
+            await_workers(run_dir, stop_timeout_s + 5)
+        _report(tail, -1, progress, getattr(progress, "live", None), finished=True)  # every shard's last
+        result = _result(run_dir, config, total, corpus_ids, code, overran, time.monotonic() - t0,
+                         stopped, topo, target_meta)
+    except BaseException:
+        if web is not None:
+            web.stop()
+        raise
+    result.web = web
+    return result
 
 
 def _child_env(config: DriverConfig) -> dict[str, str]:
@@ -245,9 +265,11 @@ def _child_env(config: DriverConfig) -> dict[str, str]:
     return env
 
 
-def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: float, total: int,
-                progress: Progress | None, stop_timeout_s: float) -> tuple[int, bool]:
-    """Run Locust to completion (bounded by ``budget_s``); return (exit code, overran)."""
+def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: float, tail: LogTail,
+                progress: Progress | None, stop_timeout_s: float,
+                keep: bool = False) -> tuple[int, bool, subprocess.Popen | None]:
+    """Run Locust to completion (bounded by ``budget_s``); return (exit code, overran, the process
+    when ``keep``: the run settled and Locust still serves its web UI, for the caller to stop)."""
     log_path = run_dir / "locust.log"
     with log_path.open("wb") as log:
         # its own session and process group: a signal to the group reaches the master and every
@@ -255,33 +277,42 @@ def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: f
         proc = subprocess.Popen(cmd, env=_child_env(config), cwd=run_dir, stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 preexec_fn=die_with_parent())
+        kept = False
         try:
-            overran = _wait(proc, run_dir, budget_s, total, progress)
+            done = (lambda: settled(run_dir, config.run_meta)) if keep else None
+            overran, kept = _wait(proc, budget_s, tail, progress, done)
         finally:
-            # waits for stragglers when it already exited; else SIGTERM lets Locust stop its users
-            # (their in-flight requests are recorded "cancelled") before SIGKILL
-            stop_group(proc, timeout=stop_timeout_s + 5)
-    return proc.returncode, overran
+            if not kept:
+                # waits for stragglers when it already exited; else SIGTERM lets Locust stop its users
+                # (their in-flight requests are recorded "cancelled") before SIGKILL
+                stop_group(proc, timeout=stop_timeout_s + 5)
+    return (0, overran, proc) if kept else (proc.returncode, overran, None)
 
 
-def _wait(proc: subprocess.Popen, run_dir: Path, budget_s: float, total: int,
-          progress: Progress | None) -> bool:
+def _wait(proc: subprocess.Popen, budget_s: float, tail: LogTail, progress: Progress | None,
+          done: Callable[[], bool] | None = None) -> tuple[bool, bool]:
+    """Until Locust exits, or (``done``, with --web-keep) the run has settled while Locust keeps
+    serving its UI; returns (overran, settled while still running)."""
     deadline = time.monotonic() + budget_s
-    counter = LogCounter(run_dir)
+    live: Live | None = getattr(progress, "live", None)
     last = -1
     while proc.poll() is None:
         if time.monotonic() > deadline:
-            return True
-        last = _report(counter, total, last, progress)
+            return True, False
+        if done is not None and done():
+            return False, True
+        last = _report(tail, last, progress, live)
         time.sleep(POLL_S)
-    _report(counter, total, last, progress)
-    return False
+    return False, False
 
 
-def _report(counter: LogCounter, total: int, last: int, progress: Progress | None) -> int:
-    done = counter.count()
+def _report(tail: LogTail, last: int, progress: Progress | None, live: Live | None,
+            finished: bool = False) -> int:
+    done = tail.read()
     if progress is not None and done != last:
-        progress(done, total)
+        progress(done, tail.total)
+    if live is not None:  # every poll: elapsed time and ETA move even when no record came
+        live(tail.snapshot(finished=finished))
     return done
 
 

@@ -190,6 +190,8 @@ def end_run(environment: Any) -> None:
             runner.quit()
         else:
             runner.stop()
+        if getattr(environment.parsed_options, "autoquit", 0) == -1:
+            return  # --web-keep: no --autoquit, so the UI stays up until the runner stops Locust
         gevent.sleep(WEB_LINGER_S)
         runner.quit()
         web_ui.stop()

@@ -187,7 +187,7 @@ def test_a_signal_stops_locust_keeps_every_record_and_marks_the_run_partial(
     assert meta["extra"]["partial"]["reason"].startswith(f"interrupted by {name}")
     summary = orjson.loads((run_dir / "summary.json").read_bytes())
     assert summary["run"]["partial"] == meta["extra"]["partial"]
-    assert "PARTIAL run: interrupted by" in (run_dir / "report.html").read_text()
+    assert "<li class=warn><b>PARTIAL run:</b> interrupted by" in (run_dir / "report.html").read_text()
     assert "PARTIAL run" in out
     assert not list(run_dir.parent.glob(".target_metrics.*"))  # the scratch series was moved
     assert (run_dir / "target_metrics.jsonl").exists()

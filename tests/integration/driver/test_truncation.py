@@ -67,7 +67,8 @@ def test_a_duration_cut_names_the_unsent_requests(tmp_path: Path, server: MockSe
     flat = re.sub(r"\s+", " ", text)  # rich may wrap a long line
     assert f"truncated: {cov['note']}" in flat
     assert summary["headlines"][0].startswith(f"the run was {cov['note']}")
-    assert f"TRUNCATED run: {cov['note']}." in (tmp_path / "runs" / "r" / "report.html").read_text()
+    banner = f"<li class=warn><b>TRUNCATED run:</b> {cov['note']};"
+    assert banner in (tmp_path / "runs" / "r" / "report.html").read_text()
 
 
 @pytest.mark.filterwarnings("ignore::suite.models.UnknownModelWarning")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -31,7 +30,13 @@ from suite.driver.control.command import Topology
 from suite.driver.control.loadopts import LoadOptions
 from suite.records import write_jsonl
 from suite.services import free_port
-from tests.integration.conftest import MockServer, launch_mock_server
+from tests.integration.conftest import (
+    NO_CHROMIUM,
+    MockServer,
+    artifacts_dir,
+    find_chromium,
+    launch_mock_server,
+)
 from tests.integration.driver.test_locust_run import corpus_line
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::suite.models.UnknownModelWarning")]
@@ -149,8 +154,7 @@ def test_llmsuite_run_prints_the_web_ui_address_at_start(tmp_path: Path, server:
     assert first < next(i for i, line in enumerate(lines) if line.startswith("sent 18, recorded 18"))
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (apt-get install "
-                    "chromium) to render Locust's page")
+@pytest.mark.skipif(find_chromium() is None, reason=NO_CHROMIUM)
 def test_the_llm_tab_renders_in_a_browser(tmp_path: Path, server: MockServer) -> None:
     """Locust's own page, rendered by headless Chromium, shows the LLM tab with a row per model."""
     rows = [corpus_line(i, "slow", f"render {i}", None, max_tokens=4) for i in range(30)]
@@ -173,9 +177,10 @@ def test_the_llm_tab_renders_in_a_browser(tmp_path: Path, server: MockServer) ->
             if _get(f"http://127.0.0.1:{web}/llm/stats")["models"][0]["ttft_p50_ms"] is not None:
                 break
         time.sleep(0.1)
-    shot = tmp_path / "llm-tab.png"
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
-           "--window-size=1400,900", f"http://127.0.0.1:{web}/?tab=llm"]
+    artifacts_dir().mkdir(parents=True, exist_ok=True)
+    shot = artifacts_dir() / "locust-llm-tab.png"
+    cmd = [find_chromium() or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+           "--virtual-time-budget=3000", "--window-size=1400,900", f"http://127.0.0.1:{web}/?tab=llm"]
     dom = subprocess.run([*cmd, "--dump-dom"], capture_output=True, text=True, timeout=30).stdout
     subprocess.run([*cmd, f"--screenshot={shot}"], capture_output=True, timeout=30)  # an artifact
     thread.join(timeout=30)

@@ -80,7 +80,9 @@ def test_health_checks_and_the_monitor_carry_the_key(gateway_factory: Callable[.
     run_dir = tmp_path / "r"
     recs = records(run_dir)
     assert len(recs) == 40 and all(r["ok"] for r in recs)
-    assert read_json(run_dir / "run.json")["extra"].get("aborted") is None
+    meta = read_json(run_dir / "run.json")["extra"]
+    assert meta.get("aborted") is None
+    assert "bundled_mock" not in meta["target"]  # a gateway on loopback is not taken for the mock
     assert gw.stats.health_without_key == 0
     assert gw.stats.health_with_key >= 3  # the start check and at least two during the run
     assert gw.stats.metrics_without_key == 0

@@ -178,8 +178,8 @@ def test_models_health_and_metrics(client: openai.OpenAI, server: MockServer) ->
     status, headers, body = http(server, "GET", "/health", headers={"X-Request-Id": "h-1"})
     assert status == 200
     assert headers["x-request-id"] == "h-1"
-    assert orjson.loads(body) == {"status": "ok", "models": list(PROFILES), "cache": "redis",
-                                  "seed": 0}
+    assert orjson.loads(body) == {"status": "ok", "server": "llmsuite-mock", "models": list(PROFILES),
+                                  "cache": "redis", "seed": 0}
     client.chat.completions.create(model="instant", messages=chat("metrics"), max_tokens=3)
     # a streamed answer too, so the TTFT histogram has data even when this test runs alone
     list(client.chat.completions.create(model="instant", messages=chat("metrics, streamed"),

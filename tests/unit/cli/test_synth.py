@@ -22,6 +22,8 @@ def test_cli_synth_issue_example(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "near-duplicates: requested 0.100, achieved 0.100; popularity zipf:1.1 over a catalog of 240" \
         in result.output
+    assert "expected output tokens: requested median 180, p90 450; achieved median" in result.output
+    assert "{" not in result.output  # no Python dict
     manifest = json.loads(out.with_name("ops.manifest.json").read_text())
     assert manifest["arrival"]["process"] == "poisson"
     assert manifest["spec"]["reuse_distance"] == {"requests": 100}
@@ -51,9 +53,9 @@ def test_corpus_stats_table_and_plots(tmp_path: Path) -> None:
                                  "--seed", "1", "-o", str(out)])
     result = CliRunner().invoke(cli.cli, ["corpus", "stats", str(out), "--plot"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert "repeat_ratio" in result.output
-    assert "0.5" in result.output
-    for name in ("c.tokens.png", "c.popularity.png"):
+    assert "Exact repeats" in result.output and "50.0%" in result.output  # human names, units
+    assert "Prompt length (tokens)" in result.output and "repeat_ratio" not in result.output
+    for name in ("c.tokens.png", "c.output_tokens.png", "c.popularity.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
 

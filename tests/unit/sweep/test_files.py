@@ -34,7 +34,8 @@ def test_load_sweep_chart_marks_the_knee(tmp_path: Path) -> None:
               "knee": knee(steps, "users"), "steps": steps}
     files = write_sweep(tmp_path, result)
     assert result["knee"]["level"] == 10
-    assert "SLO knee: 10" in files[3].read_text()
+    page = files[3].read_text()
+    assert "the SLO breaks at 10 users (E2E p95 2.1, limit &lt; 2); it held at 5 users" in page
 
 
 def test_sweep_csv_neutralises_formula_cells_only(tmp_path: Path) -> None:

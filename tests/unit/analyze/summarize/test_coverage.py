@@ -95,7 +95,7 @@ def test_summary_banner_and_headline_name_the_unsent(tmp_path: Path) -> None:
     assert summary["run"]["coverage"]["note"] == note
     assert summary["headlines"][0] == f"the run was {note}; every figure covers only the requests sent"
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert f"TRUNCATED run: {note}." in page
+    assert f"<li class=warn><b>TRUNCATED run:</b> {note}; every figure covers only the requests sent" in page
     console = Console(width=400, record=True)
     console.print(render_summary_table(summary))
     assert f"TRUNCATED run: {note}." in console.export_text()

@@ -143,7 +143,9 @@ def test_cli_exit_code_on_slo_failure(tmp_path: Path) -> None:
     assert "SLO high-frequency: FAILED (1 of 3 checks)" in failed.output
     passed = CliRunner().invoke(cli, ["analyze", str(tmp_path), "--slo", "enterprise"])
     assert passed.exit_code == 0, passed.output
-    assert "SLO verdict" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<p class="pass">SLO enterprise: PASSED</p>' in page
+    assert "<summary>SLO checks (enterprise)</summary>" in page
 
 
 def test_cli_checks_as_flags(tmp_path: Path) -> None:

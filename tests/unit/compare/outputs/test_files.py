@@ -53,7 +53,8 @@ def test_compare_run_folders_pairs_by_id_and_writes_every_file(tmp_path: Path, t
     assert cmp["paired"]["paired"] is True
     assert cmp["paired"]["matched"] == 60
     files = write_all(tmp_path / "out", result)
-    assert [f.name for f in files] == ["compare.json", "compare.csv", "compare_ab.png", "compare.html"]
+    assert [f.name for f in files] == ["compare.json", "compare.csv", "compare_ab.png",
+                                       "compare_throughput.png", "compare.html"]
     saved = json.loads((tmp_path / "out" / "compare.json").read_text())
     assert saved["schema"] == "llmsuite.compare/1"
     with (tmp_path / "out" / "compare.csv").open() as fh:
@@ -137,7 +138,7 @@ def test_cli_compare_on_misses_states_the_population_and_the_method(tmp_path: Pa
     assert saved["population"]["population"] == "miss"
     page = (out / "compare.html").read_text()
     assert "primary metric E2E p95 of cache misses, tested at 95%; 13 other metrics Holm-corrected" in page
-    assert "<h2>Population: miss</h2>" in page
+    assert "<summary>Population: miss</summary>" in page
     with (out / "compare.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     primary = next(r for r in rows if r["kind"] == "unpaired" and r["metric"] == "e2e" and r["stat"] == "p95")

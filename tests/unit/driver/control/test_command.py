@@ -39,6 +39,11 @@ def test_locust_command_for_open_loop_presets_processes_and_web(tmp_path: Path) 
     web = " ".join(locust_command("http://t", 2, 2.0, 5, csv, topology=Topology(web=True, web_port=8123)))
     assert "--web-host 127.0.0.1 --web-port 8123 --autostart --autoquit 5 -u 2 -r 2 -t 5s" in web
     assert "--headless" not in web
+    kept = " ".join(locust_command("http://t", 2, 2.0, 5, csv,
+                                   topology=Topology(web=True, web_port=8123, web_keep=True)))
+    assert "--autostart -u 2" in kept and "--autoquit" not in kept  # Locust keeps its UI up
+    with pytest.raises(SpecError, match="--web-keep .* needs --web"):
+        Topology(web_keep=True)
     worker = locust_command("http://t", 2, 2.0, 5, csv,
                             topology=Topology(role="worker", master_host="10.0.0.1"))
     assert worker[5:] == ["--worker", "--master-host", "10.0.0.1", "--master-port", "5557", "--host", "http://t"]
