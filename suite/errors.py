@@ -17,6 +17,7 @@ from __future__ import annotations
 # stopped early by an abort rule (run.json says why). CI gates on them.
 EXIT_SLO_FAILED = 7
 EXIT_RUN_ABORTED = 8
+EXIT_REGRESSION = 9  # llmsuite check: a primary metric regressed significantly against the baseline
 # A finished run in which more than --max-error-ratio of the requests failed (the RunError code:
 # the load run did not measure what it was meant to). Precedence: abort 8 > error ratio 5 > SLO 7.
 EXIT_ERROR_RATIO = 5

@@ -15,6 +15,9 @@ Module map (imports point one way: this package's ``__init__`` → command modul
 - ``compare``  ``compare`` and ``sweep cache|load`` (and their shared step options)
 - ``swap``     ``swap``: a model swap as an experiment (with the sweeps' step options, from ``compare``)
 - ``demo``     ``demo`` (the whole pipeline on loopback) and ``tokenizer``
+- ``init``     ``init``: probe a target, write target.yaml, a starter scenario and SLO file
+- ``check``    ``check``: a scheduled run against a baseline, exit code on regression
+- ``history``  ``history``: the trend of key figures across runs
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ import click
 
 from suite import __version__
 from suite.cli.analyze import analyze
+from suite.cli.check import check
 from suite.cli.compare import compare, sweep
 from suite.cli.demo import demo, tokenizer
+from suite.cli.history import history
+from suite.cli.init import init
 from suite.cli.mock import mock
 from suite.cli.run import run
 from suite.cli.swap import swap
@@ -34,12 +40,15 @@ from suite.cli.synth import corpus, synth
 # characters mid-phrase); kept under 62 characters so they fit one line of an 80-column terminal.
 SUMMARIES: dict[str, str] = {
     "demo": "Start here: the whole pipeline on loopback, no API key needed",
+    "init": "Probe your target; write target.yaml, a scenario and an SLO",
     "synth": "Build a corpus from a scenario spec or imported prompts",
     "run": "Replay a corpus against a target with Locust, then analyze",
     "analyze": "Turn a run folder into summary.json, charts and report.html",
     "compare": "A/B of runs: B − A per model and metric, with bootstrap CIs",
     "swap": "Model swap as a fair experiment: which model, by how much",
     "sweep": "Curves: cache gains vs repetition ratio, latency vs load",
+    "check": "Run vs a baseline; exit 9 on a significant regression",
+    "history": "Trend page of key figures across runs of one target/corpus",
     "mock": "Serve the bundled OpenAI-compatible mock LLM server",
     "corpus": "Inspect a corpus: repetition, token lengths, mixes, arrivals",
     "tokenizer": "Install and verify the offline tiktoken encodings",
@@ -71,7 +80,8 @@ def _summarize(group: click.Group, prefix: str = "") -> None:
             _summarize(command, f"{prefix}{name} ")
 
 
-for _command in (demo, synth, run, analyze, compare, swap, sweep, mock, corpus, tokenizer):
+for _command in (demo, init, synth, run, analyze, compare, swap, sweep, check, history, mock, corpus,
+                 tokenizer):
     cli.add_command(_command)
 _summarize(cli)
 

@@ -26,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("suite", "mock_server")
-TOP = ("suite.cli", "suite.api", "suite.sweep", "suite.devtools")
+TOP = ("suite.cli", "suite.api", "suite.sweep", "suite.devtools",
+       "suite.init", "suite.check", "suite.history")
 STAGES = ("suite.synth", "suite.driver", "suite.analyze", "suite.compare", "mock_server")
 ALLOWED_STAGE_EDGES = {("suite.compare", "suite.analyze")}
 
