@@ -31,6 +31,7 @@ TEST_WORKERS ?= 2
 test: install
 	@scripts/ensure-redis.sh --required
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-prometheus.sh
 	$(BIN)/python -m pytest tests/unit -q -p no:cacheprovider -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest tests/integration -q -p no:cacheprovider -n $(TEST_WORKERS)
 
@@ -40,6 +41,7 @@ unit: install
 integration: install
 	@scripts/ensure-redis.sh --required
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-prometheus.sh
 	$(BIN)/python -m pytest tests/integration -q
 
 bench: install redis

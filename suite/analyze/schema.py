@@ -173,6 +173,8 @@ class RunSection(_RunRequired, total=False):
     aborted: dict[str, Any]
     partial: Partial  # only when the log covers part of the run (run.json extra.partial)
     coverage: Coverage  # every summary written since the node was added
+    # the columnar mirrors read instead of JSONL, or why one was passed over (read.columnar)
+    log_source: dict[str, Any]
 
 
 class ErrorRow(TypedDict):

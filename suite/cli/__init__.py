@@ -18,6 +18,7 @@ Module map (imports point one way: this package's ``__init__`` → command modul
 - ``init``     ``init``: probe a target, write target.yaml, a starter scenario and SLO file
 - ``check``    ``check``: a scheduled run against a baseline, exit code on regression
 - ``history``  ``history``: the trend of key figures across runs
+- ``log``      ``log convert``: the columnar mirror (.arrows) of a JSONL request log
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from suite.cli.compare import compare, sweep
 from suite.cli.demo import demo, tokenizer
 from suite.cli.history import history
 from suite.cli.init import init
+from suite.cli.log import log
 from suite.cli.mock import mock
 from suite.cli.run import run
 from suite.cli.swap import swap
@@ -52,6 +54,8 @@ SUMMARIES: dict[str, str] = {
     "mock": "Serve the bundled OpenAI-compatible mock LLM server",
     "corpus": "Inspect a corpus: repetition, token lengths, mixes, arrivals",
     "tokenizer": "Install and verify the offline tiktoken encodings",
+    "log": "Request-log tools: columnar copies of JSONL logs",
+    "log convert": "Write the columnar (.arrows) copy of a JSONL request log",
     "corpus stats": "Repetition, popularity, token lengths, mixes, arrival rate",
     "sweep cache": "Hit ratio and gains at each repetition ratio, vs the bound",
     "sweep load": "Latency and throughput per load level; where the SLO breaks",
@@ -81,7 +85,7 @@ def _summarize(group: click.Group, prefix: str = "") -> None:
 
 
 for _command in (demo, init, synth, run, analyze, compare, swap, sweep, check, history, mock, corpus,
-                 tokenizer):
+                 tokenizer, log):
     cli.add_command(_command)
 _summarize(cli)
 

@@ -38,10 +38,11 @@ _BY_SECTION: dict[str, tuple[str, ...]] = {
     ),
     "Cache": ("cache", "cache_detect", "ratios", "salt"),
     "Content checks": ("require_field", "forbid", "forbid_regex", "min_length", "token_check_sample"),
-    "Analysis": ("slo", "primary", "population", "n_boot", "conf", "boot_seed", "labels"),
+    "Analysis": ("slo", "primary", "population", "n_boot", "conf", "boot_seed", "labels",
+                 "baseline", "min_effect", "min_error_delta"),
     "Output": (
-        "out", "run_id", "no_analyze", "monitor_interval", "prometheus_port", "web", "web_port",
-        "web_keep",
+        "out", "run_id", "no_analyze", "save_baseline", "baselines", "monitor_interval", "prometheus_port",
+        "web", "web_port", "web_keep",
     ),
 }
 SECTIONS: dict[str, str] = {name: section for section, names in _BY_SECTION.items() for name in names}
@@ -70,6 +71,13 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
          "llmsuite sweep cache --ratios 0,0.25,0.5,0.75,0.9 --n 200 -u 8"),
         ("against a gateway whose cache is configured in target.yaml",
          "llmsuite sweep cache --ratios 0,0.5,0.9 --target-file target.yaml"),
+    ),
+    "check": (
+        ("the nightly smoke preset against the newest saved baseline; exit 9 on a regression",
+         "llmsuite check --preset smoke --target-file target.yaml -c corpus.jsonl --save-baseline"),
+        ("a short check against one run folder, ignoring changes under 20 %",
+         "llmsuite check --preset load -t http://127.0.0.1:8000 --scenario finance --n 200 -d 60s "
+         "--baseline reports/20260101-020000-abc123 --min-effect 0.2"),
     ),
     "sweep load": (
         ("closed loop: where does the SLO break?",

@@ -1,5 +1,9 @@
 """Read a run: every ``requests*.jsonl`` shard (or the files given), ``run.json`` and the corpus manifest.
 
+A shard with a complete columnar mirror beside it (``requests*.arrows``, suite.logcolumns) is read
+from the mirror, which needs no JSON parsing; ``run.files`` still names the JSONL shards (the log
+of record) and ``log_source`` says what was read instead, and why a mirror was passed over.
+
 Records flagged ``warmup: true`` stay in the log but are left out of every statistic; how many were
 left out is reported. A field that was not recorded stays missing (NaN / None / <NA>) — nothing is
 filled in.
@@ -19,15 +23,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from suite.analyze.read.columnar import read_preferring_mirrors
 from suite.analyze.read.logread import (
     Gaps,
     cache_headers_of,
     check_required,
     frame_of,
     gaps_of,
-    read_shards,
 )
 from suite.errors import AnalysisError
+from suite.logcolumns import SUFFIX, jsonl_path
 from suite.records import RunMeta, manifest_path
 from suite.runtime import small_pages
 
@@ -51,6 +56,7 @@ class LoadedRun:
     manifest: dict[str, Any] | None = None
     manifest_why: str | None = None
     cache_headers: pa.StructArray | None = None  # recorded cache headers per row (logread)
+    log_source: dict[str, Any] | None = None  # summary run.log_source (read.columnar.LogSource)
 
     def __post_init__(self) -> None:
         if self.gaps is None:  # a frame built by hand (tests, callers) without gaps has none
@@ -63,15 +69,24 @@ def requests_path(run_dir: Path) -> Path:
 
 
 def log_files(run_dir: Path) -> list[Path]:
-    """``requests.jsonl`` and per-worker shards ``requests.<worker>.jsonl``, in name order."""
-    found = sorted(p for p in Path(run_dir).glob(SHARD_GLOB) if p.is_file())
-    return found or [requests_path(run_dir)]
+    """``requests.jsonl`` and per-worker shards ``requests.<worker>.jsonl``, in name order (a shard
+    kept only as its columnar mirror is named by its JSONL name too: the mirror is then read)."""
+    found = {p for p in Path(run_dir).glob(SHARD_GLOB) if p.is_file()}
+    found |= {jsonl_path(p) for p in Path(run_dir).glob("requests*" + SUFFIX) if p.is_file()}
+    return sorted(found) or [requests_path(run_dir)]
 
 
 def load_requests(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.StructArray]:
     """All shards as one frame (warm-up rows dropped), their gaps, the count of warm-up rows, and
     the rows' recorded cache headers."""
-    table = read_shards(paths)
+    return load_logged(paths)[:4]  # type: ignore[return-value]
+
+
+def load_logged(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.StructArray,
+                                                 dict[str, Any] | None]:
+    """``load_requests`` plus the summary's ``run.log_source`` (None: plain JSONL, no mirror)."""
+    table, source = read_preferring_mirrors(paths)
+    section = source.section()
     where = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent} ({len(paths)} shards)"
     if table.num_rows == 0:
         raise AnalysisError(f"{where}: the request log is empty (no request was recorded). Check that "
@@ -87,7 +102,7 @@ def load_requests(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.St
     # released) are gathered on the second core while this thread builds the frame
     with small_pages(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-gaps") as pool:
         gaps = pool.submit(gaps_of, table, keep)
-        return frame_of(table, keep), gaps.result(), excluded, cache_headers_of(table, keep)
+        return frame_of(table, keep), gaps.result(), excluded, cache_headers_of(table, keep), section
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -132,8 +147,8 @@ def load_run(run_dir: str | Path, files: Sequence[str | Path] | None = None) -> 
         raise AnalysisError(f"{run_dir}: not a run directory. Pass the folder a run wrote, "
                             "e.g. reports/<run>/, which holds requests.jsonl.")
     paths = [Path(f) for f in files] if files else log_files(run_dir)
-    frame, gaps, excluded, headers = load_requests(paths)
+    frame, gaps, excluded, headers, source = load_logged(paths)
     meta, why = load_meta(run_dir)
     manifest, manifest_why = load_manifest(run_dir, meta)
     return LoadedRun(run_dir, frame, meta, why, gaps, tuple(paths), excluded, manifest, manifest_why,
-                     headers)
+                     headers, source)

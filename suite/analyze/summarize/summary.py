@@ -88,6 +88,8 @@ def run_section(run: LoadedRun, start: float, end: float) -> RunSection:
         "workers": int(frame["worker"].nunique()), "users_seen": int(frame["user"].nunique()),
         "open_loop": bool(np.isfinite(column(frame, "scheduled")).any()),
         "window": {"start": start, "end": end, "seconds": end - start},
+        # only when a columnar mirror was read or passed over: a plain JSONL run keeps its bytes
+        **({"log_source": run.log_source} if run.log_source else {}),
     }
     if run.meta is None:
         return cast("RunSection", {**seen, "meta": {"why": run.meta_why},

@@ -6,6 +6,11 @@ since the last flush (checked on every write, and by the locustfile's flusher ev
 so a quiet run is not held back). Joining a batch in Python before writing it was slower than
 letting the file object buffer the lines (big temporary buffers).
 
+With ``headers`` (the run's cache-header allow-list) it also keeps a columnar mirror,
+``requests[.wN].arrows`` (suite.driver.inlocust.columnar), shipped at the flushes; the mirror
+is never ahead of the JSONL, and a log that already had records when opened is not mirrored
+(the mirror would lack them).
+
 ``close`` flushes the rest; the locustfile registers it ``atexit``, so a normal end, Ctrl-C,
 SIGTERM or a Python exception keeps every record; only a hard kill (SIGKILL, power loss) can lose
 the last ``interval_s`` of them (and leave a partial last line, which ``check_log`` reports).
@@ -15,10 +20,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from suite.driver.exchange.record import record_line
+from suite.driver.inlocust.columnar import ColumnarMirror, enabled
 from suite.records import RequestRecord
 
 DEFAULT_BATCH = 64
@@ -30,7 +37,7 @@ class BatchWriter:
     """Append-only JSONL writer; ``count`` is the number of records accepted (written or pending)."""
 
     def __init__(self, path: Path, batch: int = DEFAULT_BATCH,
-                 interval_s: float = DEFAULT_INTERVAL_S) -> None:
+                 interval_s: float = DEFAULT_INTERVAL_S, headers: Sequence[str] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.batch = batch
@@ -40,11 +47,16 @@ class BatchWriter:
         self._pending = 0
         self._last = time.monotonic()
         self._fh: BinaryIO | None = path.open("ab", buffering=BUFFER_BYTES)
+        fresh = self._fh.tell() == 0
+        self.mirror = ColumnarMirror(path, headers) if headers is not None and fresh and enabled() else None
 
     def write(self, record: RequestRecord) -> None:
         if self._fh is None:
             raise ValueError(f"{self.path}: writer is closed; a record would be lost")
-        self._fh.write(record_line(record))
+        line = record_line(record)
+        self._fh.write(line)
+        if self.mirror is not None:
+            self.mirror.add(line)
         self.count += 1
         self._pending += 1
         if self._pending >= self.batch or time.monotonic() - self._last >= self.interval_s:
@@ -58,12 +70,17 @@ class BatchWriter:
         self._fh.flush()
         self._pending = 0
         self.flushes += 1
+        if self.mirror is not None and self.mirror.due():
+            self.mirror.ship()
 
     def close(self) -> None:
         if self._fh is not None:
             self.flush()
+            size = self._fh.tell()
             self._fh.close()
             self._fh = None
+            if self.mirror is not None:
+                self.mirror.close(size)
 
 
 class SentJournal:

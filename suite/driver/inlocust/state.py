@@ -104,7 +104,8 @@ class DriverState:
             due = offsets(cut, load.rate, load.arrival, load.seed)
             self.due = [self.t0 + due[p] for p in positions]
         out, self.meta_path = shard_paths(self.config, index)
-        self.writer = BatchWriter(out)
+        # with the columnar mirror (requests[.wN].arrows) of the run's cache-header allow-list
+        self.writer = BatchWriter(out, headers=self.meta.extra["cache_headers"]["allowlist"])
         if index is not None:
             self.journal = SentJournal(out.with_name(f"sent.w{index}.ids"))
         self.meta.extra.update(shard={"index": index, "count": count, "requests": len(share)},

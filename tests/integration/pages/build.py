@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.integration.history.fixed import history_page
 from tests.unit.test_golden import analyzer, compare_a_b, sweep_cache, sweep_load
 
 # page -> (producer, the file it writes in its output folder)
@@ -20,6 +21,7 @@ PAGES: dict[str, tuple[Callable[[Path], Any], str]] = {
     "compare": (compare_a_b, "compare.html"),
     "sweep-cache": (sweep_cache, "sweep.html"),
     "sweep-load": (sweep_load, "sweep.html"),
+    "history": (history_page, "history.html"),
 }
 
 

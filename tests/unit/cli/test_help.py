@@ -55,7 +55,7 @@ def test_commands_come_in_the_order_they_are_used_demo_first() -> None:
     lines = _help().splitlines()
     start = lines.index("Commands:") + 1
     listed = [line.split()[0] for line in lines[start:start + len(cli.commands)]]
-    assert listed[:3] == ["demo", "synth", "run"]
+    assert listed[:4] == ["demo", "init", "synth", "run"]
     assert sorted(listed) == sorted(cli.commands)
 
 

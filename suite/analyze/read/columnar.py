@@ -1,0 +1,109 @@
+"""The columnar mirrors of a run's log (suite.logcolumns) → logread's table, or why not.
+
+A mirror is used for a JSONL shard when it is complete (its end marker, its count, and the JSONL
+still the size it had); otherwise that shard is read from its JSONL and the reason is kept as a
+note for the summary (``run.log_source``). Converting a mirror to logread's ``SCHEMA`` is a few
+casts and struct-field picks: no JSON is parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from suite.analyze.read.logread import CACHE_HEADERS, CACHE_HEADERS_TYPE, SCHEMA, read_shard
+from suite.errors import AnalysisError
+from suite.logcolumns import SUFFIX, jsonl_path, mirror_path, read_mirror
+
+
+@dataclass
+class LogSource:
+    """Which file each shard was read from, and why a mirror present was not used."""
+
+    read: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columnar(self) -> bool:
+        return any(p.name.endswith(SUFFIX) for p in self.read)
+
+    def section(self) -> dict[str, object] | None:
+        """``run.log_source`` of the summary; None (no key) when every shard was plain JSONL with
+        no mirror beside it, so such a summary keeps its bytes."""
+        if not self.columnar and not self.notes:
+            return None
+        out: dict[str, object] = {"format": "arrow-ipc" if self.columnar else "jsonl",
+                                  "files": [str(p) for p in self.read]}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+def to_schema(table: pa.Table) -> pa.Table:
+    """A mirror's table (contract types) as logread's ``SCHEMA`` (numbers as float64, the
+    cache headers as the struct of ``CACHE_HEADERS``, null where the run did not keep one)."""
+    held = table.column("cache_headers")
+    have = {f.name for f in held.type}
+    n = table.num_rows
+    kids = []
+    for name in CACHE_HEADERS:
+        if name in have:
+            kids.append(pa.chunked_array([c.field(name) for c in held.chunks], pa.string())
+                        if held.num_chunks else pa.chunked_array([], pa.string()))
+        else:
+            kids.append(pa.chunked_array([pa.nulls(n, pa.string())]))
+    headers = _struct(kids, held, n)
+    cols = [headers if f.name == "cache_headers" else table.column(f.name).cast(f.type) for f in SCHEMA]
+    return pa.Table.from_arrays(cols, schema=SCHEMA)
+
+
+def _struct(kids: list[pa.ChunkedArray], held: pa.ChunkedArray, n: int) -> pa.ChunkedArray:
+    """The struct of ``kids`` with the mirror's own nulls (a record that kept no header)."""
+    if n == 0:
+        return pa.chunked_array([], CACHE_HEADERS_TYPE)
+    flat = [k.combine_chunks() for k in kids]
+    valid = held.combine_chunks()
+    mask = valid.is_null() if valid.null_count else None
+    return pa.chunked_array([pa.StructArray.from_arrays(flat, fields=list(CACHE_HEADERS_TYPE),
+                                                        mask=mask)])
+
+
+def read_preferring_mirrors(paths: Sequence[Path]) -> tuple[pa.Table, LogSource]:
+    """Each shard from its complete mirror when there is one, else from its JSONL."""
+    source = LogSource()
+    tables = []
+    for path in paths:
+        tables.append(_read_one(Path(path), source))
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    return table, source
+
+
+def _read_one(path: Path, source: LogSource) -> pa.Table:
+    if path.name.endswith(SUFFIX):  # a mirror named directly: it must be usable
+        jsonl = jsonl_path(path)
+        got = read_mirror(path, jsonl.stat().st_size if jsonl.exists() else None)
+        if got.table is None:
+            if not jsonl.exists():
+                raise AnalysisError(f"{path}: {got.why}; and there is no {jsonl.name} to read instead. "
+                                    "Restore the JSONL log (the mirror is only a copy of it).")
+            source.notes.append(f"{got.why}; read {jsonl.name} instead")
+            source.read.append(jsonl)
+            return read_shard(jsonl)
+        source.read.append(path)
+        return to_schema(got.table)
+    mirror = mirror_path(path)
+    if mirror.exists():
+        size = path.stat().st_size if path.exists() else None
+        got = read_mirror(mirror, size)
+        if got.table is not None:
+            source.read.append(mirror)
+            return to_schema(got.table)
+        if not path.exists():
+            raise AnalysisError(f"{mirror}: {got.why}; and there is no {path.name} to read instead. "
+                                "Restore the JSONL log (the mirror is only a copy of it).")
+        source.notes.append(f"{got.why}; read {path.name} instead")
+    source.read.append(path)
+    return read_shard(path)
