@@ -23,6 +23,7 @@ import yaml
 from suite.errors import SpecError
 from suite.init.answer import ms
 from suite.init.conclude import Conclusion
+from suite.init.scenario import explained_scenario
 
 FILES = ("target.yaml", "scenario.yaml", "slo.yaml")
 ENGINE_MODEL = "engine"  # the corpus's model name for an engine that names none
@@ -67,7 +68,8 @@ def scenario_yaml(base: str, base_name: str, c: Conclusion) -> str:
             f"({'the target streams SSE' if c.stream else 'the target answers whole'}).\n"
             f"# Edit the prompts, slots and knobs below, then build a corpus:\n"
             f"#   llmsuite synth -s scenario.yaml --n 200 -o corpus.jsonl\n#\n")
-    return head + text
+    # the knob-by-knob header of `init --scenario`, in place of the bundled file's own opening comments
+    return head + explained_scenario(text, base_name)
 
 
 def slo_yaml(c: Conclusion) -> str:

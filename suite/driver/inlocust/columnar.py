@@ -90,10 +90,13 @@ class ColumnarMirror:
         except Exception as exc:  # noqa: BLE001 - any failure only disables the mirror
             self.error = self.error or f"{type(exc).__name__}: {exc}"
 
-    def close(self, jsonl_bytes: int | None) -> None:
-        """Write the rest, then the end marker (only when every batch was written)."""
+    def close(self, jsonl_bytes: int | None, records: int | None = None) -> None:
+        """Write the rest, then the end marker: only when every batch was written and, given the
+        JSONL's ``records``, the mirror holds as many."""
         self.ship()
         self._wait()
+        if self.error is None and records is not None and self._writer.records != records:
+            self.error = f"the mirror holds {self._writer.records} records, the JSONL {records}"
         self._writer.close(jsonl_bytes if self.error is None else None)
         if isinstance(self._pool, ThreadPoolExecutor):  # ours; gevent's hub pool is shared
             self._pool.shutdown()

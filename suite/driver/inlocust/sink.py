@@ -80,7 +80,7 @@ class BatchWriter:
             self._fh.close()
             self._fh = None
             if self.mirror is not None:
-                self.mirror.close(size)
+                self.mirror.close(size, self.count)
 
 
 class SentJournal:
