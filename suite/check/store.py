@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.errors import AnalysisError, SpecError
+from suite.logcolumns import mirror_path
 
 BASELINE_FILE = "baseline.json"
 BASELINE_SCHEMA = "llmsuite.baseline/1"
@@ -80,7 +81,8 @@ def save_baseline(run_dir: Path, store: Path, identity: Identity, now: datetime 
     tmp = dest.with_name(f".{dest.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for path in [*shards, *(run_dir / name for name in COPIED)]:
+    mirrors = [m for m in (mirror_path(p) for p in shards) if m.is_file()]  # columnar copies, if written
+    for path in [*shards, *mirrors, *(run_dir / name for name in COPIED)]:
         if path.is_file():
             shutil.copy2(path, tmp / path.name)
     saved = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)

@@ -111,6 +111,11 @@ def sent_facts(summary: Summary) -> list[Fact]:
         out.append(Fact("warm-up", f"{run['warmup_excluded']:,} records excluded from every statistic"))
     if len(run.get("files", [])) > 1:
         out.append(Fact("log", f"{len(run['files'])} shards merged"))
+    source = run.get("log_source")
+    if source:  # a columnar mirror was read, or passed over (cut short, unmarked): say which and why
+        fmt = "columnar (Arrow IPC)" if source.get("format") == "arrow-ipc" else "JSONL"
+        notes = "; ".join(str(n) for n in source.get("notes") or [])
+        out.append(Fact("read from", f"{fmt}{f' ({notes})' if notes else ''}", warn=bool(notes)))
     if "why" in run["meta"]:
         out.append(Fact("run.json", str(run["meta"]["why"]), warn=True))
     return out

@@ -22,6 +22,7 @@ def _run(root: Path, name: str, url: str = "http://127.0.0.1:9000", sha: str | N
     (run / "summary.json").write_text("{}")
     (run / "requests.jsonl").write_text('{"id": "r1"}\n')
     (run / "requests.w1.jsonl").write_text('{"id": "r2"}\n')
+    (run / "requests.w1.arrows").write_bytes(b"")  # the columnar mirror of a shard travels with it
     (run / "report.html").write_text("<html>")
     return run
 
@@ -44,7 +45,8 @@ def test_save_copies_the_log_and_metadata_not_the_page(tmp_path: Path) -> None:
     saved = save_baseline(run, store, identity_of(run, "smoke"), now=_at(1))
     assert saved == store / "smoke" / "r1"
     assert sorted(p.name for p in saved.iterdir()) == [
-        BASELINE_FILE, "requests.jsonl", "requests.w1.jsonl", "run.json", "summary.json"]
+        BASELINE_FILE, "requests.jsonl", "requests.w1.arrows", "requests.w1.jsonl", "run.json",
+        "summary.json"]
     record = json.loads((saved / BASELINE_FILE).read_text())
     assert record["preset"] == "smoke" and record["target"] == "http://127.0.0.1:9000"
     assert record["source"] == str(run) and record["saved_at"].startswith("2026-01-02T03:01:00")

@@ -139,3 +139,16 @@ def test_bundled_mock_meta_reads_the_mocks_health(monkeypatch: pytest.MonkeyPatc
                                                            "seed": 7}
     monkeypatch.setattr(api.urllib.request, "urlopen", answer(b"not json"))
     assert api.bundled_mock_meta("http://127.0.0.1:9") == {"profiles": None, "cache": None, "seed": None}
+
+
+def test_banner_says_which_log_was_read_and_why_a_mirror_was_passed_over() -> None:
+    from suite.analyze.outputs.provenance import sent_facts
+
+    totals = {"sent": 3, "ok": 3, "failed": 0}
+    read = {"format": "arrow-ipc", "files": ["/r/requests.arrows"]}
+    facts = {f.label: f for f in sent_facts({"run": {"meta": {}, "log_source": read}, "totals": totals})}
+    assert facts["read from"].value == "columnar (Arrow IPC)" and not facts["read from"].warn
+    skipped = {"format": "jsonl", "files": ["/r/requests.jsonl"], "notes": ["requests.arrows: cut short"]}
+    facts = {f.label: f for f in sent_facts({"run": {"meta": {}, "log_source": skipped}, "totals": totals})}
+    assert facts["read from"].value == "JSONL (requests.arrows: cut short)" and facts["read from"].warn
+    assert "read from" not in {f.label for f in sent_facts({"run": {"meta": {}}, "totals": totals})}
