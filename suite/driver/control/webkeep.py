@@ -25,11 +25,24 @@ from suite.driver.control.meta import read_run_meta
 POLL_S = 0.25
 
 
+_COUNTED: dict[Path, tuple[int, int]] = {}  # shard -> (bytes read, newlines in them)
+
+
 def _lines(path: Path) -> int:
+    """Complete lines in ``path``, counting only the bytes appended since the last poll (a log of
+    several GB is not re-read every ``POLL_S``)."""
+    offset, count = _COUNTED.get(path, (0, 0))
     try:
-        return path.read_bytes().count(b"\n")
+        with path.open("rb") as fh:
+            if fh.seek(0, 2) < offset:  # replaced or truncated: count again from the start
+                offset, count = 0, 0
+            fh.seek(offset)
+            while chunk := fh.read(1 << 20):
+                offset, count = offset + len(chunk), count + chunk.count(b"\n")
     except FileNotFoundError:
         return 0
+    _COUNTED[path] = (offset, count)
+    return count
 
 
 def _shard(meta: dict[str, Any], run_dir: Path) -> Path:

@@ -41,3 +41,17 @@ def test_a_distributed_run_waits_for_every_worker(tmp_path: Path) -> None:
     assert not settled(tmp_path, meta)
     _meta(tmp_path / "run.w1.json", final=True, records=1, shard=1)
     assert settled(tmp_path, meta)
+
+
+def test_lines_are_counted_from_where_the_last_poll_stopped(tmp_path: Path) -> None:
+    from suite.driver.control.webkeep import _lines
+
+    log = tmp_path / "requests.jsonl"
+    assert _lines(log) == 0  # not there yet
+    log.write_bytes(b"a\nb\npartial")
+    assert _lines(log) == 2
+    with log.open("ab") as fh:
+        fh.write(b" line\nc\n")
+    assert _lines(log) == 4  # only the appended bytes were read, the half line completed
+    log.write_bytes(b"x\n")  # replaced by a shorter file: counted again from the start
+    assert _lines(log) == 1
