@@ -8,21 +8,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from suite.analyze.outputs.fmt import MISSING, number, percent, seconds
+from suite.analyze.outputs.fmt import MISSING, seconds
+from suite.compare.outputs.cells import fmt_unit
 from suite.history.figures import BY_KEY
 
 
 def value(key: str, v: float | None) -> str:
     unit = BY_KEY[key].unit
-    if v is None:
-        return MISSING
-    if unit == "s":
-        return seconds(v)
-    if unit == "ratio":
-        return percent(v)
-    if unit == "x":
+    if unit == "x" and v is not None:
         return f"{v:,.1f}×"
-    return number(v)
+    return fmt_unit(v, unit)
 
 
 def change(key: str, c: Mapping[str, Any] | None) -> str:

@@ -82,28 +82,17 @@ def read_preferring_mirrors(paths: Sequence[Path]) -> tuple[pa.Table, LogSource]
 
 
 def _read_one(path: Path, source: LogSource) -> pa.Table:
-    if path.name.endswith(SUFFIX):  # a mirror named directly: it must be usable
-        jsonl = jsonl_path(path)
-        got = read_mirror(path, jsonl.stat().st_size if jsonl.exists() else None)
-        if got.table is None:
-            if not jsonl.exists():
-                raise AnalysisError(f"{path}: {got.why}; and there is no {jsonl.name} to read instead. "
-                                    "Restore the JSONL log (the mirror is only a copy of it).")
-            source.notes.append(f"{got.why}; read {jsonl.name} instead")
-            source.read.append(jsonl)
-            return read_shard(jsonl)
-        source.read.append(path)
-        return to_schema(got.table)
-    mirror = mirror_path(path)
+    """A shard from its complete mirror, else from its JSONL (with a note why the mirror was passed
+    over); ``path`` may name either file."""
+    jsonl, mirror = (jsonl_path(path), path) if path.name.endswith(SUFFIX) else (path, mirror_path(path))
     if mirror.exists():
-        size = path.stat().st_size if path.exists() else None
-        got = read_mirror(mirror, size)
+        got = read_mirror(mirror, jsonl.stat().st_size if jsonl.exists() else None)
         if got.table is not None:
             source.read.append(mirror)
             return to_schema(got.table)
-        if not path.exists():
-            raise AnalysisError(f"{mirror}: {got.why}; and there is no {path.name} to read instead. "
+        if not jsonl.exists():
+            raise AnalysisError(f"{mirror}: {got.why}; and there is no {jsonl.name} to read instead. "
                                 "Restore the JSONL log (the mirror is only a copy of it).")
-        source.notes.append(f"{got.why}; read {path.name} instead")
-    source.read.append(path)
-    return read_shard(path)
+        source.notes.append(f"{got.why}; read {jsonl.name} instead")
+    source.read.append(jsonl)
+    return read_shard(jsonl)

@@ -19,17 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from suite.driver.control.progress import percentile  # one linear percentile for both live views
 from suite.records import RequestRecord
 
 LOCAL = "local"  # the source name of requests this process sent itself
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """numpy's default ('linear') percentile of an already sorted, non-empty list."""
-    pos = (len(sorted_values) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 @dataclass
