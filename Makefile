@@ -26,6 +26,8 @@ demo: install redis
 
 # two pytest workers (pytest-xdist): integration tests mostly wait on servers and Locust, and every
 # one of them takes its own free loopback ports, so two at a time halve the wall time on 2 cores
+# --dist loadgroup: a module whose fixture is a whole run (xdist_group) runs on one worker, once;
+# tests/integration/conftest.py puts the longest modules first so both workers end together
 TEST_WORKERS ?= 2
 
 test: install
@@ -33,7 +35,7 @@ test: install
 	@scripts/ensure-chromium.sh
 	@scripts/ensure-prometheus.sh
 	$(BIN)/python -m pytest tests/unit -q -p no:cacheprovider -n $(TEST_WORKERS)
-	$(BIN)/python -m pytest tests/integration -q -p no:cacheprovider -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest tests/integration -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 unit: install
 	$(BIN)/python -m pytest tests/unit -q

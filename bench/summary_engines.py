@@ -3,10 +3,11 @@ run_all: it needs ``pip install polars duckdb``, which the suite does not depend
 
 The summary's heavy kernels on synthetic data held in memory (no reading): per (model × cache
 outcome), per model and overall p50/p90/p95/p99 + mean of TTFT and E2E, and the pooled
-inter-token-gap percentiles (16 gaps per record). ``numpy`` is the suite's way (a full sort, then
-picks: suite.analyze.summarize.stats keeps the sorted arrays), ``npsel`` the same picks by
-``np.partition``, ``polars`` group_by + quantile, ``duckdb`` grouping sets + quantile_cont.
-Wall and CPU seconds, peak RSS, each engine in its own process.
+inter-token-gap percentiles (16 gaps per record). ``numpy`` is a full sort, then picks (the
+suite's way until issue 17), ``npsel`` the same picks by ``np.partition`` (the suite's way now:
+suite.analyze.summarize.stats.select_percentiles, same numbers bit for bit), ``polars`` group_by +
+quantile, ``duckdb`` grouping sets + quantile_cont. Wall and CPU seconds, peak RSS, each engine in
+its own process.
 
     .venv/bin/python bench/summary_engines.py [N]      # default 10000000
 """

@@ -12,7 +12,7 @@ import math
 import os
 import sys
 
-from mock_server.config import DEFAULT_PROFILES_PATH, MockConfig, load_profiles
+from mock_server.config import DEFAULT_PROFILES_PATH, MockConfig, SemanticSettings, load_profiles
 from mock_server.protocol import DEFAULT_READ_TIMEOUT_S
 from mock_server.serve import serve
 from suite.errors import SpecError, SuiteError
@@ -30,8 +30,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache-ttl", type=float, default=3600.0,
                    help="cache entry TTL, seconds (Redis and memory)")
-    p.add_argument("--cache-mode", choices=["exact", "normalize"], default="exact",
-                   help="normalize: keys ignore case, whitespace and punctuation (lenient cache)")
+    p.add_argument("--cache-mode", choices=["exact", "normalize", "semantic"], default="exact",
+                   help="normalize: keys ignore case, whitespace and punctuation (lenient cache); "
+                   "semantic: also serve the answer of a similar prompt (see --semantic-threshold)")
+    p.add_argument("--semantic-threshold", type=float, default=0.90, metavar="T",
+                   help="semantic mode: cosine similarity (0-1) from which a stored answer is served")
+    p.add_argument("--embeddings-url", default=None, metavar="URL",
+                   help="semantic mode: an OpenAI-compatible /v1/embeddings (default: the offline "
+                   "hashed n-gram embedder)")
+    p.add_argument("--embeddings-model", default="text-embedding-3-small",
+                   help="the model asked of --embeddings-url")
+    p.add_argument("--coalesce", action="store_true",
+                   help="single-flight: identical requests in flight wait for the first answer "
+                   "(served as hits); per worker process")
     p.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
                    help=f"require Authorization: Bearer KEY (default: ${API_KEY_ENV})")
     p.add_argument("--engine-model", help="model of POST /api/chat (default: the first profile)")
@@ -68,10 +79,23 @@ def build_config(args: argparse.Namespace) -> MockConfig:
     if args.max_in_flight is not None and args.max_in_flight < 1:
         raise SpecError(f"--max-in-flight: {args.max_in_flight} is not valid (must be an integer "
                         ">= 1; leave it out for no limit).")
+    semantic = None
+    if args.cache_mode == "semantic":
+        if not (math.isfinite(args.semantic_threshold) and 0 <= args.semantic_threshold <= 1):
+            raise SpecError(f"--semantic-threshold: {args.semantic_threshold:g} is not valid (a "
+                            "cosine similarity from 0 to 1, e.g. 0.9).")
+        if args.cache in ("none", "off"):
+            raise SpecError("--cache-mode semantic needs a cache: use --cache memory or a Redis URL.")
+        semantic = SemanticSettings(args.semantic_threshold, args.embeddings_url,
+                                    args.embeddings_model)
+    elif args.embeddings_url is not None:
+        raise SpecError("--embeddings-url is used by --cache-mode semantic only; add it or drop "
+                        "the URL.")
     return MockConfig(profiles=profiles, seed=args.seed, max_body_bytes=args.max_body_bytes,
                       source=args.profiles, api_key=args.api_key or None,
                       engine_model=args.engine_model, normalize=args.cache_mode == "normalize",
-                      read_timeout_s=args.read_timeout, max_in_flight=args.max_in_flight)
+                      read_timeout_s=args.read_timeout, max_in_flight=args.max_in_flight,
+                      semantic=semantic, coalesce=args.coalesce)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,11 @@ textbank.py's kept variants, so its token ids and chunk strings are real (``"".j
 encoding.decode(tokens)``). Prompt tokens are counted like ``suite.tokens.count_chat_tokens`` with
 the length of short strings (roles, system prompts, repeated questions) memoized.
 
+Prompt-prefix caching (a profile's ``prefix_cache``, prefixcache.py): a miss's prompt goes
+through the model's block cache first; only its uncached tokens are prefilled (TTFT = base +
+prefill_s_per_token x uncached), and the cached prefix is the answer's ``cached_tokens``. A
+response-cache hit never reaches it (nothing is prefilled) and reports its whole prompt as cached.
+
 Long prompts (more than ``OFF_LOOP_CHARS`` characters, e.g. a long ``/api/chat`` history or a
 huge question) are counted in a worker thread (``count_prompt``; tiktoken releases the GIL while
 it encodes), so ``/health`` and every other request keep being answered meanwhile.
@@ -39,11 +44,14 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 
 from mock_server.batching import Batch, QueueFull, RateLimiter, itl_scale, retry_headers
+from mock_server.beyond import Beyond
 from mock_server.cache import Completion, MemoryCache, NullCache, ResponseCache
 from mock_server.config import MockConfig, Profile
 from mock_server.faults import Fault, draw_fault, parse_fault, stall_mid_gaps
 from mock_server.metrics import Metrics
 from mock_server.openai_errors import ApiError
+from mock_server.prefixcache import PrefixCache, prefix_caches, prompt_ids, text_ids
+from mock_server.semantic import Served
 from mock_server.textbank import composed, sentence_bank, text_variant, warm_heads
 from mock_server.validate import ChatRequest
 from suite.errors import CacheBackendError
@@ -85,6 +93,8 @@ class Answer(NamedTuple):
     batch: Batch | None = None  # the batch slot held until the answer ends (release it)
     headers: dict[str, str] = NO_HEADERS  # x-ratelimit-* when the model has limits
     admitted: float | None = None  # clock when a batch slot was granted (pacing starts there)
+    served: Served | None = None  # a hit's entry and match kind (semantic/coalesce modes only)
+    flight: str | None = None  # the key this miss leads a --coalesce flight for (beyond.py)
 
 
 def rate_limited(message: str, wait_s: float, headers: dict[str, str]) -> ApiError:
@@ -112,6 +122,8 @@ class AnswerPlanner:
                         for name, load in loads.items() if load.max_batch is not None}
         self.limiters = {name: RateLimiter(load.rpm, load.tpm, clock())
                          for name, load in loads.items() if load.rpm or load.tpm}
+        self.prefix = prefix_caches({n: p.prefix_cache for n, p in config.profiles.items()})
+        self.beyond = Beyond.build(config, cache)  # semantic cache / coalescing, or None
 
     def fault_for(self, model: str, header: str | None) -> Fault | None:
         """The header's fault (400 when unparsable), else a seeded draw from the profile."""
@@ -135,11 +147,25 @@ class AnswerPlanner:
             cached = await self._lookup(request.key)
         if cached is not None:
             timing = hit_timing(profile, len(cached.tokens))
+            if self.beyond is not None:
+                served = Beyond.exact(request.key)
+                return Answer(cached, _stalled(timing, fault), HIT, fault, headers=served.headers(),
+                              served=served)
             return Answer(cached, _stalled(timing, fault), HIT, fault)
-        prompt = None
-        if request.prompt is None and is_long(request.messages):
+        if self.beyond is not None:
+            return await self.beyond.miss(self, request, fault)
+        return await self.plan_miss(request, fault)
+
+    async def plan_miss(self, request: ChatRequest, fault: Fault | None) -> Answer:
+        """A generated answer (rate-checked, waiting for a batch slot on a loaded model)."""
+        profile = self.config.profiles[request.model]
+        prompt, cached_prefix = None, 0
+        prefix = self.prefix.get(profile.name)
+        if prefix is not None:
+            prompt, cached_prefix = await self._prefix_hit(prefix, request, profile.encoding)
+        elif request.prompt is None and is_long(request.messages):
             prompt = await asyncio.to_thread(chat_prompt_tokens, request.messages, profile.encoding)
-        planned = plan(request, profile, self.config.seed, prompt)
+        planned = plan(request, profile, self.config.seed, prompt, cached_prefix)
         headers = self._charge(request, planned.completion.prompt_tokens)
         if profile.name not in self.batches:  # no load model: nothing to wait for
             return Answer(planned.completion, _stalled(planned.timing, fault),
@@ -148,9 +174,33 @@ class AnswerPlanner:
         return Answer(planned.completion, _stalled(timing, fault), MISS if self.enabled else OFF,
                       fault, batch, headers, None if batch is None else self.clock())
 
+    @staticmethod
+    async def _prefix_hit(prefix: PrefixCache, request: ChatRequest,
+                          encoding: str) -> tuple[int, int]:
+        """(prompt tokens, cached prefix tokens): the prompt's real token ids (in a worker thread
+        when long) through the model's prefix cache."""
+        if request.prompt is not None:
+            ids = list(text_ids(encoding, request.prompt))
+        elif is_long(request.messages):
+            ids = await asyncio.to_thread(prompt_ids, request.messages, encoding)
+        else:
+            ids = prompt_ids(request.messages, encoding)
+        return len(ids), prefix.admit(ids)
+
+    def served_hit(self, request: ChatRequest, completion: Completion, served: Served,
+                   fault: Fault | None) -> Answer:
+        """A hit found beyond the exact lookup (semantic or coalesced): counted as a hit."""
+        self.metrics.counts.misses -= 1  # the exact lookup counted a miss
+        self.metrics.counts.hits += 1
+        timing = hit_timing(self.config.profiles[request.model], len(completion.tokens))
+        return Answer(completion, _stalled(timing, fault), HIT, fault, headers=served.headers(),
+                      served=served)
+
     def release(self, answer: Answer) -> None:
         if answer.batch is not None:
             answer.batch.release()
+        if answer.flight is not None and self.beyond is not None:
+            self.beyond.released(answer.flight)
 
     def _charge(self, request: ChatRequest, prompt_tokens: int) -> dict[str, str]:
         limiter = self.limiters.get(request.model)
@@ -199,7 +249,7 @@ class AnswerPlanner:
         cache); False when the caller must ``await store(...)`` (Redis)."""
         if answer.cache != MISS or answer.fault is not None:
             return True
-        if self.memory is not None:
+        if self.memory is not None and self.beyond is None:
             self.memory.put_now(request.key, answer.completion)
             return True
         return False
@@ -212,6 +262,8 @@ class AnswerPlanner:
             await self.cache.put(request.key, answer.completion)
         except CacheBackendError as exc:
             self._failed(exc)
+        if self.beyond is not None:
+            await self.beyond.stored(self, request, answer.completion)
 
     async def _lookup(self, key: str) -> Completion | None:
         if not self.enabled:
@@ -231,6 +283,10 @@ class AnswerPlanner:
             self.metrics.counts.misses += 1
         else:
             self.metrics.counts.hits += 1
+
+    def failed(self, exc: CacheBackendError) -> None:
+        """A backend failure seen outside the planner (semantic cache): counted, fail open."""
+        self._failed(exc)
 
     def _failed(self, exc: CacheBackendError) -> None:
         self.metrics.cache_error()
@@ -361,7 +417,8 @@ def plan_completion(request: ChatRequest, profile: Profile, seed: int,
 def plan_timing(profile: Profile, prompt_tokens: int, n_tokens: int,
                 rng: random.Random | None) -> Timing:
     """TTFT ~ normal(base + prefill * prompt, jitter) >= 0; each ITL ~ (1/tps)(1 + j*normal) >= 0.
-    ``rng`` may be None when the profile has no jitter at all."""
+    ``prompt_tokens`` are the ones to prefill (a prefix-cache hit's are not). ``rng`` may be None
+    when the profile has no jitter at all."""
     ttft = profile.ttft_base_s + profile.prefill_s_per_token * prompt_tokens
     if profile.ttft_jitter_s > 0 and rng is not None:
         ttft = max(0.0, rng.gauss(ttft, profile.ttft_jitter_s))
@@ -397,11 +454,14 @@ def warm_tokenizers(profiles: Iterable[Profile]) -> None:
 
 
 def plan(request: ChatRequest, profile: Profile, seed: int,
-         prompt_tokens: int | None = None) -> Plan:
+         prompt_tokens: int | None = None, cached_tokens: int = 0) -> Plan:
     """The full answer to a cache miss: completion plus its pacing (``prompt_tokens``: the
-    prompt's count when the caller took it already)."""
+    prompt's count when the caller took it already; ``cached_tokens``: its prefix-cache hit,
+    which is not prefilled and is reported in usage)."""
     completion = plan_completion(request, profile, seed, prompt_tokens)
+    if cached_tokens:
+        completion = completion._replace(cached_tokens=cached_tokens)
     jitter = profile.ttft_jitter_s > 0 or profile.tps_jitter > 0
-    timing = plan_timing(profile, completion.prompt_tokens, len(completion.tokens),
+    timing = plan_timing(profile, completion.prompt_tokens - cached_tokens, len(completion.tokens),
                          rng_for(request.key, seed, "timing") if jitter else None)
     return Plan(completion, timing)

@@ -94,7 +94,10 @@ def auth_middleware(api_key: str) -> Callable[..., Awaitable[web.StreamResponse]
 
 
 async def close_cache(app: web.Application) -> None:
-    await app[STATE].cache.close()
+    st = app[STATE]
+    await st.cache.close()
+    if st.planner.beyond is not None:
+        await st.planner.beyond.close()
 
 
 ROUTE_TABLE: tuple[tuple[str, str, Handler], ...] = (
@@ -131,7 +134,7 @@ def create_app(config: MockConfig, cache: ResponseCache, *, clock: Clock = time.
                           max_in_flight=config.max_in_flight or sys.maxsize,
                           model_limits={name: p.max_in_flight for name, p in config.profiles.items()
                                         if p.max_in_flight is not None})
-    if fast_lane:
+    if fast_lane and planner.beyond is None:  # semantic/coalesce: every request is looked up
         app[STATE].lane = lane_models(config, cache, timing_log)
     for path, method, handler in ROUTE_TABLE:
         app.router.add_route(method, path, handler)

@@ -35,6 +35,8 @@ class Completion(NamedTuple):
     chunks: tuple[str, ...]
     finish_reason: str  # "stop" (natural end or stop sequence) | "length" (clipped to max_tokens)
     prompt_tokens: int
+    cached_tokens: int = 0  # the miss's prompt-prefix cache hit (prefixcache.py); never encoded,
+    # and a response-cache hit reports its whole prompt as cached instead
 
     @property
     def text(self) -> str:
@@ -167,6 +169,11 @@ class RedisCache:
         self._client = aioredis.Redis.from_url(
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 0), health_check_interval=0)
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The connection pool, shared with the semantic cache's entry log (semstore.py)."""
+        return self._client
 
     def _check_breaker(self) -> None:
         if self._clock() < self._down_until:

@@ -20,6 +20,7 @@ import yaml
 
 from mock_server.batching import LoadModel, load_model
 from mock_server.faults import FaultTable, fault_table
+from mock_server.prefixcache import PrefixSpec, prefix_spec
 from suite.errors import ModelError
 from suite.models import ENCODING_BY_PREFIX, encoding_for_model, is_known_model
 from suite.tokens import BPE_FILES
@@ -31,7 +32,8 @@ DEFAULT_MAX_OUTPUT_TOKENS = 16384
 @dataclass(frozen=True)
 class Profile:
     """How one model behaves: TTFT = ttft_base_s + prefill_s_per_token * prompt_tokens ± jitter,
-    then one token every 1/tokens_per_s seconds (± tps_jitter as a fraction)."""
+    then one token every 1/tokens_per_s seconds (± tps_jitter as a fraction). With
+    ``prefix_cache``, only the prompt tokens not in the prefix cache are prefilled."""
 
     name: str
     ttft_base_s: float
@@ -48,6 +50,17 @@ class Profile:
     faults: FaultTable = ()  # (fault, probability) rows; see faults.py
     load: LoadModel | None = None  # batch, queue and rate limits; None: unlimited (batching.py)
     max_in_flight: int | None = None  # generating requests of this model at once; more: 503
+    prefix_cache: PrefixSpec | None = None  # prompt-prefix (KV) cache; None: none (prefixcache.py)
+
+
+@dataclass(frozen=True)
+class SemanticSettings:
+    """``--cache-mode semantic``: cosine threshold and where the vectors come from (None: the
+    offline embedder)."""
+
+    threshold: float = 0.90
+    embeddings_url: str | None = None
+    embeddings_model: str = "text-embedding-3-small"
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,8 @@ class MockConfig:
     normalize: bool = False  # lenient cache keys: case, whitespace and punctuation ignored
     read_timeout_s: float = 30.0  # a request's headers, or its body, must arrive within this
     max_in_flight: int | None = None  # generating requests at once, all models; more: 503
+    semantic: SemanticSettings | None = None  # --cache-mode semantic (semstore.py)
+    coalesce: bool = False  # --coalesce: single-flight on the cache key (coalesce.py)
 
 
 def _number(v: Any) -> bool:
@@ -93,6 +108,8 @@ FIELDS: dict[str, tuple[Check, str, bool]] = {
              False),
     "max_in_flight": (lambda v: _count(v) and v >= 1, "an integer >= 1: generating requests of "
                       "this model at once, more are answered 503 with Retry-After", False),
+    "prefix_cache": (lambda v: isinstance(v, dict), "a mapping such as {block_tokens: 16, "
+                     "capacity_tokens: 200000}", False),
 }
 OUTPUT_FIELDS: dict[str, tuple[Check, str, bool]] = {
     "median": (lambda v: _count(v) and v >= 1, "an integer >= 1", True),
@@ -140,7 +157,7 @@ def _resolve_encoding(name: str, encoding: str | None, where: str) -> tuple[str,
 
 
 def _extras(fields: dict[str, Any], where: str) -> tuple[FaultTable, LoadModel | None]:
-    """The nested tables (faults, load), validated by their own modules."""
+    """The nested tables (faults, load), validated by their own modules (prefix_cache: below)."""
     try:
         faults = fault_table(fields.get("faults") or {})
     except ValueError as exc:
@@ -150,6 +167,15 @@ def _extras(fields: dict[str, Any], where: str) -> tuple[FaultTable, LoadModel |
     except ValueError as exc:
         raise ModelError(f"{where}.load: {exc}.") from None
     return faults, load
+
+
+def _prefix(fields: dict[str, Any], where: str) -> PrefixSpec | None:
+    if "prefix_cache" not in fields:
+        return None
+    try:
+        return prefix_spec(fields["prefix_cache"])
+    except ValueError as exc:
+        raise ModelError(f"{where}.prefix_cache.{exc}.") from None
 
 
 def profile_from_dict(name: str, raw: Any, where: str) -> Profile:
@@ -173,6 +199,7 @@ def profile_from_dict(name: str, raw: Any, where: str) -> Profile:
         faults=faults,
         load=load,
         max_in_flight=fields.get("max_in_flight"),
+        prefix_cache=_prefix(fields, where),
     )
 
 

@@ -36,6 +36,7 @@ from mock_server.answer import warm_tokenizers
 from mock_server.app import create_app
 from mock_server.cache import MemoryCache, NullCache, RedisCache, ResponseCache
 from mock_server.config import MockConfig
+from mock_server.embedclient import check_embeddings_url
 from mock_server.handlers.admin import health_body
 from mock_server.protocol import GuardedRunner
 from mock_server.state import STATE
@@ -138,6 +139,8 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 0, cache_url:
           timing_log: str | None = None) -> None:
     """Serve until SIGTERM/SIGINT, then return normally. Raises SuiteError on bad setup."""
     build_cache(cache_url, ttl_s=cache_ttl_s, capacity=cache_capacity)  # bad URL: fail here
+    if config.semantic is not None and config.semantic.embeddings_url is not None:
+        check_embeddings_url(config.semantic.embeddings_url, config.semantic.embeddings_model)
     if timing_log is not None:
         TimingLog(timing_log).close()  # an unwritable path fails here, before any worker starts
     options: dict[str, Any] = {"cache_ttl_s": cache_ttl_s, "cache_capacity": cache_capacity,

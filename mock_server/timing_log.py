@@ -7,12 +7,17 @@ changing them is a contract change):
      "t_recv": epoch seconds at receipt, "ttft_s": receipt -> first content chunk written
      (null when not streamed), "e2e_s": receipt -> last byte written, "ttft_target_s": the TTFT
      the server was asked to achieve for this request, "itl_s": [gaps between content-chunk
-     writes], "completion_tokens": int}
+     writes], "completion_tokens": int, "key": the request's cache key, "served_key": the key of
+     the entry that answered (the request's own on a miss), "match": "exact" | "semantic" |
+     "coalesced" on a hit (null on a miss), "similarity": the hit's cosine (null on a miss)}
 
 Only answers sent in full (HTTP 200) are logged: errors, injected disconnects and clients that
 left have no timing to compare. ``cache`` is "miss" for every generated answer (also with
-``--cache none``). Tokens written together in one write (coalesced because they were due at the
-same time) have a gap of 0 between them.
+``--cache none``). ``served_key`` != ``key`` marks a semantic hit that served another prompt's
+answer: a test (or a user) counts what the mock served wrongly from these lines. In plain exact
+mode (no semantic cache, no ``--coalesce``) an exact hit's ``match`` is "exact" too. Tokens
+written together in one write (coalesced because they were due at the same time) have a gap of 0
+between them.
 
 Lines are buffered and appended in batches with one ``os.write`` per batch on an ``O_APPEND``
 descriptor (no fsync): workers of ``--workers N`` may share one file without interleaving lines.
@@ -85,11 +90,16 @@ class TimingLog:
 
 def timing_record(request_id: str | None, model: str, cache: str, t_recv: float,
                   stamps: list[float] | None, t_end: float, t0: float, ttft_target_s: float,
-                  completion_tokens: int) -> dict[str, Any]:
+                  completion_tokens: int, key: str | None = None,
+                  served: tuple[str, str, float] | None = None) -> dict[str, Any]:
     """One log line from clock stamps (``t0`` receipt, ``stamps`` content-chunk writes or None
-    when not streamed, ``t_end`` last byte) — key order as documented above."""
+    when not streamed, ``t_end`` last byte; ``served``: a hit's (served key, match, similarity),
+    None for an exact hit outside the semantic/coalesce modes, or a miss) — key order as above."""
     ttft = None if not stamps else stamps[0] - t0
     itl = [] if not stamps else [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
     return {"request_id": request_id, "model": model, "cache": "hit" if cache == "hit" else "miss",
             "t_recv": t_recv, "ttft_s": ttft, "e2e_s": t_end - t0, "ttft_target_s": ttft_target_s,
-            "itl_s": itl, "completion_tokens": completion_tokens}
+            "itl_s": itl, "completion_tokens": completion_tokens, "key": key,
+            "served_key": key if served is None else served[0],
+            "match": ("exact" if cache == "hit" else None) if served is None else served[1],
+            "similarity": (1.0 if cache == "hit" else None) if served is None else served[2]}

@@ -70,14 +70,15 @@ def request_id(given: str | None) -> str:
 
 def usage(completion: Completion, cached: bool) -> dict[str, Any]:
     """Truthful usage. A response-cache hit processed none of the prompt, so all of it counts
-    as cached (cached_tokens = prompt_tokens); a generated answer has 0 (no prompt-prefix
-    caching is modelled)."""
+    as cached (cached_tokens = prompt_tokens); a generated answer reports its prompt-prefix cache
+    hit (0 unless the profile has a ``prefix_cache``)."""
     n = len(completion.tokens)
     return {
         "prompt_tokens": completion.prompt_tokens,
         "completion_tokens": n,
         "total_tokens": completion.prompt_tokens + n,
-        "prompt_tokens_details": {"cached_tokens": completion.prompt_tokens if cached else 0},
+        "prompt_tokens_details": {"cached_tokens": completion.prompt_tokens if cached
+                                  else completion.cached_tokens},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
 
@@ -99,7 +100,8 @@ def completion_body(rid: str, created: int, model: str, completion: Completion,
         b',"system_fingerprint":null,"choices":[{"index":0,"message":{"role":"assistant",'
         b'"content":', orjson.dumps(completion.text),
         b',"refusal":null},"logprobs":null,"finish_reason":', orjson.dumps(completion.finish_reason),
-        b"}],", _USAGE % (p, n, p + n, p if cached else 0, b"true" if cached else b"false")))
+        b"}],", _USAGE % (p, n, p + n, p if cached else completion.cached_tokens,
+                          b"true" if cached else b"false")))
 
 
 # JSON of chunk strings, each serialized once: answers are composed from a fixed sentence bank,

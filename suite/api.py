@@ -81,18 +81,24 @@ class Analysis:
 
 def analyze(run_dir: Path, slo: str | Path | None = None, files: list[Path] | None = None,
             checks: list[str] | None = None, cache_detect: str | None = None,
-            cache_ttl_s: float | None = None) -> Analysis:
+            cache_ttl_s: float | None = None, served_key_header: str | None = None,
+            similarity_header: str | None = None) -> Analysis:
     """Request log shards (or ``files``) → summary.json, CSVs, charts and report.html in the run
     folder; with ``slo`` (a profile name or a YAML file) and/or ``checks`` (``"ttft.p95 < 500ms"``),
     goodput and a verdict in the summary (``summary["slo"]["passed"]``); with ``cache_detect`` (a
     ``--cache-detect`` rule), hits re-attributed from the records' recorded cache headers; with
-    ``cache_ttl_s`` (the target cache's TTL), repeat misses past it are counted as expired."""
+    ``cache_ttl_s`` (the target cache's TTL), repeat misses past it are counted as expired; with
+    ``served_key_header`` / ``similarity_header`` (recorded header names; one not given is not read),
+    hits judged against the corpus by those instead of the run's own rule."""
     from suite import analyze as stage
     from suite.analyze.summarize.slo import load_slo, with_checks
+    from suite.cachesignal import served_rule
 
     spec = with_checks(load_slo(slo) if slo is not None else None, checks or [])
+    served = None if served_key_header is None and similarity_header is None else \
+        served_rule(served_key_header or "none", similarity_header or "none")
     summary, written = stage.analyze_and_write(run_dir, spec, files, cache_detect=cache_detect,
-                                               cache_ttl_s=cache_ttl_s)
+                                               cache_ttl_s=cache_ttl_s, served=served)
     return Analysis(run_dir, summary, list(written))
 
 
@@ -334,9 +340,10 @@ class CorpusStats:
     plots: list[Path]
 
 
-def corpus_stats(corpus: Path, *, plot: bool = False) -> CorpusStats:
+def corpus_stats(corpus: Path, *, plot: bool = False, prefix_cache: bool = False) -> CorpusStats:
     """Read a corpus and compute its headline statistics; with ``plot``, write
-    ``<name>.tokens.png`` and ``<name>.popularity.png`` beside it."""
+    ``<name>.tokens.png`` and ``<name>.popularity.png`` beside it; with ``prefix_cache``, also the
+    expected prefix-cache share (it tokenizes every prompt)."""
     from suite.records import read_corpus
     from suite.synth import stats
 
@@ -346,7 +353,7 @@ def corpus_stats(corpus: Path, *, plot: bool = False) -> CorpusStats:
         from suite.synth import plots as charts
 
         plots = charts.write_plots(Path(corpus), requests)
-    return CorpusStats(Path(corpus), stats.summary(requests), plots)
+    return CorpusStats(Path(corpus), stats.summary(requests, with_prefix_cache=prefix_cache), plots)
 
 
 def synthesize_import(source: Path, fmt: str, out: Path, *, scenario: str | Path = "ops-assistant",

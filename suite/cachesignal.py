@@ -19,6 +19,10 @@ Spec strings (``--cache-detect``):
 - ``none``: not detected (every record's ``cache`` is null).
 
 Anything that cannot be read as hit or miss is None: unknown, never guessed.
+
+``ServedRule`` (``--served-key-header``, ``--similarity-header``) names the headers that say which
+cache entry a hit was served from and how similar it was; they join the allow-list so every record
+keeps them, and the analyzer judges each hit against the corpus (suite.analyze.summarize.semantic).
 """
 
 from __future__ import annotations
@@ -180,13 +184,46 @@ def parse_rule(spec: str) -> CacheRule:
                     f"header:NAME=HIT1|HIT2, present:NAME or json:FIELD.PATH")
 
 
-def allowlist(rule: CacheRule | None = None) -> tuple[str, ...]:
+SERVED_KEY_HEADER = "x-cache-key"
+SIMILARITY_HEADER = "x-cache-similarity"
+
+
+@dataclass(frozen=True)
+class ServedRule:
+    """Which response headers name the cache entry a hit was served from (its key) and how similar
+    it was (``--served-key-header``, ``--similarity-header``; "" = not read). The served key is what
+    lets the analyzer judge a hit against the corpus (suite.analyze.summarize.semantic)."""
+
+    key: str = SERVED_KEY_HEADER
+    similarity: str = SIMILARITY_HEADER
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.key, self.similarity) if n)
+
+
+def served_rule(key: str | None = SERVED_KEY_HEADER,
+                similarity: str | None = SIMILARITY_HEADER) -> ServedRule:
+    """Header names checked and lower-cased; ``none`` (or empty) reads no header."""
+    def one(option: str, name: str | None) -> str:
+        name = (name or "").strip().lower()
+        if name in ("", "none"):
+            return ""
+        if any(c in name for c in " :\r\n\t"):
+            raise SpecError(f"{option}: {name!r} is not a header name; write e.g. {option} x-cache-key "
+                            f"(or none).")
+        return name
+    return ServedRule(one("--served-key-header", key), one("--similarity-header", similarity))
+
+
+def allowlist(rule: CacheRule | None = None, served: ServedRule | None = None) -> tuple[str, ...]:
     """The response headers a record keeps (``cache_headers``): every header ``auto`` reads (each
-    preset's and the common ones), plus the one ``rule`` names."""
+    preset's and the common ones), plus the one ``rule`` names and the ``served`` key/similarity."""
     names = [s.name for s in auto_signals()]
-    for signal in rule.signals if rule is not None else ():
-        if signal.name not in names:
-            names.append(signal.name)
+    extra = [s.name for s in rule.signals] if rule is not None else []
+    for name in (*extra, *(served.names if served is not None else ())):
+        if name not in names:
+            names.append(name)
     return tuple(names)
 
 

@@ -113,6 +113,7 @@ _DATED_SUFFIX = re.compile(r"^-\d")  # "gpt-4o-2024-08-06" is a snapshot of gpt-
 class Price:
     input_per_1m: float
     output_per_1m: float
+    cached_input_per_1m: float | None = None  # cached prompt tokens, where the provider prices them
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,12 @@ def _price(raw: Any, where: str) -> Price:
         if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
             raise ModelError(f"{where}.{key}: {v!r} is not a price (a number >= 0, USD per 1M tokens).")
         values.append(float(v))
-    return Price(*values)
+    cached = raw.get("cached_input_per_1m")
+    if cached is not None and (isinstance(cached, bool) or not isinstance(cached, int | float)
+                               or cached < 0):
+        raise ModelError(f"{where}.cached_input_per_1m: {cached!r} is not a price (a number >= 0, "
+                         "USD per 1M cached input tokens; omit it when the provider has none).")
+    return Price(*values, None if cached is None else float(cached))
 
 
 def load_price_table(path: str | Path | None = None) -> PriceTable:

@@ -44,13 +44,17 @@ class CorpusRequest:
     variant_of: str | None = None
     # completion tokens the scenario expects (drawn, capped by max_tokens); None: the spec set none.
     expected_output_tokens: int | None = None
+    # a hard negative: the id of the earlier request this one imitates (same template and wording,
+    # other slot values, so another answer) — a pair a semantic cache must NOT hit; else None. Last,
+    # and left out of the line when None, so corpora without hard negatives keep their bytes.
+    near_miss_of: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 _CORPUS_FIELDS = frozenset(f.name for f in fields(CorpusRequest))
-_CORPUS_REQUIRED = _CORPUS_FIELDS - {"repeat_of", "variant_of", "expected_output_tokens"}
+_CORPUS_REQUIRED = _CORPUS_FIELDS - {"repeat_of", "variant_of", "expected_output_tokens", "near_miss_of"}
 
 
 @dataclass
@@ -208,6 +212,7 @@ _CORPUS_CHECKS: dict[str, tuple[Any, str]] = {
     "repeat_of": (_opt_str, "a request id, or null"),
     "variant_of": (_opt_str, "a request id, or null"),
     "expected_output_tokens": (lambda v: v is None or (_is_int(v) and v >= 0), "an integer >= 0, or null"),
+    "near_miss_of": (_opt_str, "a request id, or null"),
 }
 
 

@@ -64,6 +64,8 @@ async def cache_clear(request: web.Request) -> web.Response:
     st = request.app[STATE]
     try:
         cleared = await st.cache.clear()
+        if st.planner.beyond is not None:
+            await st.planner.beyond.clear()
     except CacheBackendError as exc:
         return error_response(ApiError(503, f"cannot clear the cache: {exc}.",
                                        code="cache_unavailable", type_="server_error"))

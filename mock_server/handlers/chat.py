@@ -159,7 +159,7 @@ def record(request: web.Request, st: AppState, chat: ChatRequest, answer: Answer
         st.timing_log.add(timing_record(
             rid[:MAX_REQUEST_ID] if rid else None, chat.model, answer.cache,
             time.time() - (st.clock() - t0), sent.stamps if chat.stream else None, t_end, t0,
-            ttft_target(answer, t0, ready), len(completion.tokens)))
+            ttft_target(answer, t0, ready), len(completion.tokens), chat.key, answer.served))
 
 
 def at_once(answer: Answer) -> bool:
@@ -318,8 +318,9 @@ def lane_models(config: MockConfig, cache: ResponseCache,
     * the app has no timing log, no ``normalize`` mode and an in-process cache (memory, or none):
       nothing to stamp, re-key or await;
     * the model's profile is zero-delay on both paths (no TTFT, infinite tokens/s, no jitter, no
-      hit overhead), has no fault table, no load model and no ``max_in_flight``: every answer
-      is due at once and can never fault, wait or be shed per model.
+      hit overhead), has no fault table, no load model, no ``max_in_flight`` and no
+      ``prefix_cache``: every answer is due at once and can never fault, wait or be shed per
+      model, and no state but the response cache changes.
 
     Per request, ``fast_chat`` adds only what a request can change: no ``X-Mock-Fault`` header,
     a plain request (``validate.simple_request``) for a model in this set."""
@@ -329,7 +330,7 @@ def lane_models(config: MockConfig, cache: ResponseCache,
     return frozenset(name for name, p in config.profiles.items()
                      if p.ttft_base_s == 0 and p.prefill_s_per_token == 0 and p.ttft_jitter_s == 0
                      and math.isinf(p.tokens_per_s) and p.hit_overhead_s == 0 and not p.faults
-                     and p.load is None and p.max_in_flight is None)
+                     and p.load is None and p.max_in_flight is None and p.prefix_cache is None)
 
 
 def fast_chat(request: web.Request, st: AppState, raw: bytes, t0: float) -> web.Response | None:

@@ -1,16 +1,17 @@
 """``POST /v1/embeddings``: deterministic unit vectors, so RAG-style engines can be stood in for.
 
-A vector is a pure function of (model, input, dimensions): standard normal draws from a numpy
-Generator seeded with sha256(model, input), scaled to length 1 (float32). Equal inputs give equal
-vectors; different inputs give unrelated ones (no semantics: cosine ~ 0). Not cached, not paced
-(embedding calls are short), never faulted. ``encoding_format`` ``float`` (default) or ``base64``
+A vector is a pure function of (input, dimensions): the offline embedder's hashed word unigrams
+and character trigrams (embedder.py), the same for every model. Equal inputs give equal vectors;
+texts sharing words and word pieces are close (lexical similarity, no meaning). Model
+``llmsuite-ngram`` (256 dims), or any -3 model with ``dimensions: 256``, returns exactly the
+vectors the mock's semantic cache indexes. Not cached, not paced (embedding calls are short), never
+faulted. ``encoding_format`` ``float`` (default) or ``base64``
 (little-endian float32, what the openai SDK asks for by default).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import orjson
 from aiohttp import web
 
 from mock_server import fields
+from mock_server.embedder import DIMS, embed
 from mock_server.handlers.chat import ClientClosed, read_body
 from mock_server.openai_errors import ApiError, invalid
 from mock_server.state import STATE
@@ -26,14 +28,13 @@ from suite.tokens import count_tokens
 
 # model -> native dimensions (OpenAI's published sizes); -3 models accept smaller `dimensions`.
 EMBEDDING_MODELS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072,
-                    "text-embedding-ada-002": 1536}
+                    "text-embedding-ada-002": 1536, "llmsuite-ngram": DIMS}
 MAX_INPUTS = 2048
 
 
 def unit_vector(model: str, text: str, dims: int) -> np.ndarray:
-    seed = int.from_bytes(hashlib.sha256(f"{model}\0{text}".encode()).digest()[:8], "big")
-    v = np.random.default_rng(seed).standard_normal(dims)
-    return (v / np.linalg.norm(v)).astype("<f4")
+    """``text``'s vector (the model only sets the native size: the embedder is the same)."""
+    return embed(text, dims)
 
 
 def _inputs(obj: dict[str, Any]) -> list[str]:
@@ -59,8 +60,8 @@ def _dimensions(obj: dict[str, Any], model: str) -> int:
     value = obj.get("dimensions")
     if value is None:
         return native
-    if model == "text-embedding-ada-002":
-        raise invalid("dimensions", "dimensions is not supported by text-embedding-ada-002.")
+    if model in ("text-embedding-ada-002", "llmsuite-ngram"):
+        raise invalid("dimensions", f"dimensions is not supported by {model}.")
     if not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= native):
         raise invalid("dimensions", f"dimensions must be an integer from 1 to {native} for {model}, "
                       f"got {value!r}.")

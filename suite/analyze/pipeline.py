@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pandas as pd
@@ -18,11 +19,13 @@ from suite.analyze.outputs.requests_csv import write_requests_csv
 from suite.analyze.outputs.rows import csv_rows
 from suite.analyze.read.load import LoadedRun, load_run
 from suite.analyze.read.targetmetrics import TargetSeries, load_series, target_section
-from suite.analyze.schema import Summary
+from suite.analyze.schema import SemanticSection, Summary
 from suite.analyze.summarize.cachesignal import reattribute
+from suite.analyze.summarize.semanticsection import semantic_section
 from suite.analyze.summarize.slo import SloSpec
 from suite.analyze.summarize.slowest import slowest_section
 from suite.analyze.summarize.summary import summarize
+from suite.cachesignal import ServedRule
 from suite.records import csv_cell
 
 SUMMARY_FILE = "summary.json"
@@ -31,14 +34,18 @@ MODELS_CSV = "per_model.csv"
 REQUESTS_CSV = "requests.csv"
 
 
-def summarize_run(run: LoadedRun, slo: SloSpec | None = None,
-                  cache_ttl_s: float | None = None) -> tuple[Summary, TargetSeries | None]:
+def summarize_run(run: LoadedRun, slo: SloSpec | None = None, cache_ttl_s: float | None = None,
+                  served: ServedRule | None = None) -> tuple[Summary, TargetSeries | None]:
     """The summary with the target's monitored series (when the run has them) folded in;
-    ``cache_ttl_s`` (the target cache's TTL, when known) splits expired repeat misses out."""
+    ``cache_ttl_s`` (the target cache's TTL, when known) splits expired repeat misses out;
+    ``served`` (analyze --served-key-header) overrides the run's served-key rule."""
     summary = summarize(run, slo, cache_ttl_s=cache_ttl_s)
     series = load_series(run.run_dir)
     summary["target_metrics"] = target_section(series)
     summary["slowest"] = slowest_section(run.requests, corpus_path(run))
+    semantic = semantic_section(run, corpus_path(run), served)  # hits judged against the corpus
+    if semantic is not None:
+        summary["semantic"] = cast("SemanticSection", semantic)
     return summary, series
 
 
@@ -61,18 +68,18 @@ def load_for_analysis(run_dir: str | Path, files: Sequence[str | Path] | None = 
 
 def analyze_run(run_dir: str | Path, slo: SloSpec | None = None,
                 files: Sequence[str | Path] | None = None, cache_detect: str | None = None,
-                cache_ttl_s: float | None = None) -> Summary:
+                cache_ttl_s: float | None = None, served: ServedRule | None = None) -> Summary:
     """The summary dict of the run's log shards (+ ``run.json`` and manifest when present)."""
-    return summarize_run(load_for_analysis(run_dir, files, cache_detect), slo, cache_ttl_s)[0]
+    return summarize_run(load_for_analysis(run_dir, files, cache_detect), slo, cache_ttl_s, served)[0]
 
 
 def analyze_and_write(run_dir: str | Path, slo: SloSpec | None = None,
                       files: Sequence[str | Path] | None = None,
-                      cache_detect: str | None = None,
-                      cache_ttl_s: float | None = None) -> tuple[Summary, list[Path]]:
+                      cache_detect: str | None = None, cache_ttl_s: float | None = None,
+                      served: ServedRule | None = None) -> tuple[Summary, list[Path]]:
     """Load once, summarize, write every output; returns the summary and the files written."""
     run = load_for_analysis(run_dir, files, cache_detect)
-    summary, series = summarize_run(run, slo, cache_ttl_s)
+    summary, series = summarize_run(run, slo, cache_ttl_s, served)
     return summary, write_reports(run.run_dir, summary, run.requests, series)
 
 
@@ -109,6 +116,8 @@ def write_charts(run_dir: Path, frame: pd.DataFrame, summary: Summary,
         speedup_bars,
     )
     from suite.analyze.outputs.charts_time import plot_target_metrics, plot_throughput
+    from suite.analyze.outputs.prefix import CHART as PREFIX_CHART
+    from suite.analyze.outputs.prefix import measured, plot_prefix_fit
 
     latency = latency_series(frame)
     paths = [plot_latency_cdf(latency, run_dir / "latency_cdf.png"),
@@ -125,6 +134,9 @@ def write_charts(run_dir: Path, frame: pd.DataFrame, summary: Summary,
         paths.append(plot_open_loop(frame, run_dir / "open_loop.png"))
     if series is not None and series.values:
         paths.append(plot_target_metrics(series, run_dir / "target_metrics.png"))
+    prefix = measured(summary)
+    if prefix is not None:
+        paths.append(plot_prefix_fit(frame, prefix, run_dir / PREFIX_CHART))
     return {CHARTS[p.name]: p for p in paths}
 
 

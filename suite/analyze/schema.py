@@ -567,6 +567,84 @@ class SlowestRow(_SlowestRequired, total=False):
     prompt_why: str
 
 
+# --- hits judged against the corpus: suite.analyze.summarize.semanticsection ---------------------------
+
+
+class _ProportionRequired(TypedDict):
+    value: float | None
+    k: int
+    n: int
+
+
+class Proportion(_ProportionRequired, total=False):
+    """``k`` of ``n`` as a ratio with its Wilson 95 % ``ci`` [lo, hi]; value None and ``why`` at n = 0."""
+
+    unit: str
+    ci: list[float]
+    why: str
+
+
+class CannotJudge(TypedDict):
+    figure: str
+    why: str
+
+
+class _SemanticRequired(TypedDict):
+    served_key_header: str | None
+    similarity_header: str | None
+    requests: int
+    hits: int
+    hit_ratio: Proportion
+    corpus: dict[str, Any]
+
+
+class SemanticSection(_SemanticRequired, total=False):
+    """Every hit classed exact / paraphrase / false against the corpus (docs/summary-schema.md);
+    a figure that cannot be judged is listed in ``cannot_judge`` with why, and absent."""
+
+    opportunities: dict[str, int]
+    hits_by_class: dict[str, int]
+    false_hit_ratio: Proportion
+    precision: Proportion
+    recall: Proportion
+    savings: dict[str, Any]
+    similarity: dict[str, dict[str, float]]
+    note: str
+    cannot_judge: list[CannotJudge]
+
+
+# --- prompt-prefix cache: suite.analyze.summarize.prefix ------------------------------------------------
+
+
+class PrefixShare(TypedDict):
+    requests: int
+    prompt_tokens: int
+    cached_tokens: int
+    cached_share: Value
+    requests_with_cached: int
+    requests_with_cached_share: float
+
+
+class PrefixModel(PrefixShare):
+    """One model: its share, the fitted prefill rate (``slope`` s/token with a bootstrap ``ci``,
+    ``intercept`` s; or ``why``) and what its cached tokens saved at the cached-input price."""
+
+    expected_cached_share: Value
+    prefill_fit: dict[str, Any]
+    cost_saved: dict[str, Any]
+
+
+class PrefixCache(PrefixShare):
+    """Cached-token share over requests reporting ``cached_tokens`` (response-cache hits excluded),
+    per model with a prefill-rate fit, the corpus's expected share, and the cost saved."""
+
+    basis: str
+    response_cache_hits_excluded: int
+    expected_cached_share: Value
+    models: dict[str, PrefixModel]
+    cost_saved: Value
+
+
 # --- the whole file -------------------------------------------------------------------------------------
 
 
@@ -593,3 +671,5 @@ class Summary(_SummaryRequired, total=False):
 
     target_metrics: TargetMetrics | Why
     slowest: list[SlowestRow]
+    semantic: SemanticSection
+    prefix_cache: PrefixCache | Why

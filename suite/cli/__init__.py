@@ -59,6 +59,7 @@ SUMMARIES: dict[str, str] = {
     "corpus stats": "Repetition, popularity, token lengths, mixes, arrival rate",
     "sweep cache": "Hit ratio and gains at each repetition ratio, vs the bound",
     "sweep load": "Latency and throughput per load level; where the SLO breaks",
+    "sweep semantic": "Hit precision and hit ratio per similarity threshold",
 }
 EPILOG = "Start with: llmsuite demo — docs: docs/cli.md"
 

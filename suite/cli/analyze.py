@@ -25,13 +25,20 @@ from suite.errors import EXIT_SLO_FAILED
 @click.option("--cache-ttl", "cache_ttl_s", default=None, type=click.FloatRange(min=0), metavar="SECONDS",
               help="The target cache's TTL: repeat misses sent longer than this after the last store "
               "are counted as expired (default: run.json extra.cache_ttl_s, else unknown).")
+@click.option("--served-key-header", default=None, metavar="NAME",
+              help="Judge hits by this recorded header naming the entry served (default: the run's "
+              "own rule, x-cache-key); one of the two not given is not read.")
+@click.option("--similarity-header", default=None, metavar="NAME",
+              help="Recorded header carrying a semantic hit's similarity (default: the run's own rule).")
 def analyze(run_dir: Path, slo: str | None, checks: tuple[str, ...], logs: tuple[Path, ...],
-            cache_detect: str | None, cache_ttl_s: float | None) -> None:
+            cache_detect: str | None, cache_ttl_s: float | None, served_key_header: str | None,
+            similarity_header: str | None) -> None:
     """Analyze a run folder (every requests*.jsonl shard) into summary.json, CSVs, charts and
     report.html; with --slo, goodput and a pass/fail verdict."""
     def go() -> int:
         analysis = api.analyze(run_dir, slo=slo, files=list(logs) or None, checks=list(checks),
-                               cache_detect=cache_detect, cache_ttl_s=cache_ttl_s)
+                               cache_detect=cache_detect, cache_ttl_s=cache_ttl_s,
+                               served_key_header=served_key_header, similarity_header=similarity_header)
         print_summary(analysis)
         verdict = analysis.summary["slo"]
         return EXIT_SLO_FAILED if verdict.get("passed") is False else 0

@@ -22,7 +22,7 @@ from suite.cli.common import (
 )
 from suite.cli.helpgroups import EXAMPLES, GroupedCommand
 from suite.cli.targetopts import TargetArgs, target_group
-from suite.errors import EXIT_SLO_FAILED
+from suite.errors import EXIT_SLO_FAILED, SpecError
 from suite.sweep import STEP_CAP_S
 
 
@@ -187,20 +187,27 @@ def _finish_sweep(result: dict[str, Any], out: Path) -> int:
 
 @click.group()
 def sweep() -> None:
-    """Run the same pipeline at several settings and plot the curve (cache ratio, load)."""
+    """Run the same pipeline at several settings and plot the curve (cache ratio, semantic threshold,
+    load)."""
 
 
 @sweep.command("cache", cls=GroupedCommand, examples=EXAMPLES["sweep cache"])
 @click.option("--ratios", required=True, help="Repetition ratios to sweep, e.g. 0,0.25,0.5,0.75,0.9.")
 @click.option("--users", "-u", type=PositiveInt, default=8, show_default=True)
+@click.option("--coalesce", is_flag=True, help="Start the bundled mock with --coalesce: identical requests "
+              "in flight wait for the first answer, so the observed hit ratio meets the theoretical one.")
 @_step_options("redis")
-def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
+def sweep_cache(ratios: str, out: Path | None, coalesce: bool, **kw: Any) -> None:
     """For each repetition ratio: synthesize, run, analyze; plot hit ratio and gains vs the bound."""
     from suite.sweep.run import sweep_cache as run_sweep
 
     def go() -> int:
         folder = out or default_out("sweep-cache")
         plan = _plan(folder, **kw)
+        if coalesce and not plan.uses_mock:
+            raise SpecError("--coalesce starts the bundled mock with single-flight; a --target "
+                            "coalesces (or not) by itself: drop --coalesce or --target.")
+        plan.coalesce = coalesce
         ui = RichSweepUI("sweep cache")
         try:
             result = run_sweep(plan, parse_list("--ratios", ratios) or [], ui)
@@ -209,6 +216,40 @@ def sweep_cache(ratios: str, out: Path | None, **kw: Any) -> None:
         from suite.sweep.table import cache_sweep_table
 
         console.print(cache_sweep_table(result))
+        return _finish_sweep(result, folder)
+
+    run_command(go)
+
+
+@sweep.command("semantic", cls=GroupedCommand, examples=EXAMPLES["sweep semantic"])
+@click.option("--thresholds", required=True,
+              help="Similarity thresholds to sweep, e.g. 0.80,0.85,0.90,0.95,0.98.")
+@click.option("--corpus", "-c", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Corpus replayed at every threshold (its variant_of / near_miss_of are the ground truth).")
+@click.option("--min-precision", type=click.FloatRange(0, 1, min_open=True), default=0.99, show_default=True,
+              help="Recommend the lowest threshold whose precision's 95 % lower bound reaches this.")
+@click.option("--before-step", metavar="'CMD {threshold}'",
+              help="With --target: the command that sets the target's threshold before each step.")
+@click.option("--users", "-u", type=PositiveInt, default=4, show_default=True)
+@_step_options("memory", synth=False)
+def sweep_semantic(thresholds: str, corpus: Path, min_precision: float, before_step: str | None,
+                   out: Path | None, **kw: Any) -> None:
+    """For each similarity threshold: replay the corpus against a semantic cache and judge every hit
+    against the corpus; the precision / hit-ratio curve and the threshold to run at."""
+    from suite.sweep.semantic import sweep_semantic as run_sweep
+    from suite.sweep.semanticfiles import operating_sentence, semantic_sweep_table
+
+    def go() -> int:
+        folder = out or default_out("sweep-semantic")
+        plan = _plan(folder, **kw)
+        ui = RichSweepUI("sweep semantic")
+        try:
+            result = run_sweep(plan, parse_list("--thresholds", thresholds) or [], corpus, min_precision,
+                               before_step, ui)
+        finally:
+            ui.stop()
+        console.print(semantic_sweep_table(result))
+        console.print(operating_sentence(result), highlight=False, soft_wrap=True)
         return _finish_sweep(result, folder)
 
     run_command(go)

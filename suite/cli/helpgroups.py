@@ -36,7 +36,8 @@ _BY_SECTION: dict[str, tuple[str, ...]] = {
         "abort_error_ratio", "abort_window", "abort_min_requests", "abort_health_failures",
         "health_interval",
     ),
-    "Cache": ("cache", "cache_detect", "ratios", "salt"),
+    "Cache": ("cache", "cache_detect", "served_key_header", "similarity_header", "ratios", "salt", "coalesce",
+              "thresholds", "min_precision", "before_step"),
     "Content checks": ("require_field", "forbid", "forbid_regex", "min_length", "token_check_sample"),
     "Analysis": ("slo", "primary", "population", "n_boot", "conf", "boot_seed", "labels",
                  "baseline", "min_effect", "min_error_delta"),
@@ -71,6 +72,13 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
          "llmsuite sweep cache --ratios 0,0.25,0.5,0.75,0.9 --n 200 -u 8"),
         ("against a gateway whose cache is configured in target.yaml",
          "llmsuite sweep cache --ratios 0,0.5,0.9 --target-file target.yaml"),
+    ),
+    "sweep semantic": (
+        ("precision and hit ratio of the bundled mock's semantic cache at five thresholds",
+         "llmsuite sweep semantic --thresholds 0.80,0.85,0.90,0.95,0.98 -c corpora/ops.jsonl"),
+        ("a gateway whose threshold a script sets before each step",
+         "llmsuite sweep semantic --thresholds 0.85,0.9,0.95 -c corpora/ops.jsonl -t http://127.0.0.1:8000 "
+         "--before-step './set-threshold.sh {threshold}' --served-key-header x-gw-served"),
     ),
     "check": (
         ("the nightly smoke preset against the newest saved baseline; exit 9 on a regression",

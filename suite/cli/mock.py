@@ -21,8 +21,17 @@ from suite import api
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--cache-ttl", type=float, default=3600.0, show_default=True,
               help="Cache entry TTL in seconds (Redis and memory).")
-@click.option("--cache-mode", type=click.Choice(["exact", "normalize"]), default="exact",
-              show_default=True, help="normalize: keys ignore case, whitespace and punctuation.")
+@click.option("--cache-mode", type=click.Choice(["exact", "normalize", "semantic"]), default="exact",
+              show_default=True, help="normalize: keys ignore case, whitespace and punctuation; "
+              "semantic: also serve a similar prompt's answer (docs/mock-server.md).")
+@click.option("--semantic-threshold", type=click.FloatRange(0, 1), default=0.90, show_default=True,
+              help="Semantic mode: cosine similarity from which a stored answer is served.")
+@click.option("--embeddings-url", default=None,
+              help="Semantic mode: an OpenAI-compatible /v1/embeddings (default: offline embedder).")
+@click.option("--embeddings-model", default="text-embedding-3-small", show_default=True,
+              help="Model asked of --embeddings-url.")
+@click.option("--coalesce", is_flag=True,
+              help="Single-flight: identical requests in flight wait for the first answer (hits).")
 @click.option("--api-key", envvar="LLMSUITE_MOCK_API_KEY", default=None,
               help="Require 'Authorization: Bearer KEY' (or set $LLMSUITE_MOCK_API_KEY).")
 @click.option("--engine-model", default=None, help="Model behind POST /api/chat (default: first profile).")
@@ -38,7 +47,9 @@ from suite import api
               "(default: no limit).")
 def mock(host: str, port: int, profiles: Path, cache_url: str, seed: int, cache_ttl: float,
          cache_mode: str, api_key: str | None, engine_model: str | None, workers: int,
-         timing_log: Path | None, read_timeout: float, max_in_flight: int | None) -> None:
+         timing_log: Path | None, read_timeout: float, max_in_flight: int | None,
+         semantic_threshold: float, embeddings_url: str | None, embeddings_model: str,
+         coalesce: bool) -> None:
     """Serve the bundled OpenAI-compatible mock LLM server until Ctrl-C."""
     from mock_server.__main__ import API_KEY_ENV
     from mock_server.__main__ import main as mock_main
@@ -48,6 +59,12 @@ def mock(host: str, port: int, profiles: Path, cache_url: str, seed: int, cache_
             "--workers", str(workers), "--read-timeout", repr(read_timeout)]
     if max_in_flight is not None:
         args += ["--max-in-flight", str(max_in_flight)]
+    if cache_mode == "semantic":
+        args += ["--semantic-threshold", repr(semantic_threshold)]
+    if embeddings_url:
+        args += ["--embeddings-url", embeddings_url, "--embeddings-model", embeddings_model]
+    if coalesce:
+        args.append("--coalesce")
     if engine_model:
         args += ["--engine-model", engine_model]
     if timing_log is not None:

@@ -20,11 +20,20 @@ from suite.cli.common import PositiveInt, RunProgress, Seed, Share, console, par
 @click.option("--catalog-size", type=PositiveInt,
               help="Distinct originals repeats may pick from (default: all).")
 @click.option("--near-duplicate-ratio", type=Share, help="Fraction of paraphrased near-duplicates, 0..1.")
+@click.option("--hard-negative-ratio", type=Share,
+              help="Fraction of hard negatives, 0..1: an earlier request's wording with one slot value "
+              "changed (near_miss_of), the pairs a semantic cache must not hit.")
 @click.option("--reuse-distance", help="How far back repeats reach: N requests (500) or seconds (60s).")
 @click.option("--scope", type=click.Choice(["across", "user", "session"]),
               help="Repeats across users, within a user, or within a conversation session.")
 @click.option("--users", type=PositiveInt, help="Number of simulated users/tenants.")
 @click.option("--shared-prefix", type=Share, help="Share of requests starting with the shared prefix, 0..1.")
+@click.option("--system-prompts", metavar="K:TOKENS[:zipf:S]",
+              help="A pool of K system prompts of about TOKENS tokens, one per conversation, picked "
+              "uniformly or by Zipf (e.g. 8:400:zipf:1.1).")
+@click.option("--documents", metavar="D:TOKENS:P[:zipf:S]",
+              help="A pool of D documents of about TOKENS tokens put before the question of a fresh "
+              "request with probability P (RAG reuse; e.g. 50:800:0.5).")
 @click.option("--arrival", help="closed, constant:RATE, poisson:RATE, gamma:RATE:BURSTINESS, "
               "ramp:RATE:END_RATE:DURATION, step:RATE:END_RATE:DURATION, diurnal:RATE:AMPLITUDE:PERIOD.")
 @click.option("--cache-capacity", help="Also report the theoretical LRU hit ratio at these sizes: 100,1000.")
@@ -67,6 +76,7 @@ def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str 
         console.print(f"near-duplicates: requested {near['requested']:.3f}, achieved "
                       f"{near['achieved']:.3f}; popularity {pop['requested']} over a catalog of "
                       f"{pop['catalog_size']}", soft_wrap=True)
+        _print_reuse(m)
         out_len = m.get("expected_output_tokens") or {}
         if out_len.get("achieved"):
             got = out_len["achieved"]
@@ -81,6 +91,26 @@ def synth(scenario: str, n: int | None, repeat_ratio: float | None, models: str 
                           "skipped", soft_wrap=True)
 
     run_command(go)
+
+
+def _print_reuse(m: dict[str, Any]) -> None:
+    """Hard negatives and the expected prefix-cache share, when the corpus has them."""
+    if "hard_negative_ratio" in m:
+        hard, sim = m["hard_negative_ratio"], m["lexical_similarity"]
+        para, near = sim["paraphrase"], sim["hard_negative"]
+        console.print(f"hard negatives: requested {hard['requested']:.3f}, achieved {hard['achieved']:.3f}; "
+                      f"lexical similarity (char 3-gram cosine) median: paraphrases {_p50(para)}, "
+                      f"hard negatives {_p50(near)}", soft_wrap=True)
+    if "prefix_cache" in m:
+        pc = m["prefix_cache"]
+        per_model = ", ".join(f"{k} {v['expected_cached_share']:.1%}" for k, v in pc["per_model"].items())
+        console.print(f"prefix cache: expected cached share {pc['expected_cached_share']:.1%} of prompt "
+                      f"tokens ({pc['block_tokens']}-token blocks, unbounded cache; {per_model})",
+                      soft_wrap=True)
+
+
+def _p50(spread: dict[str, Any]) -> str:
+    return "— (no pair)" if spread["p50"] is None else f"{spread['p50']:.2f}"
 
 
 def _plain(value: Any) -> str:
@@ -103,14 +133,16 @@ def corpus() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--plot", is_flag=True, help="Also write NAME.tokens.png (prompt lengths), "
               "NAME.output_tokens.png (expected output lengths) and NAME.popularity.png beside FILE.")
-def corpus_stats(file: Path, plot: bool) -> None:
-    """Repetition, popularity, token lengths, mixes and arrival rate of a corpus."""
+@click.option("--prefix-cache", is_flag=True, help="Also the expected prefix-cache share (16-token blocks, "
+              "per model; tokenizes every prompt, so slower on long prompts).")
+def corpus_stats(file: Path, plot: bool, prefix_cache: bool) -> None:
+    """Repetition, hard negatives, popularity, token lengths, mixes and arrival rate of a corpus."""
     from rich.table import Table
 
     from suite.synth.stats import display_rows
 
     def go() -> None:
-        res = api.corpus_stats(file, plot=plot)
+        res = api.corpus_stats(file, plot=plot, prefix_cache=prefix_cache)
         table = Table(title=f"corpus {file}", show_header=True)
         table.add_column("Statistic")
         table.add_column("Value")

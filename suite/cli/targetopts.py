@@ -21,6 +21,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from suite.cachesignal import SERVED_KEY_HEADER, SIMILARITY_HEADER
 from suite.cli.common import Duration, NonNegativeInt, Share, TargetUrl, url_problem
 from suite.driver.control.config import DEFAULT_TIMEOUT_S
 from suite.driver.control.requestopts import (
@@ -40,7 +41,8 @@ FILE_KEYS = {"url": "target", "preset": "target_preset", "kind": "target_kind", 
              "engine_template": "engine_template", "text_field": "text_field",
              "stream_end": "stream_end", "headers": "header", "api_key_env": "api_key_env",
              "api_key_header": "api_key_header", "request_id_header": "request_id_header",
-             "cache_detect": "cache_detect", "health_path": "health_path",
+             "cache_detect": "cache_detect", "served_key_header": "served_key_header",
+             "similarity_header": "similarity_header", "health_path": "health_path",
              "health_method": "health_method", "timeout": "timeout", "ttft_timeout": "ttft_timeout"}
 _STRINGS = frozenset(FILE_KEYS) - {"headers", "timeout", "ttft_timeout", "request_id_header"}
 # option → the preset attribute that fills it when neither the command line nor the file did
@@ -152,7 +154,8 @@ def _request(v: Mapping[str, Any]) -> RequestOptions:
         text_field=v["text_field"], id_field=v["response_id_field"], stream_end=v["stream_end"],
         headers=tuple(parse_header(h) for h in v["header"]), api_key_header=v["api_key_header"],
         request_id_header=None if v["no_request_id"] else v["request_id_header"],
-        cache_detect=v["cache_detect"], require_fields=tuple(v["require_field"]),
+        cache_detect=v["cache_detect"], served_key_header=v["served_key_header"],
+        similarity_header=v["similarity_header"], require_fields=tuple(v["require_field"]),
         forbid=tuple(v["forbid"]), forbid_regex=tuple(v["forbid_regex"]),
         min_length=v["min_length"], token_check_sample=v["token_check_sample"])
 
@@ -250,6 +253,11 @@ def _options(allow_mock: bool) -> list[Callable[[Any], Any]]:
         click.option("--no-request-id", is_flag=True, help="Do not send a request-id header."),
         click.option("--cache-detect", default="auto", show_default=True, metavar="SPEC",
                      help="auto | none | header:NAME[=HIT1|HIT2] | present:NAME | json:FIELD.PATH"),
+        click.option("--served-key-header", default=SERVED_KEY_HEADER, show_default=True, metavar="NAME",
+                     help="Header naming the cache entry a hit was served from (none: not read); "
+                     "lets the analyzer judge hits against the corpus."),
+        click.option("--similarity-header", default=SIMILARITY_HEADER, show_default=True, metavar="NAME",
+                     help="Header carrying a semantic hit's similarity (none: not read)."),
         click.option("--health-path", default="/health", show_default=True,
                      help="Path of the pre-flight and --abort-health-failures checks."),
         click.option("--health-method", type=click.Choice(HEALTH_METHODS, case_sensitive=False),
@@ -276,7 +284,8 @@ def _options(allow_mock: bool) -> list[Callable[[Any], Any]]:
 
 NAMES = ("target", "target_file", "target_preset", "target_kind", "target_path", "engine_template",
          "text_field", "response_id_field", "stream_end", "header", "api_key", "api_key_env",
-         "api_key_header", "request_id_header", "no_request_id", "cache_detect", "health_path",
+         "api_key_header", "request_id_header", "no_request_id", "cache_detect", "served_key_header",
+         "similarity_header", "health_path",
          "health_method", "timeout", "ttft_timeout", "require_field", "forbid", "forbid_regex",
          "min_length", "token_check_sample")
 

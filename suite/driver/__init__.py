@@ -11,14 +11,15 @@ split along that boundary:
   (the Locust command line, ``Topology``), ``config`` (the environment-variable contract that
   carries a run's settings into the child), ``loadopts`` / ``requestopts`` (validated options),
   ``health`` (is the target up?), ``shapes`` (presets), ``schedule`` (open-loop arrival times and
-  lateness), ``meta`` (run.json), ``collect`` (after the run: every shard checked and merged).
+  lateness), ``meta`` (run.json), ``collect`` (after the run: every shard checked and merged),
+  ``runargs`` (run_load's argument checks, the run id).
 - ``inlocust/`` runs inside the Locust child, started as ``python -m locust -f
   inlocust/locustfile.py``: ``locustfile`` (the users), ``distributed`` (master/worker messages,
   end of run, aborts, health watch), ``state`` (one process's share, log and run.json),
   ``feeder``, ``sink`` (the batched log writer), ``abort`` (abort rules), ``backoff`` (pausing
-  after refused connections), ``exporter``
-  (Prometheus). Only ``locustfile`` imports Locust and only it and ``distributed`` import
-  gevent; nothing outside ``inlocust/`` imports either.
+  after refused connections), ``exporter`` (Prometheus), ``shipping`` + ``shiplink`` (a worker's
+  records shipped to the master, acknowledged). Only ``locustfile`` imports Locust and only it,
+  ``distributed`` and ``shiplink`` import gevent; nothing outside ``inlocust/`` imports either.
 - ``exchange/`` is one request and its answer, free of Locust and of the two sides: ``send``
   (``Exchange``: POST, read, time), ``sse`` (bytes → events), ``measure`` (events → ``Measured``),
   ``chunkshape`` (parse-free reads of repeated chunks), ``targets`` + ``engine_template`` +

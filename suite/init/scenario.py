@@ -48,6 +48,13 @@ KNOBS: dict[str, str] = {
              "it decides how often a repeat can happen.",
     "shared_prefix": "share of requests that start with the shared system prompt and few-shot "
                      "examples (what a prefix cache can reuse); 1.0 = all of them.",
+    "hard_negative_ratio": "share of requests that copy an earlier one's wording with one value "
+                           "changed (an id, amount, date, name): another question, which a semantic "
+                           "cache must NOT answer from the earlier one.",
+    "system_prompts": "a pool of system prompts instead of one: {count: K, tokens: N, popularity: "
+                      "uniform or zipf:S}, one per conversation (what a prefix cache can reuse).",
+    "documents": "a pool of retrieved documents put before the question: {count: D, tokens: M, "
+                 "probability: P, popularity: uniform or zipf:S} (RAG prefix reuse).",
     "models": "the model names to send, model: share of requests. Use the names your target "
               "serves (GET /v1/models lists them) or every request fails.",
     "max_tokens": "the max_tokens each request asks for: one number, or choices: [...] drawn per "

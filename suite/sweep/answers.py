@@ -144,4 +144,8 @@ def load_answers(result: dict[str, Any]) -> list[str]:
 
 
 def sweep_answers(result: dict[str, Any]) -> list[str]:
+    if result["kind"] == "semantic":
+        from suite.sweep.semanticfiles import semantic_answers
+
+        return semantic_answers(result)
     return cache_answers(result) if result["kind"] == "cache" else load_answers(result)

@@ -191,7 +191,9 @@ def plot_load(result: dict[str, Any], path: Path) -> Path:
 
 def write_sweep(out_dir: Path, result: dict[str, Any]) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    plot = plot_cache if result["kind"] == "cache" else plot_load
+    from suite.sweep.semanticfiles import plot_semantic
+
+    plot = {"cache": plot_cache, "semantic": plot_semantic}.get(result["kind"], plot_load)
     png = plot(result, out_dir / SWEEP_PNG)
     html_path = out_dir / SWEEP_HTML
     html_path.write_text(render_html(result, png.read_bytes()), encoding="utf-8")

@@ -18,7 +18,8 @@ Cell = Callable[[dict[str, Any]], str]
 
 SECONDS = {"ttft_p50", "ttft_p95", "ttft_p99", "e2e_p50", "e2e_p95", "e2e_p99", "hit_e2e_p50", "miss_e2e_p50",
            "e2e_from_scheduled_p95", "lateness_p95"}
-PERCENT = {"theoretical_hit_ratio", "hit_ratio", "error_ratio", "in_flight_share"}
+PERCENT = {"theoretical_hit_ratio", "hit_ratio", "error_ratio", "in_flight_share", "false_hit_ratio",
+           "precision", "recall"}
 TIMES = {"per_hit_speedup", "e2e_gain", "gain_bound_observed", "gain_bound_theoretical"}
 RATES = {"requests_per_s", "output_tokens_per_s"}
 NAMES = {
@@ -34,6 +35,10 @@ NAMES = {
     "e2e_from_scheduled_p95": "E2E p95 from scheduled send", "lateness_p95": "send lateness p95",
     "slo": "SLO", "e2e_gain": "E2E gain vs baseline (CI)", "gain_bound_observed": "bound 1/(1−h), observed h",
     "gain_bound_theoretical": "bound 1/(1−h), theoretical h",
+    "threshold": "threshold", "false_hit_ratio": "false-hit ratio (CI)", "precision": "precision (CI)",
+    "recall": "recall (CI)", "exact_hits": "exact hits", "paraphrase_hits": "paraphrase hits",
+    "false_hits": "false hits", "false_near_miss": "of which near misses",
+    "missed_paraphrase": "missed paraphrases",
 }
 SHORT = {"e2e_gain": "E2E gain (CI)", "gain_bound_observed": "bound 1/(1−h)"}  # the main table's
 CACHE_MAIN = ("repeat_ratio", "theoretical_hit_ratio", "hit_ratio", "hits", "misses", "failed",
@@ -88,7 +93,8 @@ def cell(key: str, step: dict[str, Any], knee: Any = None) -> str:
 
 
 def level_key(result: dict[str, Any]) -> str:
-    return "repeat_ratio" if result["kind"] == "cache" else result.get("level_key", "users")
+    fixed = {"cache": "repeat_ratio", "semantic": "threshold"}.get(result["kind"])
+    return fixed or result.get("level_key", "users")
 
 
 def _rows(result: dict[str, Any], keys: list[str]) -> list[list[str]]:
@@ -98,7 +104,9 @@ def _rows(result: dict[str, Any], keys: list[str]) -> list[list[str]]:
 
 def main_table(result: dict[str, Any]) -> str:
     lk = level_key(result)
-    keys = [lk, *(CACHE_MAIN[1:] if result["kind"] == "cache" else LOAD_MAIN)]
+    from suite.sweep.semanticfiles import MAIN
+
+    keys = [lk, *{"cache": CACHE_MAIN[1:], "semantic": MAIN[1:]}.get(result["kind"], LOAD_MAIN)]
     keys = [k for k in keys if any(s.get(k) for s in result["steps"]) or k not in OPTIONAL]
     return table([SHORT.get(k) or NAMES.get(k, k) for k in keys], _rows(result, keys))
 
@@ -130,6 +138,7 @@ def provenance(result: dict[str, Any]) -> list[Fact]:
     lk = level_key(result)
     levels = ", ".join(f"{s.get(lk):g}" for s in result["steps"] if s.get(lk) is not None)
     what = (f"repetition ratios {levels}" if result["kind"] == "cache" else
+            f"similarity thresholds {levels}" if result["kind"] == "semantic" else
             f"{'users' if lk == 'users' else 'offered requests/s'} {levels} "
             f"({'closed loop' if lk == 'users' else 'open loop'})")
     facts = [Fact("sweep", what), Fact("target", str(result.get("target")))]
@@ -185,9 +194,10 @@ def slo_rows(result: dict[str, Any]) -> list[list[str]]:
 
 
 def render_html(result: dict[str, Any], png: bytes) -> str:
-    kind = "Cache" if result["kind"] == "cache" else "Load"
-    caption = ("Hit ratio, end-to-end gain and per-hit speedup against the repetition ratio"
-               if result["kind"] == "cache" else "Latency and throughput against the load level")
+    kind = {"cache": "Cache", "semantic": "Semantic cache"}.get(result["kind"], "Load")
+    caption = {"cache": "Hit ratio, end-to-end gain and per-hit speedup against the repetition ratio",
+               "semantic": "Precision, false-hit ratio and hit ratio against the similarity threshold"
+               }.get(result["kind"], "Latency and throughput against the load level")
     missing = missing_lines(result)
     body = ("<h2>Per step</h2>" + main_table(result)
             + (paragraph("Missing figures: " + "; ".join(missing) + ".", "muted") if missing else ""))

@@ -79,6 +79,7 @@ class StepPlan:
     slo: str | None = None
     boot: Boot = field(default_factory=Boot)
     salt: str | None = None  # --salt; None: a new one per invocation against a real target (sweep.salt)
+    coalesce: bool = False  # the bundled mock single-flights identical in-flight requests (--coalesce)
 
     def __post_init__(self) -> None:
         if isinstance(self.target, str):
@@ -129,6 +130,8 @@ def sweep_target(plan: StepPlan, ui: SweepUI) -> Iterator[Target]:
             else:
                 cache = stack.enter_context(start_redis()).url
         args = ["--profiles", str(plan.profiles), "--cache", cache, "--seed", str(plan.seed)]
+        if plan.coalesce:
+            args.append("--coalesce")
         mock = stack.enter_context(start_mock_server(args, plan.out / "mock_server.log"))
         yield Target(mock.url, None if cache == "none" else lambda: flush_cache(mock.url))
 

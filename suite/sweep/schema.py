@@ -12,7 +12,7 @@ from typing import Any, Literal, TypedDict
 
 class _SweepRequired(TypedDict):
     schema: str
-    kind: Literal["cache", "load"]
+    kind: Literal["cache", "load", "semantic"]
     levels: list[Any]
     settings: dict[str, Any]
     bootstrap: dict[str, Any]
@@ -33,3 +33,5 @@ class SweepResult(_SweepRequired, total=False):
     salt: dict[str, Any]
     fresh_probe: dict[str, Any]
     warnings: list[str]
+    operating_point: dict[str, Any]  # a semantic sweep (suite.sweep.semantic): the threshold to run at
+    before_step: str | None

@@ -78,8 +78,9 @@ def untag(value: str) -> tuple[str, str]:
 def interleave(copies: Sequence[Sequence[CorpusRequest]], tags: Sequence[str],
                seed: int) -> list[CorpusRequest]:
     """Every model's copy of the corpus in one corpus: whole (model, session) blocks in a random order
-    drawn from ``seed``; ids, sessions and ``variant_of`` tagged with the model's tag; ``repeat_of``
-    recomputed in the merged order (an exact copy sent earlier in this run); closed loop (``t`` null)."""
+    drawn from ``seed``; ids, sessions, ``variant_of`` and ``near_miss_of`` tagged with the model's tag;
+    ``repeat_of`` recomputed in the merged order (an exact copy sent earlier in this run); closed loop
+    (``t`` null)."""
     if len(copies) != len(tags) or len(set(tags)) != len(tags):
         raise ValueError("one distinct tag per model copy")
     units = [(k, group) for k, copy in enumerate(copies) for group in by_session(copy)]
@@ -91,6 +92,7 @@ def interleave(copies: Sequence[Sequence[CorpusRequest]], tags: Sequence[str],
             rid = tag(req.id, tags[k])
             out.append(dataclasses.replace(
                 req, id=rid, session=tag(req.session, tags[k]), t=None, repeat_of=first_of.get(req.key),
-                variant_of=None if req.variant_of is None else tag(req.variant_of, tags[k])))
+                variant_of=None if req.variant_of is None else tag(req.variant_of, tags[k]),
+                near_miss_of=None if req.near_miss_of is None else tag(req.near_miss_of, tags[k])))
             first_of.setdefault(req.key, rid)
     return out

@@ -28,9 +28,11 @@ from suite.errors import SpecError
 from suite.records import CorpusRequest, request_key
 from suite.runtime import cyclic_gc_paused
 from suite.synth.context import ContextPool
+from suite.synth.hardneg import NearMisses, near_miss_sources
 from suite.synth.params import ValueSpec
 from suite.synth.paraphrase import paraphrase
-from suite.synth.planner import FRESH, REPEAT, PlanConfig, Slot, plan
+from suite.synth.planner import FRESH, NEAR_MISS, REPEAT, PlanConfig, Slot, plan
+from suite.synth.prefixreuse import DOCUMENTS, SYSTEM_PROMPTS, picker
 from suite.synth.sessions import Session, reply_text
 from suite.synth.slotfill import PooledSlots
 from suite.synth.spec import IntentSpec, ScenarioSpec
@@ -56,6 +58,7 @@ class Draft(NamedTuple):
     template: str
     values: dict[str, str]
     context: str = ""
+    locale: str = ""
 
 
 def plan_repeats(n: int, ratio: float, rng: random.Random) -> list[int | None]:
@@ -90,6 +93,10 @@ class Factory:
         self.worn: set[int] = set()
         self.live_cache: dict[int, tuple[Template, ...]] = {}
         self.multi_turn = spec.turns != ValueSpec("constant", (1,))
+        self.systems = picker(spec.system_prompts, SYSTEM_PROMPTS, spec.system_prompt, self.model_names[0],
+                              streams.seed)
+        self.documents = picker(spec.documents, DOCUMENTS, "", self.model_names[0], streams.seed)
+        self.near_misses = NearMisses(spec, streams.seed)
 
     def plan_config(self) -> PlanConfig:
         """What the planner is given (an import overrides the session lengths)."""
@@ -107,7 +114,7 @@ class Factory:
         """System prompt and few-shot examples; outside the shared share, the system prompt starts
         with a per-request reference, so prefix caches cannot reuse it."""
         rng = self.streams.prefix
-        system = self.spec.system_prompt
+        system = self.spec.system_prompt if self.systems is None else self.systems.pick()[1]
         if self.spec.shared_prefix < 1 and rng.random() >= self.spec.shared_prefix:
             system = f"[request ref {rng.getrandbits(48):012x}]\n{system}"
         if not self.few_shot:
@@ -123,7 +130,7 @@ class Factory:
         if key in self.seen:
             return None
         self.seen.add(key)
-        if original is not None:
+        if original is not None and fields.get("near_miss_of") is None:
             variant_of, expected = original["id"], original["expected_output_tokens"]
         else:
             variant_of, expected = None, self.expected_output(max_tokens)
@@ -173,17 +180,18 @@ class Factory:
         intent = self.intent()
         locale = self.locale()
         templates, slots = intent.templates_for(locale), self.slots[locale]
+        document = "" if self.documents is None else self.documents.maybe()
         # On a key collision only the wording is redrawn, so the intent mix stays as requested.
         for _ in range(MAX_ATTEMPTS):
             template = one_of(self.rng, self.live(templates))
             values = slots.values(template.slots)
             question = template.render(values)
-            context = self.context(params[0], prefix, question)
+            context = document + self.context(params[0], prefix, document + question)
             user = {"role": "user", "content": context + question}
             made = self.request(fields, params, [*prefix, user], intent.name)
             self.collided(template, made is None)
             if made is not None:
-                return made, Draft(intent.name, template.text, values, context)
+                return made, Draft(intent.name, template.text, values, context, locale)
         raise SpecError(f"{self.spec.source}: intents: {intent.name!r} gave no new distinct request in "
                         f"{MAX_ATTEMPTS} attempts at request {index + 1} of {self.spec.n}: its templates "
                         "have too little variety (add templates or slots to it, or lower n).")
@@ -231,6 +239,23 @@ class Factory:
                 return made
         raise SpecError(f"{self.spec.source}: no new paraphrase of {original['id']} in {MAX_ATTEMPTS} "
                         f"attempts at request {index + 1} (lower near_duplicate_ratio).")
+
+    def near_miss(self, fields: dict[str, Any], original: Row, draft: Draft) -> tuple[Row, Draft] | None:
+        """A hard negative of ``original`` (``hardneg``): its wording and context with one slot value
+        changed; None when none of its slots can change or every try gave a used key."""
+        params = (original["model"], original["max_tokens"], original["temperature"])
+        prefix = [dict(m) for m in original["messages"][:-1]]
+        fields = {**fields, "near_miss_of": original["id"]}
+        for _ in range(MAX_ATTEMPTS // 10):
+            values = self.near_misses.values(draft.values, draft.locale)
+            if values is None:
+                return None
+            text = draft.context + draft.template.format_map(values)
+            made = self.request(fields, params, [*prefix, {"role": "user", "content": text}],
+                                original["intent"], original)
+            if made is not None:
+                return made, draft._replace(values=values)
+        return None
 
 
 def repeat_of(original: Row, fields: dict[str, Any]) -> Row:
@@ -289,20 +314,35 @@ def _assemble(spec: ScenarioSpec, streams: Streams, factory: Factory,
         session = i if slot.session is None else slot.session
         fields = {"id": f"r{i + 1:06d}", "t": offsets[i],
                   "session": f"u{slot.user + 1:04d}-s{session + 1:06d}", "turn": 0}
-        if slot.kind == FRESH:
-            request, draft = factory.fresh(i, fields, slot.user)
-        else:
-            assert slot.source is not None  # the planner names an original for every non-fresh slot
-            original, draft = out[slot.source], drafts[slot.source]
-            if slot.session is not None:  # scope session: a re-sent or rephrased turn of the session
-                fields["turn"] = original["turn"]
-            request = (repeat_of(original, fields) if slot.kind == REPEAT
-                       else factory.variant(i, fields, original, draft))
+        request, draft = _write(factory, i, slot, fields, out, drafts)
         out.append(request)
         drafts.append(draft)
         if progress and ((i + 1) % PROGRESS_EVERY == 0 or i + 1 == spec.n):
             progress(i + 1, spec.n)
     return with_token_counts(out, factory.memo), drafts
+
+
+def _write(factory: Factory, i: int, slot: Slot, fields: dict[str, Any], out: list[Row],
+           drafts: list[Draft]) -> tuple[Row, Draft]:
+    """The request planned at position ``i``. A near miss whose original cannot be varied (no slot
+    can change, or every variation was used: a popular original of a template with one short
+    choice list) imitates the latest fresh request that can; with none, it is written fresh and
+    the manifest shows the shortfall."""
+    if slot.kind != FRESH:
+        assert slot.source is not None  # the planner names an original for every non-fresh slot
+        original, draft = out[slot.source], drafts[slot.source]
+        if slot.session is not None:  # scope session: a re-sent or rephrased turn of the session
+            fields["turn"] = original["turn"]
+        if slot.kind == REPEAT:
+            return repeat_of(original, fields), draft
+        if slot.kind != NEAR_MISS:
+            return factory.variant(i, fields, original, draft), draft
+        for source in near_miss_sources(slot.source, i, out):
+            made = factory.near_miss(fields, out[source], drafts[source])
+            if made is not None:
+                return made
+        fields["turn"] = 0
+    return factory.fresh(i, fields, slot.user)
 
 
 def build_corpus(spec: ScenarioSpec, rng_seed: int | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import orjson
 
 import suite
 from suite.records import CORPUS_SCHEMA, CorpusRequest
-from suite.synth import cachesim, outputlen, stats
+from suite.synth import cachesim, outputlen, prefixshare, similarity, stats
 from suite.synth.planner import catalog_size
 from suite.synth.spec import ScenarioSpec
 from suite.synth.write import corpus_sha256
@@ -82,9 +82,17 @@ def repetition(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, A
                   "achieved_same_user_share": stats.same_user_share(requests),
                   "achieved_same_session_share": stats.same_session_share(requests)},
         "shared_prefix": {"requested": spec.shared_prefix,
-                          "achieved": sum(r.messages[0]["content"] == spec.system_prompt
-                                          for r in requests) / n},
+                          "achieved": sum(map(shared_system(spec), requests)) / n},
     }
+
+
+def shared_system(spec: ScenarioSpec) -> Callable[[CorpusRequest], bool]:
+    """Whether a request starts with the shared system prompt (with a pool: one of the pool's,
+    which all begin with the spec's system prompt; a per-request reference comes before it)."""
+    if spec.system_prompts is None:
+        return lambda r: r.messages[0]["content"] == spec.system_prompt
+    head = spec.system_prompt.rstrip()
+    return lambda r: str(r.messages[0]["content"]).startswith(head)
 
 
 def popularity(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
@@ -125,6 +133,42 @@ def arrival(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]
             "achieved_gap_cv": stats.gap_cv(requests)}
 
 
+def hard_negatives(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
+    """Hard negatives requested vs achieved, and how close they are to their originals beside how
+    close paraphrases are (only when the spec asks for hard negatives: other manifests keep their bytes)."""
+    if not spec.hard_negative_ratio:
+        return {}
+    misses = sum(r.near_miss_of is not None for r in requests)
+    achieved = misses / len(requests)
+    return {"hard_negative_ratio": {"requested": spec.hard_negative_ratio, "achieved": achieved},
+            "hard_negatives": misses, "lexical_similarity": similarity.lexical_similarity(requests)}
+
+
+DOCUMENT_START = "Retrieved document D-"
+
+
+def prefix_reuse(spec: ScenarioSpec, requests: list[CorpusRequest]) -> dict[str, Any]:
+    """The expected prefix-cache share, and the prefix-reuse knobs requested vs achieved (only when
+    a pool knob is set)."""
+    if spec.system_prompts is None and spec.documents is None:
+        return {}
+    out = prefixshare.expected_cache(requests)
+    if spec.system_prompts is not None:
+        shared = shared_system(spec)
+        pooled = {r.messages[0]["content"] for r in requests if shared(r)}
+        out["system_prompts"] = {"requested": spec.system_prompts.to_dict(with_probability=False),
+                                 "achieved_distinct": len(pooled)}
+    if spec.documents is not None:
+        fresh = [r for r in requests
+                 if r.repeat_of is None and r.variant_of is None and r.near_miss_of is None]
+        with_doc = [r for r in fresh if str(r.messages[-1]["content"]).startswith(DOCUMENT_START)]
+        out["documents"] = {"requested": spec.documents.to_dict(with_probability=True),
+                            "achieved_probability": len(with_doc) / len(fresh) if fresh else None,
+                            "achieved_distinct": len({str(r.messages[-1]["content"]).split(":", 1)[0]
+                                                      for r in with_doc})}
+    return {"prefix_cache": out}
+
+
 def build_manifest(spec: ScenarioSpec, seed: int, requests: list[CorpusRequest],
                    extra: dict[str, Any] | None = None, corpus_sha: str | None = None) -> dict[str, Any]:
     """The manifest dict for ``requests`` built from ``spec`` with ``seed`` (``extra``: further
@@ -149,5 +193,7 @@ def build_manifest(spec: ScenarioSpec, seed: int, requests: list[CorpusRequest],
         "expected_output_tokens": expected_output(spec, requests),
         "arrival": arrival(spec, requests),
         "corpus_sha256": corpus_sha or corpus_sha256(requests),
+        **hard_negatives(spec, requests),
+        **prefix_reuse(spec, requests),
         **(extra or {}),
     }

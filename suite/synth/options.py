@@ -10,6 +10,7 @@ from typing import Any
 
 from suite.errors import SpecError
 from suite.synth.arrivals import parse_arrival_option
+from suite.synth.prefixreuse import pool_option
 
 
 def reuse_distance_option(text: str) -> dict[str, float]:
@@ -37,11 +38,16 @@ def synth_overrides(*, popularity: str | None = None, near_duplicate_ratio: floa
                     reuse_distance: str | None = None, scope: str | None = None, users: int | None = None,
                     shared_prefix: float | None = None, arrival: str | None = None,
                     catalog_size: int | None = None, cache_capacity: str | None = None,
-                    cache_ttl: str | None = None) -> dict[str, Any]:
+                    cache_ttl: str | None = None, hard_negative_ratio: float | None = None,
+                    system_prompts: str | None = None, documents: str | None = None) -> dict[str, Any]:
     """Spec overrides for the options that were given (None = not given, the spec's value stays)."""
     out: dict[str, Any] = {"popularity": popularity, "near_duplicate_ratio": near_duplicate_ratio,
                            "scope": scope, "users": users, "shared_prefix": shared_prefix,
-                           "catalog_size": catalog_size}
+                           "catalog_size": catalog_size, "hard_negative_ratio": hard_negative_ratio}
+    if system_prompts is not None:
+        out["system_prompts"] = pool_option("system-prompts", system_prompts, with_probability=False)
+    if documents is not None:
+        out["documents"] = pool_option("documents", documents, with_probability=True)
     if reuse_distance is not None:
         out["reuse_distance"] = reuse_distance_option(reuse_distance)
     if arrival is not None:

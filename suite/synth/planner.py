@@ -3,12 +3,14 @@
 Pure and fast (no text, no tokenizer), so its statistics can be tested at n = 20,000 in milliseconds.
 
 Rules the plan keeps:
-- The counts are exact when possible: ``round(repeat_ratio * n)`` repeats and
-  ``round(near_duplicate_ratio * n)`` near-duplicates, decided by sequential selection sampling
+- The counts are exact when possible: ``round(repeat_ratio * n)`` repeats,
+  ``round(near_duplicate_ratio * n)`` near-duplicates and ``round(hard_negative_ratio * n)`` near
+  misses (hard negatives), decided by sequential selection sampling
   (each position is a repeat with probability remaining-repeats / remaining-positions). A position
   where nothing is eligible (the first request, or an empty window) is fresh; a shortfall shows in
   the manifest as achieved < requested, never silently.
-- A repeat or near-duplicate names a *fresh* original (``source``); exact repeats of it keep its key.
+- A repeat, near-duplicate or near miss names a *fresh* original (``source``), drawn the same way;
+  exact repeats of it keep its key. Near misses and near-duplicates are never originals themselves.
 - Popularity: the k-th fresh request gets popularity rank k (popular requests show up early, as in
   real traffic), up to ``catalog_size`` (default: all fresh requests); later fresh requests are
   one-offs. A repeat draws an eligible original with probability ∝ ``popularity.weight(rank)``
@@ -43,7 +45,7 @@ class TurnCounts(Protocol):
     conversation lengths in file order."""
 
     def sample(self, rng: random.Random) -> int | float: ...
-FRESH, REPEAT, VARIANT = "fresh", "repeat", "variant"
+FRESH, REPEAT, VARIANT, NEAR_MISS = "fresh", "repeat", "variant", "near_miss"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class PlanConfig:
     scope: str = "across"
     users: int = 1
     turns: TurnCounts | None = None  # fresh turns per session (scope session; None: 1)
+    hard_negative_ratio: float = 0.0  # near misses: an original's wording with other slot values
 
 
 class Slot(NamedTuple):
@@ -190,7 +193,8 @@ def assign_users(n: int, users: int, rng: random.Random) -> list[int]:
 
 def catalog_size(cfg: PlanConfig) -> int:
     """How many fresh requests repeats may pick from (the manifest reports it)."""
-    fresh = cfg.n - round(cfg.repeat_ratio * cfg.n) - round(cfg.near_duplicate_ratio * cfg.n)
+    fresh = (cfg.n - round(cfg.repeat_ratio * cfg.n) - round(cfg.near_duplicate_ratio * cfg.n)
+             - round(cfg.hard_negative_ratio * cfg.n))
     return max(1, min(cfg.catalog_size or fresh, fresh))
 
 
@@ -200,7 +204,8 @@ def plan(cfg: PlanConfig, rng: random.Random, clock: Sequence[float] | None = No
     clock = clock if clock is not None else range(cfg.n)
     eligible = Eligible(cfg, users, clock)
     size = catalog_size(cfg)
-    left = {REPEAT: round(cfg.repeat_ratio * cfg.n), VARIANT: round(cfg.near_duplicate_ratio * cfg.n)}
+    left = {REPEAT: round(cfg.repeat_ratio * cfg.n), VARIANT: round(cfg.near_duplicate_ratio * cfg.n),
+            NEAR_MISS: round(cfg.hard_negative_ratio * cfg.n)}
     out: list[Slot] = []
     n_fresh = 0
     for i, user in enumerate(users):
@@ -229,4 +234,6 @@ def _kind(left: dict[str, int], remaining: int, rng: random.Random) -> str:
         return REPEAT
     if u < left[REPEAT] + left[VARIANT]:
         return VARIANT
+    if u < left[REPEAT] + left[VARIANT] + left[NEAR_MISS]:
+        return NEAR_MISS
     return FRESH

@@ -22,6 +22,7 @@ from suite.synth.context import InputTarget, parse_input_tokens
 from suite.synth.outputlen import OutputLength, parse_expected_output
 from suite.synth.params import ValueSpec, max_tokens_item, parse_value, temperature_item
 from suite.synth.planner import PlanConfig
+from suite.synth.prefixreuse import PrefixPool, parse_pool
 from suite.synth.repetition import (
     CacheModel,
     Popularity,
@@ -80,6 +81,11 @@ DEFAULTS: dict[str, Any] = {
     "turns": 1,
     "reply_tokens": {"min": 40, "max": 160},
     "expected_output_tokens": None,
+    # Hard negatives and prefix reuse: in the resolved spec only when set, so the manifests of
+    # specs that do not use them keep their bytes (and spec_sha256).
+    "hard_negative_ratio": 0.0,
+    "system_prompts": None,
+    "documents": None,
 }
 INTENT_KEYS: dict[str, str] = {
     "name": "the intent's name, e.g. workflow_status",
@@ -140,6 +146,9 @@ class ScenarioSpec:
     turns: ValueSpec = ValueSpec("constant", (1,))
     reply_tokens: ValueSpec = ValueSpec("range", (40, 160))
     expected_output_tokens: OutputLength | None = None
+    hard_negative_ratio: float = 0.0
+    system_prompts: PrefixPool | None = None
+    documents: PrefixPool | None = None
     source: str = "<memory>"
 
     def locale_mix(self) -> tuple[tuple[str, float], ...]:
@@ -149,7 +158,19 @@ class ScenarioSpec:
         return PlanConfig(n=self.n, repeat_ratio=self.repeat_ratio,
                           near_duplicate_ratio=self.near_duplicate_ratio, popularity=self.popularity,
                           catalog_size=self.catalog_size, reuse_distance=self.reuse_distance,
-                          scope=self.scope, users=self.users, turns=self.turns)
+                          scope=self.scope, users=self.users, turns=self.turns,
+                          hard_negative_ratio=self.hard_negative_ratio)
+
+    def reuse_dict(self) -> dict[str, Any]:
+        """The hard-negative and prefix-reuse knobs that are set (none: an empty dict)."""
+        out: dict[str, Any] = {}
+        if self.hard_negative_ratio:
+            out["hard_negative_ratio"] = self.hard_negative_ratio
+        if self.system_prompts is not None:
+            out["system_prompts"] = self.system_prompts.to_dict(with_probability=False)
+        if self.documents is not None:
+            out["documents"] = self.documents.to_dict(with_probability=True)
+        return out
 
     def repetition_dict(self) -> dict[str, Any]:
         return {
@@ -176,6 +197,7 @@ class ScenarioSpec:
             "slots": {name: slot.to_dict() for name, slot in self.slots.items()},
             "intents": [intent.to_dict() for intent in self.intents],
             **self.repetition_dict(),
+            **self.reuse_dict(),
         }
 
 
@@ -253,6 +275,10 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<memory>") -> ScenarioSpec
         reply_tokens=parse_value(value["reply_tokens"], top.at("reply_tokens"), _reply_item),
         expected_output_tokens=parse_expected_output(value["expected_output_tokens"],
                                                      top.at("expected_output_tokens")),
+        hard_negative_ratio=parse_ratio(value["hard_negative_ratio"], top.at("hard_negative_ratio"),
+                                        "hard-negative ratio"),
+        system_prompts=parse_pool(value["system_prompts"], top.at("system_prompts"), with_probability=False),
+        documents=parse_pool(value["documents"], top.at("documents"), with_probability=True),
         source=source,
     )
     _check_consistency(spec, top)
@@ -303,6 +329,11 @@ def _check_consistency(spec: ScenarioSpec, top: Where) -> None:
         raise top.at("near_duplicate_ratio").error(
             f"{show(spec.near_duplicate_ratio)} plus repeat_ratio {show(spec.repeat_ratio)} is {total:g} "
             "(the two must add up to less than 1, leaving room for fresh requests).")
+    if spec.hard_negative_ratio and total + spec.hard_negative_ratio >= 1:
+        raise top.at("hard_negative_ratio").error(
+            f"{show(spec.hard_negative_ratio)} plus repeat_ratio and near_duplicate_ratio is "
+            f"{total + spec.hard_negative_ratio:g} (the three must add up to less than 1, leaving room "
+            "for fresh requests).")
     timed = spec.arrival.process != "closed"
     if spec.reuse_distance and spec.reuse_distance.unit == "seconds" and not timed:
         raise top.at("reuse_distance").error(

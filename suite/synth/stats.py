@@ -13,6 +13,8 @@ import numpy as np
 
 from suite.records import CorpusRequest
 from suite.synth.outputlen import achieved as expected_output
+from suite.synth.prefixshare import expected_cache
+from suite.synth.similarity import pair_similarities, spread
 
 MIN_FIT_COUNT = 5  # ranks whose count is below this are Poisson noise, left out of the slope fit
 MIN_FIT_POINTS = 3
@@ -98,8 +100,23 @@ def gap_cv(requests: Sequence[CorpusRequest]) -> float | None:
     return round(float(gaps.std() / gaps.mean()), 4) if gaps.mean() > 0 else None
 
 
-def summary(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
-    """The headline numbers of a corpus (what ``llmsuite corpus stats`` prints)."""
+def similarity(requests: Sequence[CorpusRequest], field: str) -> dict[str, Any] | None:
+    """The lexical-similarity spread of the pairs ``field`` names (None: no such pair)."""
+    got = spread(pair_similarities(requests, field))
+    return got if got["pairs"] else None
+
+
+def prefix_cache(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
+    """The expected prefix-cache share, overall and per model (tokenizes the whole corpus)."""
+    got = expected_cache(requests)
+    return {"expected_cached_share": got["expected_cached_share"],
+            "expected_cached_share_per_model": {m: v["expected_cached_share"]
+                                                for m, v in got["per_model"].items()}}
+
+
+def summary(requests: Sequence[CorpusRequest], with_prefix_cache: bool = False) -> dict[str, Any]:
+    """The headline numbers of a corpus (what ``llmsuite corpus stats`` prints); the expected
+    prefix-cache share only when asked (it tokenizes every prompt)."""
     n = len(requests)
     counts = repeat_counts(requests)
     tokens = np.asarray([r.prompt_tokens for r in requests], dtype=float)
@@ -108,6 +125,9 @@ def summary(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
         "unique_keys": len({r.key for r in requests}),
         "repeat_ratio": sum(r.repeat_of is not None for r in requests) / n,
         "near_duplicate_ratio": sum(r.variant_of is not None for r in requests) / n,
+        "hard_negative_ratio": sum(r.near_miss_of is not None for r in requests) / n,
+        "similarity_paraphrase": similarity(requests, "variant_of"),
+        "similarity_hard_negative": similarity(requests, "near_miss_of"),
         "theoretical_hit_ratio": (n - len({r.key for r in requests})) / n,
         "repeated_originals": len(counts),
         "zipf_slope": zipf_slope(counts),
@@ -121,6 +141,7 @@ def summary(requests: Sequence[CorpusRequest]) -> dict[str, Any]:
         "intents": dict(sorted(Counter(r.intent for r in requests).items())),
         "arrival_rate": arrival_rate(requests),
         "gap_cv": gap_cv(requests),
+        **(prefix_cache(requests) if with_prefix_cache else {}),
     }
 
 
@@ -133,6 +154,14 @@ _ROWS: dict[str, tuple[str, str, str]] = {
     "unique_keys": ("Distinct requests (exact cache keys)", "count", ""),
     "repeat_ratio": ("Exact repeats", "percent", ""),
     "near_duplicate_ratio": ("Near-duplicates (paraphrases)", "percent", ""),
+    "hard_negative_ratio": ("Hard negatives (near misses: other slot values)", "percent", ""),
+    "similarity_paraphrase": ("Lexical similarity of paraphrase pairs (char 3-gram cosine)", "similarity",
+                              "no paraphrase in the corpus"),
+    "similarity_hard_negative": ("Lexical similarity of hard-negative pairs (char 3-gram cosine)",
+                                 "similarity", "no hard negative in the corpus"),
+    "expected_cached_share": ("Expected prefix-cache share (16-token blocks, unbounded cache)", "percent",
+                              ""),
+    "expected_cached_share_per_model": ("Expected prefix-cache share per model", "shares", ""),
     "theoretical_hit_ratio": ("Hit ratio of an unbounded exact cache", "percent", ""),
     "repeated_originals": ("Originals repeated at least once", "count", ""),
     "zipf_slope": ("Popularity: fitted Zipf exponent s", "number",
@@ -163,6 +192,12 @@ def _show(kind: str, value: Any) -> str:
         return f"{value:.3g}"
     if kind == "mix":
         return " · ".join(f"{k} {v:,}" for k, v in value.items())
+    if kind == "shares":
+        return " · ".join(f"{k} {v:.1%}" if v is not None else f"{k} —" for k, v in value.items())
+    if kind == "similarity":
+        bins = "/".join(str(c) for c in value["counts"])
+        return (f"p10 {value['p10']:.2f} · p50 {value['p50']:.2f} · p90 {value['p90']:.2f} "
+                f"({value['pairs']:,} pairs; per 0.1 bin from 0: {bins})")
     parts = " · ".join(f"{k} {_num(v)}" for k, v in value.items() if k != "at_max_tokens_share")
     if kind == "output" and value.get("at_max_tokens_share") is not None:
         parts += f"; {value['at_max_tokens_share']:.1%} at max_tokens"
@@ -176,7 +211,7 @@ def display_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
         name, kind, why = _ROWS.get(key, (key.replace("_", " ").capitalize(), "number", ""))
         if value is None:
             out.append((name, f"— ({why})" if why else "—"))
-        elif isinstance(value, dict) and kind not in ("mix", "spread", "output"):
+        elif isinstance(value, dict) and kind not in ("mix", "spread", "output", "shares", "similarity"):
             out.append((name, " · ".join(f"{k} {v}" for k, v in value.items())))
         else:
             out.append((name, _show(kind, value)))

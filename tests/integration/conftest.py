@@ -94,6 +94,25 @@ def mock_server(request: pytest.FixtureRequest, mock_server_factory: Callable[..
     return mock_server_factory(cache=getattr(request, "param", "memory"))
 
 
+# Modules whose tests take longest (--durations), longest first. They are collected first, so the
+# two pytest-xdist workers start on them and the run ends on short tests, not on one worker still
+# busy with a long one while the other idles. A module missing here is only scheduled later.
+LONG_FIRST = (
+    "history/test_history.py", "test_fault_matrix.py", "ci/test_recipes.py", "gateway/test_sweep.py",
+    "check/test_check.py", "gateway/test_swap.py", "init/test_init.py", "driver/test_lifecycle.py",
+    "test_cli_pipeline.py", "driver/test_columnar.py", "mock_server/test_fuzz.py", "driver/test_faults.py",
+    "monitoring/test_prometheus.py", "sweep/test_default_knee.py", "test_monitor.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long modules first, each module's tests kept together and in order (a module fixture is set
+    up once per worker only while its tests are contiguous)."""
+    here = Path(__file__).parent
+    rank = {here / name: k for k, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path, len(rank)))  # stable: the rest keep their order
+
+
 def artifacts_dir() -> Path:
     return Path(os.environ.get("LLMSUITE_ARTIFACTS") or REPO / "reports" / "screenshots")
 

@@ -30,6 +30,9 @@ from suite.analyze.outputs.facts import (
     token_facts,
 )
 from suite.analyze.outputs.page import Fold, bullets, esc, figure, paragraph, render_page, table
+from suite.analyze.outputs.prefix import CAPTION as PREFIX_CAPTION
+from suite.analyze.outputs.prefix import CHART as PREFIX_CHART
+from suite.analyze.outputs.prefix import prefix_fold
 from suite.analyze.outputs.provenance import provenance
 from suite.analyze.outputs.rows import (
     ERROR_COLUMNS,
@@ -43,6 +46,7 @@ from suite.analyze.outputs.rows import (
     model_blocks,
     run_rows,
 )
+from suite.analyze.outputs.semantic import semantic_fold
 from suite.analyze.schema import GroupBlock, Missing, SloVerdict, SlowestRow, Summary, Why
 
 CHARTS = {  # file name -> caption, in the order the pipeline draws them
@@ -53,6 +57,7 @@ CHARTS = {  # file name -> caption, in the order the pipeline draws them
     "cache_speedup.png": "Cache speedup per model with 95 % bootstrap CIs",
     "target_metrics.png": "Target's /metrics during the run",
     "open_loop.png": "Open loop: schedule lag and latency from the scheduled time",
+    PREFIX_CHART: PREFIX_CAPTION,
 }
 # one chart per question, on the first screen: latency per model, the cache, over time
 LEAD = (("latency_cdf.png",), ("cache_latency.png", "cache_speedup.png"), ("throughput.png",))
@@ -198,7 +203,9 @@ def render_html(summary: Summary, images: Mapping[str, bytes]) -> str:
     slo = summary["slo"]
     verdict_cls = "" if "checks" not in slo else ("pass" if slo["passed"] else "fail")
     shown = lead_charts(images)
-    folds = [latency_fold(summary, images, shown), cache_fold(summary, images, shown), tokens_fold(summary),
+    folds = [latency_fold(summary, images, shown), cache_fold(summary, images, shown),
+             *([f] if (f := semantic_fold(summary)) else []),
+             *([f] if (f := prefix_fold(summary, images)) else []), tokens_fold(summary),
              errors_fold(summary), *([f] if (f := slo_fold(slo)) else []),
              slowest_fold(summary),
              monitoring_fold(summary, images, shown), metadata_fold(summary), missing_fold(summary),

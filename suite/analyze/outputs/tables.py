@@ -14,6 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from suite.analyze.outputs.facts import COST_HEADERS, SLO_HEADERS, cost_rows, run_notes, slo_line, slo_rows
+from suite.analyze.outputs.prefix import SHORT_HEADERS as PREFIX_HEADERS
+from suite.analyze.outputs.prefix import TITLE as PREFIX_TITLE
+from suite.analyze.outputs.prefix import measured, prefix_rows
 from suite.analyze.outputs.rows import (
     CACHE_COLUMNS,
     ERROR_COLUMNS,
@@ -27,6 +30,7 @@ from suite.analyze.outputs.rows import (
     model_blocks,
     run_rows,
 )
+from suite.analyze.outputs.semantic import TITLE, semantic_rows
 from suite.analyze.schema import Summary
 
 
@@ -66,6 +70,12 @@ def render_summary_table(summary: Summary) -> RenderableType:
         _table("Cache", ["fact", "value"], cache_facts(summary["cache"])),
         _columns("Cache hits vs misses (E2E)", CACHE_COLUMNS, cache_blocks(summary)),
     ]
+    semantic = summary.get("semantic")
+    if semantic is not None and (semantic["hits"] or semantic.get("opportunities")):
+        parts.append(_table(TITLE, ["fact", "value"], semantic_rows(semantic)))
+    prefix = measured(summary)
+    if prefix is not None:
+        parts.append(_table(PREFIX_TITLE, PREFIX_HEADERS, prefix_rows(prefix, short=True)))
     cost = summary.get("tokens", {}).get("cost", {})
     if cost.get("models"):
         parts.append(_table("Cost", COST_HEADERS, cost_rows(cost)))

@@ -8,7 +8,7 @@ casts and struct-field picks: no JSON is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,13 @@ class LogSource:
 
     read: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    releases: list[Callable[[], None]] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Drop the pages of the mirrors read so far from the resident set (logcolumns.release_pages):
+        called as columns are copied out, so a mirror's pages and their copies do not add up."""
+        for release in self.releases:
+            release()
 
     @property
     def columnar(self) -> bool:
@@ -89,7 +96,11 @@ def _read_one(path: Path, source: LogSource) -> pa.Table:
         got = read_mirror(mirror, jsonl.stat().st_size if jsonl.exists() else None)
         if got.table is not None:
             source.read.append(mirror)
-            return to_schema(got.table)
+            table = to_schema(got.table)
+            if got.release is not None:
+                got.release()  # what the casts read; the columns left to copy fault in again
+                source.releases.append(got.release)
+            return table
         if not jsonl.exists():
             raise AnalysisError(f"{mirror}: {got.why}; and there is no {jsonl.name} to read instead. "
                                 "Restore the JSONL log (the mirror is only a copy of it).")

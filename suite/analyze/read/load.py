@@ -100,9 +100,14 @@ def load_logged(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.Stru
     keep = ~warm if excluded else None
     # hundreds of MB of short-lived columns (suite.runtime.small_pages); the gaps (numpy copies, GIL
     # released) are gathered on the second core while this thread builds the frame
+    # released pages of a mapped mirror are faulted in again if read later: only speed is at stake
     with small_pages(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-gaps") as pool:
-        gaps = pool.submit(gaps_of, table, keep)
-        return frame_of(table, keep), gaps.result(), excluded, cache_headers_of(table, keep), section
+        gaps = pool.submit(gaps_of, table, keep, source.release)
+        frame = frame_of(table, keep, source.release)
+        headers = cache_headers_of(table, keep)
+        got = frame, gaps.result(), excluded, headers, section
+    source.release()
+    return got
 
 
 def _read_json(path: Path, what: str) -> Any:

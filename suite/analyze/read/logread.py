@@ -12,7 +12,7 @@ which would copy every column, the millions of gaps included, only to convert th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ _PARSE = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="igno
 # whole-file, multi-threaded read: on 2 cores about half the wall time of the streaming reader; it
 # holds ~200 MB more while reading a 1M-record log, below the peak reached later (~1.2 GB in all)
 _READ = pj.ReadOptions(block_size=4 << 20, use_threads=True)
+_RELEASE_BYTES = 256 << 20  # gaps copied between two releases of a mapped mirror's pages
 
 
 @dataclass
@@ -219,10 +220,25 @@ def check_required(where: str, table: pa.Table) -> None:
 
 
 def _category(col: pa.ChunkedArray | pa.Array) -> pd.Categorical:
-    """Codes plus plain ``str`` categories (Arrow-backed categories make every comparison convert)."""
+    """Codes plus categories of pandas's default text dtype (what a list of ``str`` becomes)."""
     encoded = (col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col).dictionary_encode()
     codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int32)
-    return pd.Categorical.from_codes(codes, categories=encoded.dictionary.to_pylist())
+    return pd.Categorical.from_codes(codes, dtype=_categories(encoded.dictionary), validate=False)
+
+
+_TEXT = pd.Index(["x"]).dtype  # pandas 3: "str" (Arrow-backed); pandas 2: object
+_FASTPATH = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+
+
+def _categories(dictionary: pa.Array) -> pd.CategoricalDtype:
+    """The dtype of ``dictionary``'s distinct strings, built without a Python object per string
+    where pandas's text dtype is Arrow-backed, and without pandas re-checking that Arrow's
+    dictionary is unique (at 1M records, ~450k corpus keys: 0.85 s → 0.25 s)."""
+    if isinstance(_TEXT, pd.StringDtype):
+        cats = pd.Index(pd.array(dictionary, dtype=_TEXT))
+    else:
+        cats = pd.Index(dictionary.to_pylist(), dtype=_TEXT)
+    return _FASTPATH(cats, False) if _FASTPATH is not None else pd.CategoricalDtype(cats)
 
 
 def _numpy(col: pa.ChunkedArray, keep: np.ndarray | None) -> np.ndarray:
@@ -237,9 +253,11 @@ def _flag(col: pa.ChunkedArray, keep: np.ndarray | None) -> pd.arrays.BooleanArr
     return pd.arrays.BooleanArray(values, nulls)
 
 
-def gaps_of(table: pa.Table, keep: np.ndarray | None = None) -> Gaps:
+def gaps_of(table: pa.Table, keep: np.ndarray | None = None,
+            release: Callable[[], None] | None = None) -> Gaps:
     """The flat gaps and row offsets of the ``itl`` column (of the rows in ``keep``, when given),
-    gathered chunk by chunk straight into one array: one copy of the gaps, however many chunks."""
+    gathered chunk by chunk straight into one array: one copy of the gaps, however many chunks.
+    ``release`` (a mapped mirror's) is called every ``_RELEASE_BYTES`` of gaps copied."""
     pieces: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []  # (gaps, gap mask, row counts)
     row = 0
     for chunk in table.column("itl").chunks:
@@ -253,7 +271,7 @@ def gaps_of(table: pa.Table, keep: np.ndarray | None = None) -> Gaps:
         else:
             pieces.append((values, np.repeat(rows, counts), counts[rows]))
     out = np.empty(sum(int(counts.sum()) for _, _, counts in pieces), dtype=np.float64)
-    pos = 0
+    pos = done = 0
     for values, picked, counts in pieces:
         n = int(counts.sum())
         if picked is None:
@@ -261,6 +279,10 @@ def gaps_of(table: pa.Table, keep: np.ndarray | None = None) -> Gaps:
         else:
             np.compress(picked, values, out=out[pos:pos + n])
         pos += n
+        done += values.nbytes
+        if release is not None and done >= _RELEASE_BYTES:
+            release()
+            done = 0
     row_counts = [counts for _, _, counts in pieces]
     offsets = np.zeros(sum(c.size for c in row_counts) + 1, dtype=np.int64)
     if row_counts:
@@ -268,16 +290,22 @@ def gaps_of(table: pa.Table, keep: np.ndarray | None = None) -> Gaps:
     return Gaps(out, offsets)
 
 
-def frame_of(table: pa.Table, keep: np.ndarray | None = None) -> pd.DataFrame:
+def frame_of(table: pa.Table, keep: np.ndarray | None = None,
+             release: Callable[[], None] | None = None) -> pd.DataFrame:
     """Typed columns: float64 (NaN = not measured), categories, Arrow strings, nullable flags; only
-    the rows in ``keep`` (a boolean mask over the table's rows) when it is given."""
+    the rows in ``keep`` (a boolean mask over the table's rows) when it is given. ``release`` (a
+    mapped mirror's) is called after the numbers and after the categories are copied out."""
     mask = None if keep is None else pa.array(keep, type=pa.bool_())
 
     def arrow(col: pa.ChunkedArray) -> pa.ChunkedArray:
         return col if mask is None else col.filter(mask)
 
     cols: dict[str, Any] = {n: _numpy(table.column(n), keep) for n in FLOAT_FIELDS}
+    if release is not None:
+        release()
     cols.update({n: _category(arrow(table.column(n))) for n in CATEGORY_FIELDS if n != "cache"})
+    if release is not None:
+        release()
     # targets say "HIT"; the contract's values are lower case
     cols["cache"] = _category(pc.utf8_lower(arrow(table.column("cache"))))
     cols.update({n: pd.arrays.ArrowExtensionArray(arrow(table.column(n))) for n in STRING_FIELDS})

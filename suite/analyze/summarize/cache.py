@@ -59,8 +59,8 @@ def compare_block(frame: pd.DataFrame, fast_mask: np.ndarray, slow_mask: np.ndar
     fast_name, slow_name = names
     fast = latency_of(frame, fast_mask, LABELS[fast_name])
     slow = latency_of(frame, slow_mask, LABELS[slow_name])
-    # the masked arrays are this function's own: dist leaves them sorted, and the bootstrap of a
-    # quantile (order-free) then skips its own sort
+    # the masked arrays are this function's own: dist may reorder them (selection), and the
+    # bootstrap of a quantile is order-free
     out: dict[str, Any] = {
         fast_name: {m: dist(fast[m], str(fast[f"{m}_why"]), scratch=True) for m in ("e2e", "ttft")},
         slow_name: {m: dist(slow[m], str(slow[f"{m}_why"]), scratch=True) for m in ("e2e", "ttft")},

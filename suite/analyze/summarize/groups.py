@@ -12,8 +12,8 @@ import pandas as pd
 
 from suite.analyze.read.logread import Gaps
 from suite.analyze.schema import Compat, Dist, GroupBlock, LatencyBlocks, OpenLoopBlock, ThroughputBlock
-from suite.analyze.summarize.metrics import column, dist, dist_block, flags, value
-from suite.analyze.summarize.stats import describe, describe_merged, describe_sorted, ratio
+from suite.analyze.summarize.metrics import column, dist, flags, value
+from suite.analyze.summarize.stats import ratio
 
 ITL_WHY = "no inter-token gaps recorded (non-streaming or single-chunk replies)"
 NO_WINDOW = "the measured window has zero length (a single request without a measured e2e)"
@@ -68,22 +68,12 @@ def itl_dist(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> Dist:
 
 def pooled_itl_blocks(gaps: Gaps, run_rows: np.ndarray,
                       part_rows: dict[str, np.ndarray]) -> tuple[Dist, dict[str, Dist]]:
-    """Pooled-ITL distributions of the whole run and of each part (its models, which split its
-    rows), from row masks: numpy only (no pandas), so it may run in a thread beside the
-    other sections. Each part's gaps are sorted once; the run's order statistics are then read from
-    the sorted parts (``describe_merged``): the run's millions of gaps are not copied or sorted again."""
-    blocks: dict[str, Dist] = {}
-    ordered: list[np.ndarray] = []
-    for name, rows in part_rows.items():
-        itl = gaps.pooled(rows)
-        got = describe_sorted(itl, scratch=not np.may_share_memory(itl, gaps.values))
-        blocks[name] = dist_block(itl.size, None if got is None else got[0], ITL_WHY)
-        if got is not None:
-            ordered.append(got[1])
-    itl = gaps.pooled(run_rows)
-    if itl.size != sum(o.size for o in ordered):  # parts that do not split the run: sort it as is
-        return _itl_dist(gaps, run_rows), blocks
-    return dist_block(itl.size, describe_merged(itl, ordered) if itl.size else describe(itl), ITL_WHY), blocks
+    """Pooled-ITL distributions of the whole run and of each part (its models), from row masks:
+    numpy only (no pandas), so it may run in a thread beside the other sections. Each is read by
+    selection (``describe``), not sorted: on 16M gaps, two parts and the run selected cost ~2.4x
+    less than sorting the parts once and merging their order statistics; one part's copy at a time."""
+    blocks = {name: _itl_dist(gaps, rows) for name, rows in part_rows.items()}
+    return _itl_dist(gaps, run_rows), blocks
 
 
 def latency_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int,

@@ -7,7 +7,7 @@ sentence says what is missing instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from suite.analyze.outputs.fmt import percent, seconds, times
 from suite.analyze.schema import (
@@ -21,6 +21,7 @@ from suite.analyze.schema import (
     Why,
 )
 from suite.analyze.summarize.coverage import truncated
+from suite.analyze.summarize.prefix import prefix_sentence
 
 ON = {"miss": "on cache misses", "first_seen": "on first-seen requests (the target signals no cache hits)",
       "all": "on all successful requests (no cache signal or repeat flag sets hits apart)"}
@@ -172,6 +173,8 @@ def headlines(summary: Summary) -> list[str]:
     comparison = summary["cache"].get("model_comparison")
     sentences = [coverage_sentence(summary["run"]), aborted_sentence(summary["run"]),
                  model_sentence(summary["models"], comparison),
-                 cache_sentence(summary["cache"]), error_sentence(summary["totals"]),
+                 cache_sentence(summary["cache"]),
+                 prefix_sentence(cast("dict[str, Any] | None", summary.get("prefix_cache"))),
+                 error_sentence(summary["totals"]),
                  cost_sentence(summary.get("tokens", {})), slo_sentence(summary.get("slo", {}))]
     return [s for s in sentences if s]

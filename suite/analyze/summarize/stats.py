@@ -30,13 +30,13 @@ def percentiles(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[
     arr = finite(values)
     if arr.size == 0:
         return None
-    points = sorted_percentiles(np.sort(arr), qs)
+    points, _ = select_percentiles(arr if _fresh(arr, values) else arr.copy(), qs)
     return {f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)}
 
 
 def sorted_percentiles(ordered: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """numpy.percentile's ``linear`` method, bit for bit, on an already sorted array. Sorting once
-    (SIMD) beats numpy's multi-point partition several times over on millions of ITL gaps."""
+    """numpy.percentile's ``linear`` method, bit for bit, on an already sorted array (or one only
+    partitioned at ``percentile_ranks``: the interpolation reads no other position)."""
     return _linear(ordered.size, qs, lambda idx: ordered[idx])
 
 
@@ -110,12 +110,37 @@ def tpot(e2e: Any, ttft: Any, completion_tokens: Any) -> np.ndarray:
 
 def describe(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES, *,
              scratch: bool = False) -> dict[str, float] | None:
-    """Mean, the percentiles and max of the finite values (one sort for all of them), or None.
+    """Mean, the percentiles and max of the finite values, or None: the same numbers, bit for bit,
+    as sorting them (``describe_sorted``), but read by selection (``select_percentiles``), ~4x less
+    work than a sort on millions of values.
 
-    ``scratch=True`` says ``values`` is the caller's temporary: it is then sorted in place instead of
-    copied first (a copy of millions of gaps saved). A copy ``finite`` made is always sorted in place."""
-    got = describe_sorted(values, qs, scratch=scratch)
-    return None if got is None else got[0]
+    ``scratch=True`` says ``values`` is the caller's temporary: it is then reordered in place instead
+    of copied first (a copy of millions of gaps saved). A copy ``finite`` made is always reordered."""
+    arr = finite(values)
+    if arr.size == 0:
+        return None
+    mean = float(arr.mean())  # before any reordering: the summation order stays the input's
+    work = arr if scratch or _fresh(arr, values) else arr.copy()
+    points, top = select_percentiles(work, qs)
+    return {"mean": mean, **{f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)},
+            "max": top}
+
+
+def percentile_ranks(n: int, qs: Sequence[float]) -> np.ndarray:
+    """The 0-based ranks (order statistics) type-7 interpolation reads for ``qs`` out of ``n``
+    values, plus the maximum's (``n - 1``): ascending, each once."""
+    q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
+    lo = np.clip(np.floor((n - 1) * q).astype(np.intp), 0, n - 1)
+    return np.unique(np.concatenate([lo, np.clip(lo + 1, 0, n - 1), [n - 1]]))
+
+
+def select_percentiles(work: np.ndarray, qs: Sequence[float]) -> tuple[np.ndarray, float]:
+    """``sorted_percentiles(np.sort(work), qs)`` and the maximum, from ``work`` (finite values, at
+    least one) partially ordered in place: ``np.partition`` at every rank needed puts exactly the
+    value a full sort would there, so the interpolation reads the same numbers. (Only the sign of
+    a zero among tied zeros may differ, as it may between two sort algorithms.)"""
+    work.partition(percentile_ranks(work.size, qs))
+    return sorted_percentiles(work, qs), float(work[-1])
 
 
 def describe_sorted(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES, *,
@@ -149,11 +174,15 @@ def describe_merged(values: Any, parts: Sequence[np.ndarray],
 def sort_owned(arr: np.ndarray, source: Any, scratch: bool = False) -> np.ndarray:
     """``arr`` sorted: in place when it may be reordered (``scratch``, or a fresh copy of the numpy
     array ``source``), else a sorted copy. Anything else (a list, a pandas column) is never reordered."""
-    fresh = isinstance(source, np.ndarray) and arr is not source and not np.may_share_memory(arr, source)
-    if scratch or fresh:
+    if scratch or _fresh(arr, source):
         arr.sort()
         return arr
     return np.sort(arr)
+
+
+def _fresh(arr: np.ndarray, source: Any) -> bool:
+    """Whether ``arr`` is a copy ``finite`` made of the numpy array ``source`` (so it may be reordered)."""
+    return isinstance(source, np.ndarray) and arr is not source and not np.may_share_memory(arr, source)
 
 
 def pooled_gaps(itl_lists: Iterable[Any]) -> np.ndarray:

@@ -3,8 +3,8 @@ per-request rows.
 
 Every number is computed here from the request records; reports and terminal tables only render
 this dict. Layout (schema ``llmsuite.summary/2``, documented in README "summary.json"): schema,
-generator, run, totals, overall, models, cache, tokens, timeline, goodput, slo, target_metrics,
-headlines, missing, definitions.
+generator, run, totals, overall, models, cache, tokens, timeline, goodput, prefix_cache, slo,
+target_metrics, headlines, missing, definitions.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 
 import suite
 from suite.analyze.read.load import LoadedRun
-from suite.analyze.schema import ErrorRow, Goodput, RunSection, Summary, Totals, Why
+from suite.analyze.schema import ErrorRow, Goodput, PrefixCache, RunSection, Summary, Totals, Why
 from suite.analyze.summarize.accounting import accounting_section
 from suite.analyze.summarize.cache import cache_section
 from suite.analyze.summarize.cachesignal import cache_detection
@@ -29,6 +29,7 @@ from suite.analyze.summarize.groups import add_derived, group_block, ok_rows, po
 from suite.analyze.summarize.headlines import headlines
 from suite.analyze.summarize.metrics import collect_missing, column, flags
 from suite.analyze.summarize.misses import ttl_value
+from suite.analyze.summarize.prefix import prefix_section
 from suite.analyze.summarize.slo import SloSpec, evaluate_slo, good_mask, goodput_block
 from suite.analyze.summarize.stats import window
 from suite.analyze.summarize.timeline import timeline_columns, timeline_of
@@ -173,6 +174,8 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
         "models": {m: group_block(g, run.gaps, n_rows, seconds, itl_models[m]) for m, g in parts.items()},
         **{k: sections[k] for k in ("cache", "tokens", "timeline", "goodput")},
     })
+    summary["prefix_cache"] = cast("PrefixCache | Why", prefix_section(  # why alone when unmeasured
+        frame, table, table_why, run.manifest, run.manifest_why))
     summary["slo"] = evaluate_slo(summary, slo) if slo is not None else {"why": NO_SLO}
     summary["headlines"] = headlines(summary)
     scanned = ("run", "overall", "models", "cache", "tokens")

@@ -12,6 +12,12 @@ there is stale, so the check counts what it actually flushed, and its send journ
 (``sent.w<i>.ids``, one id per request as it was sent) names the requests it had in flight —
 sent, never recorded. ``partial_mark`` turns a signal and lost workers into run.json's
 ``extra.partial``, which the analyzer shows as the run's partial mark.
+
+A worker on another host ships its shard and run meta into this folder as it goes
+(suite.driver.inlocust.shiplink); its journal stays on its host, so a shipping worker that
+vanished is described by what it last reported (sent, flushed) and what reached the master
+(shipped). One that ended but could not ship everything in time (the master's
+``extra.shipping.not_drained``) is treated the same way: the check covers what is here.
 """
 
 from __future__ import annotations
@@ -77,22 +83,33 @@ def _ids(lines: list[bytes]) -> list[str]:
 def lost_workers(run_dir: Path, meta: dict[str, Any], workers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Workers that never finalised their meta: who, what they flushed, what they had in flight."""
     noticed = {n.get("index"): n for n in meta.get("extra", {}).get("lost_workers", [])}
+    undrained = set((meta.get("extra", {}).get("shipping") or {}).get("not_drained") or [])
     out = []
     for w in workers:
         extra, index = w.get("extra", {}), _index(w)
-        if extra.get("final") or index is None:
+        if index is None or (extra.get("final") and index not in undrained):
             continue
         shard = run_dir / f"requests.w{index}.jsonl"
         recorded = _ids(shard.read_bytes().splitlines()) if shard.exists() else []
         journal = run_dir / JOURNAL.format(index=index)
         sent = journal.read_text().split() if journal.exists() else None
         in_flight = sorted(set(sent) - set(recorded)) if sent is not None else None
-        out.append({"index": index, "worker": extra.get("worker"), "records": len(recorded),
-                    "sent": len(sent) if sent is not None else None,
-                    "in_flight": len(in_flight) if in_flight is not None else None,
-                    "in_flight_ids": (in_flight or [])[:IN_FLIGHT_SHOWN],
-                    "noticed_at": noticed.get(index, {}).get("at")})
+        row = {"index": index, "worker": extra.get("worker"), "records": len(recorded),
+               "sent": len(sent) if sent is not None else None,
+               "in_flight": len(in_flight) if in_flight is not None else None,
+               "in_flight_ids": (in_flight or [])[:IN_FLIGHT_SHOWN],
+               "noticed_at": noticed.get(index, {}).get("at")}
+        if extra.get("shipping") and sent is None:  # its journal is on its own host
+            row.update(_shipped_counts(extra, len(recorded)))
+        out.append(row)
     return out
+
+
+def _shipped_counts(extra: dict[str, Any], shipped: int) -> dict[str, Any]:
+    """A shipping worker's counts as it last reported them (suite.driver.inlocust.shiplink): what
+    it had sent and flushed; ``shipped`` is what reached this folder."""
+    return {"sent": extra.get("sent"), "flushed": extra.get("records"), "shipped": shipped,
+            "in_flight": extra.get("in_flight"), "reported_at": extra.get("reported_at")}
 
 
 def collect(run_dir: Path, meta: dict[str, Any], corpus_ids: set[str], lag_warn_ms: float) -> Collected:
@@ -115,6 +132,9 @@ def partial_mark(interrupted: dict[str, Any] | None, lost: list[dict[str, Any]])
         reasons.append(f"interrupted by {interrupted.get('signal')}: the log holds the requests sent "
                        "before the run was stopped")
     for w in lost:
+        if "shipped" in w:
+            reasons.append(_shipped_reason(w))
+            continue
         flight = ("an unknown number of requests" if w["in_flight"] is None else
                   f"{w['in_flight']} request(s)") + " in flight"
         shown = w["in_flight_ids"]
@@ -131,6 +151,17 @@ def partial_mark(interrupted: dict[str, Any] | None, lost: list[dict[str, Any]])
     if lost:
         mark["lost_workers"] = lost
     return mark
+
+
+def _shipped_reason(w: dict[str, Any]) -> str:
+    def count(value: Any) -> str:
+        return "an unknown number of" if value is None else str(value)
+
+    return (f"worker {w['index']} ({w['worker']}) vanished mid-run (or could not finish shipping): "
+            f"when last heard from it had sent {count(w['sent'])} request(s) and flushed "
+            f"{count(w['flushed'])} record(s); {w['shipped']} record(s) reached the master and are "
+            f"kept here, the rest stay in requests.w{w['index']}.jsonl on its host; its unsent share "
+            "was not replayed")
 
 
 def _lag(lines: list[bytes], warn_ms: float, metas: list[dict[str, Any]]) -> dict[str, Any]:
@@ -171,8 +202,13 @@ def _worker_counts(meta: dict[str, Any], lost: dict[str, Any] | None) -> dict[st
     extra = meta.get("extra", {})
     row = {"shard": extra.get("shard"), "worker": extra.get("worker"), "sent": extra.get("sent"),
            "records": extra.get("records")}
+    shipping = extra.get("shipping")
+    if isinstance(shipping, dict):  # shipped to the master (suite.driver.inlocust.shiplink)
+        row["shipped"] = shipping.get("records")
     if lost is not None:
         row.update(sent=lost["records"], records=lost["records"], lost=True, in_flight=lost["in_flight"])
+        if "shipped" in lost:
+            row.update(sent_reported=lost["sent"], flushed=lost["flushed"])
     return row
 
 

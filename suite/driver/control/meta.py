@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 import suite
+from suite.cachesignal import ServedRule
 from suite.driver.exchange.cachedetect import allowlist, cache_rule
 from suite.records import RunMeta
 
@@ -33,11 +34,14 @@ def versions() -> dict[str, str]:
     return out
 
 
-def cache_headers_meta(spec: str) -> dict[str, Any]:
+def cache_headers_meta(spec: str, served: ServedRule | None = None) -> dict[str, Any]:
     """run.json ``extra.cache_headers``: the run's ``--cache-detect`` rule and the header names its
     records keep, so ``analyze --cache-detect`` knows which absences are meaningful (a header not
-    in the list was never looked at, not absent)."""
-    return {"rule": spec, "allowlist": list(allowlist(cache_rule(spec)))}
+    in the list was never looked at, not absent); ``served``: the served-key and similarity headers."""
+    out: dict[str, Any] = {"rule": spec, "allowlist": list(allowlist(cache_rule(spec), served))}
+    if served is not None:
+        out["served"] = {"key": served.key or None, "similarity": served.similarity or None}
+    return out
 
 
 def write_run_meta(path: Path, meta: RunMeta) -> None:

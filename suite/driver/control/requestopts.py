@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from suite.cachesignal import SERVED_KEY_HEADER, SIMILARITY_HEADER, ServedRule, served_rule
 from suite.driver.exchange.cachedetect import cache_rule
 from suite.driver.exchange.checks import ContentChecks
 from suite.driver.exchange.redact import Redactor, redact_headers, redact_template, secret_values
@@ -38,6 +39,10 @@ class RequestOptions:
     request_id_header: str | None = DEFAULT_REQUEST_ID_HEADER  # None: not sent
     response_id_header: str | None = "x-request-id"  # fallback when the body has no id
     cache_detect: str = "auto"
+    # the headers naming the cache entry a hit was served from, and its similarity (recorded in
+    # ``cache_headers``; suite.cachesignal.ServedRule); "none" reads none
+    served_key_header: str = SERVED_KEY_HEADER
+    similarity_header: str = SIMILARITY_HEADER
     require_fields: tuple[str, ...] = ()
     forbid: tuple[str, ...] = ()
     forbid_regex: tuple[str, ...] = ()
@@ -47,6 +52,7 @@ class RequestOptions:
     def __post_init__(self) -> None:
         build_target(self.target_options())
         cache_rule(self.cache_detect)
+        self.served()
         self.checks()
         rate = self.token_check_sample
         if not (math.isfinite(rate) and 0 <= rate <= 1):
@@ -60,6 +66,9 @@ class RequestOptions:
         return TargetOptions(kind=self.kind, path=self.path, engine_template=self.engine_template,
                              text_field=self.text_field, id_field=self.id_field,
                              stream_end=self.stream_end)
+
+    def served(self) -> ServedRule:
+        return served_rule(self.served_key_header, self.similarity_header)
 
     def checks(self) -> ContentChecks:
         return ContentChecks.build(self.require_fields, self.forbid, self.forbid_regex,

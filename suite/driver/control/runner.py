@@ -15,12 +15,10 @@ One lifecycle for every way a run ends: SIGINT, SIGTERM or SIGHUP (suite.signals
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,13 @@ from suite.driver.control.loadopts import LoadOptions
 from suite.driver.control.meta import read_run_meta, write_meta_dict
 from suite.driver.control.progress import LiveSnapshot, LogTail
 from suite.driver.control.requestopts import RequestOptions
+from suite.driver.control.runargs import (  # noqa: F401 - importable from here too
+    RESERVED_FLAGS,
+    STOP_TIMEOUT_S,
+    _check_locust_args,
+    _validate,
+    new_run_id,
+)
 from suite.driver.control.webkeep import KeptWeb, settled
 from suite.driver.exchange.record import LogCheck
 from suite.driver.exchange.targets import default_path
@@ -52,7 +57,6 @@ from suite.signals import Interrupted, interruption, stop_on_signals
 __all__ = ["LOCUSTFILE", "LineCounter", "LogCounter", "RunResult", "Topology", "locust_command", "new_run_id",
            "run_load"]
 
-STOP_TIMEOUT_S = 30.0
 STARTUP_MARGIN_S = 60.0
 POLL_S = 0.25
 REQUESTS_FILE = "requests.jsonl"
@@ -62,18 +66,6 @@ Progress = Callable[[int, int], None]
 # A progress callback that also has a ``live(snapshot)`` method gets the live figures of the run
 # (suite.driver.control.progress.LiveSnapshot: counts, TTFT, hit ratio, the bound that ends it).
 Live = Callable[[LiveSnapshot], None]
-
-# Flags run_load sets itself, and why a caller may not pass them in ``locust_args``.
-RESERVED_FLAGS: dict[str, str] = {
-    **dict.fromkeys(("-f", "--locustfile", "-H", "--host", "-u", "--users", "-r", "--spawn-rate",
-                     "-t", "--run-time", "--stop-timeout", "--csv", "--headless"),
-                    "run_load sets it from its own arguments"),
-    **dict.fromkeys(("--processes", "--master", "--worker", "--master-host", "--master-port",
-                     "--expect-workers"),
-                    "pass topology=Topology(processes=N) or role='master'/'worker' instead, so the "
-                    "corpus is split between workers with no request sent twice"),
-}
-
 
 @dataclass
 class RunResult:
@@ -116,34 +108,6 @@ class RunResult:
     @property
     def warnings(self) -> list[str]:
         return list(self.meta.get("extra", {}).get("warnings", []))
-
-
-def new_run_id(now: datetime | None = None, token: str | None = None) -> str:
-    """``<UTC yyyymmdd-HHMMSS>-<6 hex>``: sorts by time, unique across parallel runs; e.g.
-    ``20250102-030405-abc123`` for 2025-01-02 03:04:05 UTC and the token ``abc123``."""
-    now = now or datetime.now(timezone.utc)
-    return f"{now.astimezone(timezone.utc):%Y%m%d-%H%M%S}-{token or secrets.token_hex(3)}"
-
-
-def _validate(users: int, spawn_rate: float, duration_s: float, target: str,
-              stop_timeout_s: float = STOP_TIMEOUT_S) -> None:
-    if users < 1:
-        raise SpecError(f"users: {users} is not valid (must be >= 1).")
-    if spawn_rate <= 0:
-        raise SpecError(f"spawn_rate: {spawn_rate} is not valid (must be > 0 users per second).")
-    if duration_s <= 0:
-        raise SpecError(f"duration: {duration_s} s is not valid (must be > 0).")
-    if stop_timeout_s < 0:
-        raise SpecError(f"stop_timeout: {stop_timeout_s} s is not valid (must be >= 0).")
-    if not target.startswith(("http://", "https://")):
-        raise SpecError(f"target: {target!r} is not an http(s) URL, e.g. http://127.0.0.1:8000")
-
-
-def _check_locust_args(args: Sequence[str]) -> None:
-    for arg in args:
-        flag = arg.split("=", 1)[0]
-        if flag in RESERVED_FLAGS:
-            raise SpecError(f"locust_args: {arg!r} is not allowed ({RESERVED_FLAGS[flag]}).")
 
 
 def _prepare_run_dir(out_dir: Path, run_id: str) -> Path:
@@ -234,8 +198,10 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     stopped: Interrupted | None = None
     kept: subprocess.Popen | None = None
     keep = topo.web and topo.web_keep and topo.role != "worker"
-    tail = LogTail(run_dir, total, duration_s, journals=bool(topo.processes), remote=topo.role == "master",
-                   capped=total < len(requests))
+    # a multi-host master sees the records as the workers ship them (suite.driver.inlocust.shiplink)
+    shipped = os.environ.get("LLMSUITE_SHIP", "1").strip() not in ("0", "false", "no", "off")
+    tail = LogTail(run_dir, total, duration_s, journals=bool(topo.processes),
+                   remote=topo.role == "master" and not shipped, capped=total < len(requests))
     with stop_on_signals():
         try:
             code, overran, kept = _run_locust(cmd, config, run_dir, budget, tail, progress,
@@ -259,7 +225,7 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
 
 def _child_env(config: DriverConfig) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMSUITE_") or
-           k == "LLMSUITE_CACHE_DIR"}
+           k in ("LLMSUITE_CACHE_DIR", "LLMSUITE_SHIP")}  # LLMSUITE_SHIP=0: no shipping (bench)
     env.update(config.to_env())
     env["PYTHONUNBUFFERED"] = "1"
     return env

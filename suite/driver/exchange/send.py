@@ -122,7 +122,7 @@ class Exchange:
         self.target = build_target(replace(opts.target_options(), path=config.target_path))
         self.path = self.target.path
         self.cache = cache_rule(opts.cache_detect)
-        self.cache_names = allowlist(self.cache)  # what each record keeps (``cache_headers``)
+        self.cache_names = allowlist(self.cache, opts.served())  # what each record keeps (``cache_headers``)
         self.cache_name_set = frozenset(self.cache_names)
         self.cache_absent = self.cache.from_headers(no_header)  # the verdict when none came
         self.cache_json = self.cache.from_json if self.cache.json_get is not None else None

@@ -18,6 +18,9 @@ Distributed runs use Locust's own master/worker mode and its custom messages:
   watch notes it in run.json ``extra.lost_workers`` and counts it done, so the run goes on with the
   others and ends when they are; its unsent share is not replayed, and the runner marks the run
   partial (suite.driver.control.collect).
+- a worker whose shard is not the master's own file (another host or folder) ships its records
+  to the master over the same link, acknowledged (suite.driver.inlocust.shiplink), and the run
+  ends through a finish handshake so the last records travel too.
 
 A standalone process takes the whole corpus and decides for itself. Only the master (or the
 standalone process) watches the target's health. Duck-typed over Locust's runner API, so this
@@ -32,6 +35,7 @@ from typing import Any
 import gevent
 
 from suite.driver.control.health import probe, reason
+from suite.driver.inlocust import shiplink
 from suite.driver.inlocust.abort import HealthStreak
 from suite.driver.inlocust.state import DriverState
 
@@ -57,6 +61,7 @@ def setup_master(environment: Any, state: DriverState) -> None:
 
     def on_ready(msg: Any, **_: Any) -> None:
         state.meta.extra["ready"].append(int(msg.data["index"]))
+        shiplink.on_ready(environment, state, msg)
 
     def on_done(msg: Any, **_: Any) -> None:
         _worker_done(environment, state, int(msg.data["index"]))
@@ -67,13 +72,14 @@ def setup_master(environment: Any, state: DriverState) -> None:
     runner.register_message(MSG_DONE, on_done)
     runner.register_message(MSG_ABORT, on_abort)
     runner.register_message(MSG_READY, on_ready)
+    shiplink.setup_master(environment, state)
 
 
 def _worker_done(environment: Any, state: DriverState, index: int) -> None:
     """Worker ``index`` finished its share (or was lost): end the run once every worker has."""
     state.done_workers.add(index)
     if len(state.done_workers) >= state.meta.extra.get("distributed", {}).get("workers", 0):
-        end_run(environment)
+        end_run(environment, state)
 
 
 def _watch_workers(environment: Any, state: DriverState) -> None:
@@ -116,7 +122,7 @@ def hand_out_shares(environment: Any, state: DriverState) -> None:
     # shares were handed out with a start lead; if loading took longer, late is late (recorded)
     state.t0 = t0
     if state.config.duration_s and not state.load.preset:
-        gevent.spawn_later(state.config.duration_s, _time_up, environment)
+        gevent.spawn_later(state.config.duration_s, _time_up, environment, state)
     _watch_health(environment, state)
     _watch_workers(environment, state)
 
@@ -127,9 +133,9 @@ def _await_ready(state: DriverState, count: int) -> None:
         gevent.sleep(0.05)
 
 
-def _time_up(environment: Any) -> None:
+def _time_up(environment: Any, state: DriverState) -> None:
     if environment.runner.state in ("running", "spawning"):
-        end_run(environment)
+        end_run(environment, state)
 
 
 def setup_worker(environment: Any, state: DriverState) -> None:
@@ -139,11 +145,12 @@ def setup_worker(environment: Any, state: DriverState) -> None:
         state.meta.extra["role"] = "worker"
         _serve_metrics(state, port_offset=int(data["index"]))
         state.write_meta(final=False)
-        environment.runner.send_message(MSG_READY, {"index": state.index})
+        environment.runner.send_message(MSG_READY, {"index": state.index, **shiplink.ready_info(state)})
         if not state.feeder.requests:  # more workers than requests: nothing to wait for here
             share_finished(environment, state)
 
     environment.runner.register_message(MSG_SHARE, on_share)
+    shiplink.setup_worker(environment, state)
 
 
 def start_services(environment: Any, state: DriverState, port_offset: int) -> None:
@@ -174,9 +181,12 @@ def share_finished(environment: Any, state: DriverState) -> None:
         end_run(environment)
 
 
-def end_run(environment: Any) -> None:
+def end_run(environment: Any, state: DriverState | None = None) -> None:
     """Stop the run and quit Locust. With the web UI, stop first and quit a little later: Locust's
-    web mode would otherwise keep serving (and the run keep its process) until --run-time."""
+    web mode would otherwise keep serving (and the run keep its process) until --run-time. A
+    master with shipping workers first lets them ship the rest (suite.driver.inlocust.shiplink)."""
+    if state is not None and shiplink.finish_then(environment, state, lambda: end_run(environment)):
+        return
     runner, web_ui = environment.runner, getattr(environment, "web_ui", None)
     if web_ui is None:
         gevent.spawn(runner.quit)
@@ -215,7 +225,7 @@ def _abort_here(environment: Any, state: DriverState, why: str, at: float) -> No
         return
     state.mark_aborted(why, at)
     state.write_meta(final=False)
-    end_run(environment)
+    end_run(environment, state)
 
 
 def _watch_health(environment: Any, state: DriverState) -> None:

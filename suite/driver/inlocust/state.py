@@ -42,7 +42,8 @@ def new_meta(config: DriverConfig, target: str, corpus_size: int) -> RunMeta:
                    requests_in_corpus=corpus_size, versions=versions(),
                    extra={"load": load_summary(config.load),
                           "request": config.request.describe(config.api_key),  # secrets scrubbed
-                          "cache_headers": cache_headers_meta(config.request.cache_detect)})
+                          "cache_headers": cache_headers_meta(config.request.cache_detect,
+                                                             config.request.served())})
 
 
 def _count_lines(path: Path) -> int:
@@ -86,6 +87,7 @@ class DriverState:
         self.shares: dict[str, int] = {}
         self.done_workers: set[int] = set()
         self.lost_workers: set[int] = set()
+        self.shipping: Any = None  # the master's suite.driver.inlocust.shiplink.Hub
 
     def assign(self, index: int | None, count: int, t0: float | None = None) -> None:
         """Take share ``index`` of ``count`` (None: the whole corpus, standalone) and open its log.

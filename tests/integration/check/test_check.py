@@ -23,6 +23,10 @@ CHECK = ["check", "--preset", "smoke", "-u", "4", "-d", "30s", "--api-key-env", 
          "--min-effect", "0.3"]
 
 
+# the module fixture is a whole run: one worker takes every test of it (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("check")
+
+
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Three checks of one corpus against one gateway: baseline, unchanged, 2× slower."""

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from suite.analyze import analyze_run
-from suite.cachesignal import allowlist, parse_rule
+from suite.cachesignal import allowlist, parse_rule, served_rule
 from suite.driver import run_load
 from suite.driver.control.requestopts import RequestOptions
 from tests.integration.driver.test_targets import corpus, records
@@ -31,13 +31,15 @@ def test_a_run_recorded_without_a_rule_is_attributed_from_its_headers(
     assert result.complete
     recs = records(result.requests_path)
     assert len(recs) == 8 and all(r["cache"] is None for r in recs)
-    assert all(set(r["cache_headers"]) == {"x-cache"} for r in recs)  # the mock's own header
+    # the mock's own headers: its verdict and the key of the entry it answered with (served key)
+    assert all(set(r["cache_headers"]) == {"x-cache", "x-cache-key"} for r in recs)
     seen = {r["cache_headers"]["x-cache"] for r in recs}
     assert seen == {"HIT", "MISS"}
 
     meta = orjson.loads((result.requests_path.parent / "run.json").read_bytes())
-    assert meta["extra"]["cache_headers"] == {"rule": "none",
-                                              "allowlist": list(allowlist(parse_rule("none")))}
+    assert meta["extra"]["cache_headers"] == {
+        "rule": "none", "allowlist": list(allowlist(parse_rule("none"), served_rule())),
+        "served": {"key": "x-cache-key", "similarity": "x-cache-similarity"}}
 
     run_dir = result.requests_path.parent
     before = analyze_run(run_dir)["cache"]["detection"]

@@ -18,6 +18,10 @@ from tests.integration.gateway.server import GatewayConfig
 TTL_S = 0.25  # shorter than the run (~1-2 s), longer than a miss (~0.1 s): both classes occur
 
 
+# the module fixture is a whole run: one worker takes every test of it (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("gateway-reanalyze")
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A cloudflare-mode run recorded with ``--cache-detect none``, then analysed once with the

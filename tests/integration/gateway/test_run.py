@@ -33,6 +33,10 @@ def ok_hits(gw: GatewayThread, ids: set[str]) -> tuple[int, int]:
     return sum(bool(s.hit) for s in served), len(served)
 
 
+# the module fixture is a whole run: one worker takes every test of it (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("gateway-run")
+
+
 @pytest.fixture(scope="module")
 def present_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One run recorded with ``present:x-litellm-cache-key`` against a litellm-mode gateway that

@@ -45,6 +45,10 @@ def gateway_hits(gw: GatewayThread, run_dir: Path) -> tuple[int, int]:
     return sum(bool(s.hit) for s in served), len(served)
 
 
+# the module fixture is a whole run: one worker takes every test of it (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("gateway-sweep")
+
+
 @pytest.fixture(scope="module")
 def gw() -> Iterator[GatewayThread]:
     server = GatewayThread(GatewayConfig("litellm", ttl_s=600)).start()

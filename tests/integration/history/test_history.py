@@ -6,14 +6,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from suite import api
 from tests.integration.conftest import MockServer
 
 REPO = Path(__file__).resolve().parents[3]
+# the history reads whatever the runs measured: answers in ~0.03 s, not the shipped ~0.5 s, keep the
+# four runs short
+FAST = {"ttft_base_s": 0.02, "ttft_jitter_s": 0.0, "tokens_per_s": 1000.0, "tps_jitter": 0.0,
+        "output_tokens": {"median": 8, "spread": 0.0}}
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +30,7 @@ def llmsuite(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Complete
 
 
 def start_run(cwd: Path, corpus: Path, target: str, run_id: str) -> subprocess.Popen[str]:
-    args = ["run", "-c", str(corpus), "-t", target, "-u", "4", "-r", "4", "-d", "30", "--run-id", run_id,
+    args = ["run", "-c", str(corpus), "-t", target, "-u", "4", "-r", "50", "-d", "30", "--run-id", run_id,
             "--out", "reports", "--slo", "single-tenant"]
     return subprocess.Popen([sys.executable, "-m", "suite.cli", *args], cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -35,7 +41,10 @@ def corpus(folder: Path, scenario: str, seed: int) -> Path:
                           models={"gpt-4o": 1}, overrides={"max_tokens": {"choices": [8]}}).corpus
 
 
-def test_history_over_three_runs_and_a_different_corpus(tmp_path: Path, mock_server: MockServer) -> None:
+def test_history_over_three_runs_and_a_different_corpus(
+        tmp_path: Path, mock_server_factory: Callable[..., MockServer]) -> None:
+    (tmp_path / "profiles.yaml").write_text(yaml.safe_dump({"models": {"gpt-4o": FAST}}))
+    mock_server = mock_server_factory(profiles=tmp_path / "profiles.yaml")
     ops, finance = corpus(tmp_path, "ops-assistant", 1), corpus(tmp_path, "finance", 2)
     made = {"h1": ops, "h2": ops, "h3": ops, "f1": finance}
     # at once, to keep the test short: the history orders runs by run.json's start, not by name

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 PACED = {"ttft_base_s": 0.1, "ttft_jitter_s": 0.0, "tokens_per_s": 50.0,
          "output_tokens": {"median": 5, "spread": 0.0}, "encoding": "o200k_base"}
 KEYS = ["request_id", "model", "cache", "t_recv", "ttft_s", "e2e_s", "ttft_target_s", "itl_s",
-        "completion_tokens"]
+        "completion_tokens", "key", "served_key", "match", "similarity"]
 SLACK_S = 0.5  # upper bound only; a shared CI core can be late, never early by more than 2 ms
 
 

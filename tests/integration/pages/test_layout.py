@@ -27,7 +27,8 @@ from tests.integration.pages.build import PAGES, Pages
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-pytestmark = pytest.mark.integration
+# one worker builds the pages and opens Chromium for every check of them (--dist loadgroup)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("pages")]
 
 WIDTH, HEIGHT = 1400, 900
 SLACK = 0.5  # px: sub-pixel layout rounding

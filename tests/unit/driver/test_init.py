@@ -24,7 +24,7 @@ DRIVER = Path(suite.driver.__file__).parent
 # side → the parts of suite.driver it may import at run time (imports under TYPE_CHECKING are types)
 MAY_IMPORT = {"control": {"control", "exchange"}, "exchange": {"exchange"},
               "inlocust": {"inlocust", "control", "exchange"}}
-GEVENT_MODULES = {"inlocust/locustfile.py", "inlocust/distributed.py"}
+GEVENT_MODULES = {"inlocust/locustfile.py", "inlocust/distributed.py", "inlocust/shiplink.py"}
 
 
 def _runtime_imports(path: Path) -> set[str]:

@@ -21,7 +21,8 @@ GOOD: dict[str, Any] = {
 
 
 KNOWN_FIELDS = ("ttft_base_s, ttft_jitter_s, prefill_s_per_token, tokens_per_s, tps_jitter, "
-                "output_tokens, hit_overhead_s, max_output_tokens, encoding, faults, load, max_in_flight")
+                "output_tokens, hit_overhead_s, max_output_tokens, encoding, faults, load, max_in_flight, "
+                "prefix_cache")
 
 
 def write(tmp_path: Path, doc: Any) -> Path:

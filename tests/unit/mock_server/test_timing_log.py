@@ -15,7 +15,8 @@ def test_timing_record_has_exactly_the_documented_keys() -> None:
     rec = timing_record("r-1", "fixed-200ms", "off", 1700000000.5, [10.2, 10.22, 10.22], 10.25,
                         10.0, 0.2, 3)
     assert list(rec) == ["request_id", "model", "cache", "t_recv", "ttft_s", "e2e_s",
-                         "ttft_target_s", "itl_s", "completion_tokens"]
+                         "ttft_target_s", "itl_s", "completion_tokens", "key", "served_key",
+                         "match", "similarity"]
     assert rec["cache"] == "miss"  # no cache configured: generated, so a miss
     assert rec["ttft_s"] == pytest.approx(0.2)
     assert rec["e2e_s"] == pytest.approx(0.25)

@@ -93,8 +93,8 @@ def test_stream_flags() -> None:
     assert (parse().stream, parse().include_usage) == (False, False)
 
 
-KNOWN = ("gpt-4o, gpt-4o-mini, gpt-5-mini, llama-3.1-8b, claude-sonnet, llama-3-70b-vllm, instant, "
-         "fixed-200ms, slow")
+KNOWN = ("gpt-4o, gpt-4o-mini, gpt-5-mini, llama-3.1-8b, claude-sonnet, llama-3-70b-vllm, "
+         "llama-3.1-8b-apc, gpt-4.1-mini, instant, fixed-200ms, slow")
 
 
 @pytest.mark.parametrize(

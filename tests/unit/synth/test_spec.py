@@ -67,10 +67,10 @@ BAD_SPECS = [
      "x.yaml: intents[1].weight: -1 is not a valid weight (must be a number > 0)."),
     (lambda s: s.__setitem__("repeat_ration", 0.3),
      "x.yaml: unknown key 'repeat_ration'; did you mean 'repeat_ratio'? (known: arrival, cache_model, "
-     "catalog_size, description, domain, expected_output_tokens, few_shot, input_tokens, intents, locale, "
-     "locales, max_tokens, models, n, near_duplicate_ratio, popularity, repeat_ratio, reply_tokens, "
-     "reuse_distance, scope, seed, shared_prefix, slots, stream, system_prompt, temperature, turns, users, "
-     "version)."),
+     "catalog_size, description, documents, domain, expected_output_tokens, few_shot, hard_negative_ratio, "
+     "input_tokens, intents, locale, locales, max_tokens, models, n, near_duplicate_ratio, popularity, "
+     "repeat_ratio, reply_tokens, reuse_distance, scope, seed, shared_prefix, slots, stream, system_prompt, "
+     "system_prompts, temperature, turns, users, version)."),
     (lambda s: s["intents"][0].__setitem__("weigth", 1),
      "x.yaml: intents[0]: unknown key 'weigth'; did you mean 'weight'? (known: name, templates, weight)."),
     (lambda s: s.__setitem__("repeat_ratio", 1.5),

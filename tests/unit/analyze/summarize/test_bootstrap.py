@@ -189,3 +189,21 @@ def test_quantile_intervals_do_not_depend_on_input_order(stat: str) -> None:
     other = np.random.default_rng(5).lognormal(1, 1, 2000)
     assert bootstrap_ci(data, stat) == bootstrap_ci(np.sort(data), stat)
     assert bootstrap_ratio_ci(other, data, stat) == bootstrap_ratio_ci(np.sort(other), np.sort(data), stat)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_unsorted_quantile_replicates_equal_the_sorted_ones_bit_for_bit(seed: int) -> None:
+    from suite.analyze.summarize.bootstrap import exact_quantile_replicates, unsorted_quantile_replicates
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 2, 3, int(rng.integers(4, 5000))]))
+    data = rng.lognormal(0, 1, n)
+    if seed % 3 == 0:
+        data = np.round(data, 1)  # ties
+    if seed % 7 == 0:
+        data = np.sort(data)  # already sorted: read in place
+    before = data.copy()
+    for q in (1.0, 50.0, 95.0, 99.0, 99.9):
+        old = exact_quantile_replicates(np.sort(data), q, 300, np.random.default_rng(seed))
+        new = unsorted_quantile_replicates(data, q, 300, np.random.default_rng(seed))
+        assert np.array_equal(old, new)
+    assert np.array_equal(data, before)  # the caller's array is not reordered

@@ -124,3 +124,51 @@ def test_sort_owned_never_reorders_a_view_or_a_list() -> None:
     arr = np.asarray(listed)
     assert stats.sort_owned(arr, listed).tolist() == [1.0, 2.0]
     assert listed == [2.0, 1.0]
+
+
+def _old_describe(values: np.ndarray) -> dict[str, float] | None:
+    """describe as it was before selection: one full sort, then the order statistics."""
+    got = stats.describe_sorted(values)
+    return None if got is None else got[0]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_selection_gives_the_sorts_numbers_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 2, 3, int(rng.integers(4, 3000))]))
+    values = rng.lognormal(-3, 2, n)
+    if seed % 3 == 0:
+        values = np.round(values, 2)  # ties
+    if seed % 4 == 0 and n:
+        values[rng.random(n) < 0.2] = math.nan  # not measured
+    if seed % 5 == 0 and n:
+        values[:] = values[0]  # all tied
+    qs = (0, 1, 50, 90, 95, 99, 99.9, 100)
+    kept = values[np.isfinite(values)]
+    assert stats.describe(values.copy()) == _old_describe(values.copy())
+    if kept.size:
+        assert stats.describe(values.copy(), qs, scratch=True) == stats.describe_sorted(values.copy(), qs)[0]
+    else:
+        assert stats.describe(values, qs) is None
+    assert stats.percentiles(values, qs) == (None if not kept.size else {
+        f"p{q:g}": float(v) for q, v in zip(qs, np.percentile(kept, qs), strict=True)})
+    if kept.size:
+        points, top = stats.select_percentiles(kept.copy(), qs)
+        assert np.array_equal(points, stats.sorted_percentiles(np.sort(kept), qs))
+        assert top == float(kept.max())
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10])
+def test_percentile_ranks_are_the_order_statistics_interpolation_reads(n: int) -> None:
+    ranks = stats.percentile_ranks(n, (0, 50, 99, 100))
+    assert ranks.tolist() == sorted(set(ranks.tolist()))
+    assert ranks[0] == 0 and ranks[-1] == n - 1 and ranks.max() < n
+
+
+def test_describe_leaves_the_callers_array_alone_unless_scratch() -> None:
+    values = np.array([5.0, 3.0, 1.0, 4.0, 2.0])
+    assert stats.describe(values) == {"mean": 3.0, "p50": 3.0, "p90": 4.6, "p95": 4.8, "p99": 4.96,
+                                      "max": 5.0}
+    assert values.tolist() == [5.0, 3.0, 1.0, 4.0, 2.0]
+    listed = [2.0, 1.0]
+    assert stats.describe(listed)["max"] == 2.0 and listed == [2.0, 1.0]
