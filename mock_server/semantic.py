@@ -18,13 +18,16 @@ single-threaded here, and its HNSW level draws use a fixed seed), never on timin
 from __future__ import annotations
 
 import hashlib
-from typing import NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import faiss
 import numpy as np
 import orjson
 
 from mock_server.validate import ChatRequest
+
+if TYPE_CHECKING:
+    import faiss
 
 ANN_MIN = 2048  # entries per scope from which the HNSW index is used (exact scan below)
 RERANK_K = 8
@@ -33,7 +36,6 @@ EF_CONSTRUCTION = 64
 EF_SEARCH = 64
 EXACT, SEMANTIC, COALESCED = "exact", "semantic", "coalesced"
 
-faiss.omp_set_num_threads(1)  # deterministic builds; the mock answers on one core per worker
 
 
 class Served(NamedTuple):
@@ -66,8 +68,19 @@ def scope_of(request: ChatRequest) -> str:
     return hashlib.sha256(orjson.dumps(context, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
+@cache
+def _faiss() -> Any:
+    """faiss, imported on the first index (the exact-only mock never loads it), single-threaded:
+    deterministic builds, and the mock answers on one core per worker."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    return faiss
+
+
 def new_hnsw(dims: int) -> faiss.IndexHNSWFlat:
-    index = faiss.IndexHNSWFlat(dims, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    lib = _faiss()
+    index = lib.IndexHNSWFlat(dims, HNSW_M, lib.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = EF_CONSTRUCTION
     index.hnsw.efSearch = EF_SEARCH
     return index

@@ -27,8 +27,8 @@ def _series(steps: list[dict[str, Any]], key: str) -> tuple[list[float], list[li
     for s in steps:
         v, ci = s[key].get("value"), s[key].get("ci")
         values.append(math.nan if v is None else v)
-        below.append(0.0 if v is None or not ci else v - ci[0])
-        above.append(0.0 if v is None or not ci else ci[1] - v)
+        below.append(0.0 if v is None or not ci else max(0.0, v - ci[0]))
+        above.append(0.0 if v is None or not ci else max(0.0, ci[1] - v))
     return values, [below, above]
 
 

@@ -1,11 +1,11 @@
 """Known answer for prompt-prefix caching over HTTP (issue 16): a fixed shared prefix reports the
 block-rounded prefix as ``cached_tokens`` on every repeat (JSON and the streamed usage chunk), and
-the server's TTFT is lower by the configured prefill cost of those tokens within 2 ms (medians of
-three cold and three warm streams, from the server's own --timing-log stamps). One server."""
+the server's planned TTFT (--timing-log ``ttft_target_s``) is lower by exactly the configured
+prefill cost of those tokens; the stamped TTFTs (the fastest of four cold and of four warm
+streams: a late wake-up only ever adds) show the same drop. One server."""
 
 from __future__ import annotations
 
-import statistics
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from tests.integration.conftest import MockServer, launch_mock_server
 pytestmark = pytest.mark.integration
 ENC = "o200k_base"
 BASE_S, PREFILL_S = 0.02, 0.0005
+DOCS = (1, 2, 3, 4)
 PROFILE = {"ttft_base_s": BASE_S, "ttft_jitter_s": 0.0, "prefill_s_per_token": PREFILL_S,
            "tokens_per_s": 1000.0, "output_tokens": {"median": 3, "spread": 0.0}, "encoding": ENC,
            "prefix_cache": {"block_tokens": 16, "capacity_tokens": 100_000}}
@@ -67,24 +68,30 @@ def test_shared_prefix_is_cached_and_skips_its_prefill(tmp_path: Path) -> None:
     log = tmp_path / "timing.jsonl"
     server = launch_mock_server(tmp_path, profiles=profiles, extra_args=["--timing-log", str(log)])
     try:
-        cold = [ask(server, k, "Why now?", stream=True) for k in (1, 2, 3)]
-        warm = [ask(server, k, "How now?", stream=True) for k in (1, 2, 3)]
+        cold = [ask(server, k, "Why now?", stream=True) for k in DOCS]
+        warm = [ask(server, k, "How now?", stream=True) for k in DOCS]
         plain = [ask(server, 1, q, stream=False) for q in ("Who pays?", "When is rent due?")]
         hit = ask(server, 1, "Who pays?", stream=False)  # a response-cache hit
     finally:
         assert server.stop() == 0
     want = expected_cached(1)
-    assert want > 200 and all(expected_cached(k) == want for k in (2, 3))
-    assert [u["prompt_tokens_details"]["cached_tokens"] for u in cold] == [0, 0, 0]
-    assert [u["prompt_tokens_details"]["cached_tokens"] for u in warm + plain] == [want] * 5
+    assert want > 200 and all(expected_cached(k) == want for k in DOCS)
+    assert [u["prompt_tokens_details"]["cached_tokens"] for u in cold] == [0] * len(DOCS)
+    assert [u["prompt_tokens_details"]["cached_tokens"] for u in warm + plain] == [want] * (len(DOCS) + 2)
     assert hit["prompt_tokens_details"]["cached_tokens"] == hit["prompt_tokens"]
     assert {u["prompt_tokens"] for u in cold} == {u["prompt_tokens"] for u in warm}
     lines = {r["request_id"]: r for r in map(orjson.loads, log.read_bytes().splitlines())}
-    for k in (1, 2, 3):
+    for k in DOCS:
         prompt = cold[k - 1]["prompt_tokens"]
-        assert lines[f"{k}:Why now?"]["ttft_target_s"] == pytest.approx(BASE_S + PREFILL_S * prompt)
-        assert lines[f"{k}:How now?"]["ttft_target_s"] == pytest.approx(
-            BASE_S + PREFILL_S * (prompt - want))
-    ttft_cold = statistics.median(lines[f"{k}:Why now?"]["ttft_s"] for k in (1, 2, 3))
-    ttft_warm = statistics.median(lines[f"{k}:How now?"]["ttft_s"] for k in (1, 2, 3))
-    assert ttft_cold - ttft_warm == pytest.approx(PREFILL_S * want, abs=0.002)
+        cold_s, warm_s = (lines[f"{k}:{q}"]["ttft_target_s"] for q in ("Why now?", "How now?"))
+        assert cold_s == pytest.approx(BASE_S + PREFILL_S * prompt, abs=1e-6)
+        assert cold_s - warm_s == pytest.approx(PREFILL_S * want, abs=1e-6)
+    ttft_cold = min(lines[f"{k}:Why now?"]["ttft_s"] for k in DOCS)
+    ttft_warm = min(lines[f"{k}:How now?"]["ttft_s"] for k in DOCS)
+    # the stamps: never early, and the warm streams faster by the prefill cost. A busy CI core
+    # delays wake-ups by up to tens of ms (one-sided), so the stamped check is loose (a quarter of
+    # the effect); the 2 ms known answer is the plan's above (exact), and on an idle machine the
+    # stamped difference is within 1 ms of it.
+    for r in (lines[f"{k}:{q}"] for k in DOCS for q in ("Why now?", "How now?")):
+        assert r["ttft_s"] >= r["ttft_target_s"] - 0.001
+    assert ttft_cold - ttft_warm == pytest.approx(PREFILL_S * want, abs=PREFILL_S * want / 4)

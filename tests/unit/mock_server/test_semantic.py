@@ -4,20 +4,26 @@ memory-backed SemanticCache, single-flight, and the remote embedder's parsing.""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import numpy as np
+import orjson
 import pytest
 
+from mock_server.answer import HIT, MISS, AnswerPlanner
 from mock_server.cache import Completion, MemoryCache
 from mock_server.coalesce import Flights
+from mock_server.config import DEFAULT_PROFILES_PATH, MockConfig, SemanticSettings, load_profiles
 from mock_server.embedclient import OfflineEmbedder, endpoint, parse_vector
 from mock_server.embedder import DIMS, cosine, embed, embed_many
 from mock_server.handlers.embeddings import unit_vector
+from mock_server.metrics import Metrics
 from mock_server.semantic import SEMANTIC, ScopeIndex, SemanticIndex, query_text, scope_of
 from mock_server.semstore import SemanticCache
-from mock_server.validate import ChatRequest
+from mock_server.validate import ChatRequest, parse_chat_request
 
 DONE = Completion((1, 2), ("a", "b"), "stop", 5)
+PASSWORD = "How do I reset my password?"
 
 
 def chat(text: str, *, system: str | None = None, max_tokens: int = 64, model: str = "m",
@@ -163,3 +169,51 @@ def test_embed_is_the_documented_signed_feature_hashing() -> None:
             h = zlib.crc32(feature.encode())
             v[h % DIMS] += weight if (h >> 31) & 1 else -weight
         assert np.allclose(embed(text), v / np.linalg.norm(v), atol=1e-6)
+
+
+def planner_with(**settings: object) -> AnswerPlanner:
+    config = MockConfig(load_profiles(DEFAULT_PROFILES_PATH), **settings)  # type: ignore[arg-type]
+    return AnswerPlanner(config, MemoryCache(), Metrics(), logging.getLogger("test.semantic"))
+
+
+def instant(text: str) -> ChatRequest:
+    body = {"model": "instant", "messages": [{"role": "user", "content": text}], "max_tokens": 8}
+    return parse_chat_request(orjson.dumps(body), load_profiles(DEFAULT_PROFILES_PATH))
+
+
+def test_planner_serves_semantic_and_exact_hits_with_their_headers() -> None:
+    async def go() -> None:
+        eng = planner_with(semantic=SemanticSettings(0.8))
+        first = await eng.answer(instant(PASSWORD))
+        assert first.cache == MISS and first.served is None
+        await eng.store(instant(PASSWORD), first)
+        para = await eng.answer(instant("how can I reset my password"))
+        assert (para.cache, para.completion, para.served.match, para.served.key) == \
+            (HIT, first.completion, SEMANTIC, instant(PASSWORD).key)
+        assert para.headers["X-Cache-Key"] == instant(PASSWORD).key
+        again = await eng.answer(instant(PASSWORD))
+        assert again.headers["X-Cache-Match"] == "exact"
+        assert (eng.metrics.counts.hits, eng.metrics.counts.misses) == (2, 1)
+        assert (await eng.answer(instant("What is the capital of France?"))).cache == MISS
+
+    asyncio.run(go())
+
+
+def test_planner_coalesces_twins_and_releases_a_failed_leader() -> None:
+    async def go() -> None:
+        eng = planner_with(coalesce=True)
+        lead = await eng.answer(instant("twin"))
+        twins = [asyncio.ensure_future(eng.answer(instant("twin"))) for _ in range(2)]
+        await asyncio.sleep(0)
+        assert lead.flight == instant("twin").key and not any(t.done() for t in twins)
+        await eng.store(instant("twin"), lead)
+        got = await asyncio.gather(*twins)
+        assert [(a.cache, a.served.match, a.completion) for a in got] == \
+            [(HIT, "coalesced", lead.completion)] * 2
+        failed = await eng.answer(instant("lost"))
+        waiting = asyncio.ensure_future(eng.answer(instant("lost")))
+        await asyncio.sleep(0)
+        eng.release(failed)  # the leader ended without storing: its twin generates
+        assert (await waiting).cache == MISS
+
+    asyncio.run(go())

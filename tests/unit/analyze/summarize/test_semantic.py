@@ -167,3 +167,10 @@ def test_report_and_terminal_show_the_judged_figures(tmp_path: Path) -> None:
     console.print(render_summary_table(summary))
     text = console.export_text()
     assert "precision of semantic hits" in text and "33.3 % (1 of 3 semantic hits" in text
+
+
+def test_the_wilson_interval_always_holds_the_observed_ratio() -> None:
+    for n in range(1, 400):
+        for k in (0, 1, n - 1, n):
+            lo, hi = wilson(k, n) or (1.0, 0.0)
+            assert lo <= k / n <= hi, (k, n)
