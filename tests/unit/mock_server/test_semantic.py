@@ -144,7 +144,6 @@ def test_remote_embedder_parsing() -> None:
 
 def test_command_line_semantic_and_coalesce_settings() -> None:
     from mock_server.__main__ import build_config, parse_args
-    from mock_server.config import SemanticSettings
     from suite.errors import SpecError
 
     config = build_config(parse_args(["--cache-mode", "semantic", "--semantic-threshold", "0.85",
