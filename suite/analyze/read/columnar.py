@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from suite.analyze.read.logread import CACHE_HEADERS, CACHE_HEADERS_TYPE, SCHEMA, read_shard
+from suite.analyze.read.logread import CACHE_HEADERS, CACHE_HEADERS_TYPE, FLOAT_FIELDS, SCHEMA, read_shard
 from suite.errors import AnalysisError
 from suite.logcolumns import SUFFIX, jsonl_path, mirror_path, read_mirror
 
@@ -49,33 +49,33 @@ class LogSource:
         return out
 
 
-def to_schema(table: pa.Table) -> pa.Table:
+def to_schema(table: pa.Table, numbers: bool = True) -> pa.Table:
     """A mirror's table (contract types) as logread's ``SCHEMA`` (numbers as float64, the
-    cache headers as the struct of ``CACHE_HEADERS``, null where the run did not keep one)."""
-    held = table.column("cache_headers")
-    have = {f.name for f in held.type}
-    n = table.num_rows
-    kids = []
-    for name in CACHE_HEADERS:
-        if name in have:
-            kids.append(pa.chunked_array([c.field(name) for c in held.chunks], pa.string())
-                        if held.num_chunks else pa.chunked_array([], pa.string()))
-        else:
-            kids.append(pa.chunked_array([pa.nulls(n, pa.string())]))
-    headers = _struct(kids, held, n)
-    cols = [headers if f.name == "cache_headers" else table.column(f.name).cast(f.type) for f in SCHEMA]
-    return pa.Table.from_arrays(cols, schema=SCHEMA)
+    cache headers as the struct of ``CACHE_HEADERS``, null where the run did not keep one).
+    ``numbers=False`` leaves the integer columns as they are (logread converts them to float64
+    as it copies them out, one copy instead of three); the schema is then not ``SCHEMA``."""
+    headers = _headers(table.column("cache_headers"))
+    cols = [headers if f.name == "cache_headers" else
+            table.column(f.name) if not numbers and f.name in FLOAT_FIELDS else
+            table.column(f.name).cast(f.type) for f in SCHEMA]
+    if numbers:
+        return pa.Table.from_arrays(cols, schema=SCHEMA)
+    return pa.Table.from_arrays(cols, names=SCHEMA.names)
 
 
-def _struct(kids: list[pa.ChunkedArray], held: pa.ChunkedArray, n: int) -> pa.ChunkedArray:
-    """The struct of ``kids`` with the mirror's own nulls (a record that kept no header)."""
-    if n == 0:
+def _headers(held: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The mirror's header struct as ``CACHE_HEADERS_TYPE``, chunk by chunk: its own fields and
+    nulls reused (no copy), a header it did not keep all null."""
+    if held.num_chunks == 0:
         return pa.chunked_array([], CACHE_HEADERS_TYPE)
-    flat = [k.combine_chunks() for k in kids]
-    valid = held.combine_chunks()
-    mask = valid.is_null() if valid.null_count else None
-    return pa.chunked_array([pa.StructArray.from_arrays(flat, fields=list(CACHE_HEADERS_TYPE),
-                                                        mask=mask)])
+    have = {f.name for f in held.type}
+    chunks = []
+    for chunk in held.chunks:
+        kids = [chunk.field(name) if name in have else pa.nulls(len(chunk), pa.string())
+                for name in CACHE_HEADERS]
+        mask = chunk.is_null() if chunk.null_count else None
+        chunks.append(pa.StructArray.from_arrays(kids, fields=list(CACHE_HEADERS_TYPE), mask=mask))
+    return pa.chunked_array(chunks, CACHE_HEADERS_TYPE)
 
 
 def read_preferring_mirrors(paths: Sequence[Path]) -> tuple[pa.Table, LogSource]:
@@ -84,6 +84,8 @@ def read_preferring_mirrors(paths: Sequence[Path]) -> tuple[pa.Table, LogSource]
     tables = []
     for path in paths:
         tables.append(_read_one(Path(path), source))
+    if any(t.schema != tables[0].schema for t in tables):  # mirrors beside JSONL shards: one schema
+        tables = [t.cast(SCHEMA) for t in tables]
     table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     return table, source
 
@@ -96,7 +98,7 @@ def _read_one(path: Path, source: LogSource) -> pa.Table:
         got = read_mirror(mirror, jsonl.stat().st_size if jsonl.exists() else None)
         if got.table is not None:
             source.read.append(mirror)
-            table = to_schema(got.table)
+            table = to_schema(got.table, numbers=False)
             if got.release is not None:
                 got.release()  # what the casts read; the columns left to copy fault in again
                 source.releases.append(got.release)

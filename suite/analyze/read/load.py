@@ -30,6 +30,7 @@ from suite.analyze.read.logread import (
     check_required,
     frame_of,
     gaps_of,
+    key_category,
 )
 from suite.errors import AnalysisError
 from suite.logcolumns import SUFFIX, jsonl_path
@@ -98,12 +99,14 @@ def load_logged(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.Stru
         raise AnalysisError(f"{where}: all {excluded} records are warm-up records; nothing is left to "
                             "analyze. Run longer than the warm-up window.")
     keep = ~warm if excluded else None
-    # hundreds of MB of short-lived columns (suite.runtime.small_pages); the gaps (numpy copies, GIL
-    # released) are gathered on the second core while this thread builds the frame
+    # hundreds of MB of short-lived columns (suite.runtime.small_pages); the key categories (Arrow's
+    # hashing) and the gaps (numpy copies), both with the GIL released, are built on the second
+    # core while this thread builds the rest of the frame
     # released pages of a mapped mirror are faulted in again if read later: only speed is at stake
     with small_pages(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-gaps") as pool:
+        key = pool.submit(key_category, table, keep)  # needed first: frame_of waits for it
         gaps = pool.submit(gaps_of, table, keep, source.release)
-        frame = frame_of(table, keep, source.release)
+        frame = frame_of(table, keep, source.release, key)
         headers = cache_headers_of(table, keep)
         got = frame, gaps.result(), excluded, headers, section
     source.release()

@@ -13,6 +13,7 @@ which would copy every column, the millions of gaps included, only to convert th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,8 +243,20 @@ def _categories(dictionary: pa.Array) -> pd.CategoricalDtype:
 
 
 def _numpy(col: pa.ChunkedArray, keep: np.ndarray | None) -> np.ndarray:
-    arr = col.to_numpy()  # float64 with NaN for null, bool
-    return arr if keep is None else arr[keep]
+    """float64 with NaN for null (an integer column of a mirror is converted here), or bool; the
+    kept rows of each chunk copied straight into one array: no cast, concatenation or filter of
+    the whole column first (each a copy: ~0.6 s of 11 columns at 1M records)."""
+    dtype = np.bool_ if pa.types.is_boolean(col.type) else np.float64
+    out = np.empty(len(col) if keep is None else int(np.count_nonzero(keep)), dtype=dtype)
+    pos = row = 0
+    for chunk in col.chunks:
+        values = chunk.to_numpy(zero_copy_only=False)  # nulls: float64 NaN (ints too)
+        if keep is not None:
+            values = values[keep[row:row + len(chunk)]]
+        row += len(chunk)
+        out[pos:pos + values.size] = values
+        pos += values.size
+    return out
 
 
 def _flag(col: pa.ChunkedArray, keep: np.ndarray | None) -> pd.arrays.BooleanArray:
@@ -290,11 +303,20 @@ def gaps_of(table: pa.Table, keep: np.ndarray | None = None,
     return Gaps(out, offsets)
 
 
+def key_category(table: pa.Table, keep: np.ndarray | None = None) -> pd.Categorical:
+    """The ``key`` column of the rows in ``keep`` as frame_of builds it (for another thread)."""
+    col = table.column("key")
+    return _category(col if keep is None else col.filter(pa.array(keep, type=pa.bool_())))
+
+
 def frame_of(table: pa.Table, keep: np.ndarray | None = None,
-             release: Callable[[], None] | None = None) -> pd.DataFrame:
+             release: Callable[[], None] | None = None,
+             key: Future[pd.Categorical] | None = None) -> pd.DataFrame:
     """Typed columns: float64 (NaN = not measured), categories, Arrow strings, nullable flags; only
     the rows in ``keep`` (a boolean mask over the table's rows) when it is given. ``release`` (a
-    mapped mirror's) is called after the numbers and after the categories are copied out."""
+    mapped mirror's) is called after the numbers and after the categories are copied out. ``key``:
+    ``key_category`` being built by another thread (hashing up to millions of distinct keys is the
+    largest single step; Arrow releases the GIL while it hashes)."""
     mask = None if keep is None else pa.array(keep, type=pa.bool_())
 
     def arrow(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -303,7 +325,11 @@ def frame_of(table: pa.Table, keep: np.ndarray | None = None,
     cols: dict[str, Any] = {n: _numpy(table.column(n), keep) for n in FLOAT_FIELDS}
     if release is not None:
         release()
-    cols.update({n: _category(arrow(table.column(n))) for n in CATEGORY_FIELDS if n != "cache"})
+    cols.update({n: _category(arrow(table.column(n))) for n in CATEGORY_FIELDS
+                 if n != "cache" and (n != "key" or key is None)})
+    if key is not None:
+        cols["key"] = key.result()
+    cols = {n: cols[n] for n in (*FLOAT_FIELDS, *CATEGORY_FIELDS) if n in cols}  # the columns' order
     if release is not None:
         release()
     # targets say "HIT"; the contract's values are lower case

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from suite.analyze.summarize.select import MIN_SIZE, order_band
 from suite.analyze.summarize.stats import PERCENTILE_METHOD, finite
 
 Stat = str | Callable[..., Any]
@@ -91,6 +92,9 @@ def unsorted_quantile_replicates(data: np.ndarray, q: float, n_boot: int,
     as it is): the ranks drawn lie in a narrow band around ``q`` (a few thousand of a million values),
     so a copy is partitioned at the band's ends and only the band is sorted."""
     def at(idx: np.ndarray) -> np.ndarray:
+        if data.size >= MIN_SIZE:  # millions of values: the band bracketed, ``data`` not copied
+            lo = int(idx.min())
+            return order_band(data, lo, int(idx.max()))[idx - lo]
         return ranked(data, idx)[idx]
     return _quantile_replicates(data.size, q, n_boot, rng, at)
 

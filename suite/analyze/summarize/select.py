@@ -2,10 +2,13 @@
 instead of ``np.partition``'s introselect over all the values.
 
 Why: the pooled ITL of a 1M-record run is ~16M gaps (160M at 10M records); partitioning them (and
-the per-model pools) was the largest cost of the summary, and needed a copy of all gaps for the
-whole run (1.3 GB at 10M records). Here a seeded random sample of the values brackets each wanted
-rank by two values; one pass counts the values below the bracket and picks the (few) values inside
-it, and only those are partitioned. The result is the exact order statistic — the sample only
+the per-model pools) was the largest numpy cost of the summary, and needed a copy of all gaps for
+the whole run (1.2 GB at 10M records). Bracketing is ~25 % faster than partitioning (a few passes
+per wanted rank, each streaming through memory) and copies only the values inside the brackets.
+
+How: a seeded random sample of the values brackets each wanted rank by two values; one pass
+counts the values below the bracket, one picks the (few) values inside it, and only those are
+partitioned. The result is the exact order statistic — the sample only
 decides how much work is done: when a bracket misses its rank (a few standard deviations off, or
 many ties), the values are partitioned as before.
 """

@@ -32,7 +32,7 @@ def percentiles(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[
     arr = finite(values)
     if arr.size == 0:
         return None
-    points, _ = select_percentiles(arr if _fresh(arr, values) else arr.copy(), qs)
+    points, _ = _selected(arr, qs, _fresh(arr, values))
     return {f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)}
 
 
@@ -122,13 +122,7 @@ def describe(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES, *,
     if arr.size == 0:
         return None
     mean = float(arr.mean())  # before any reordering: the summation order stays the input's
-    if arr.size >= MIN_SIZE:  # millions of values (pooled ITL): bracketed, neither copied nor reordered
-        ranks = percentile_ranks(arr.size, qs)
-        got = dict(zip(ranks.tolist(), ranked_values(arr, ranks).tolist(), strict=True))
-        points, top = _linear(arr.size, qs, lambda idx: np.array([got[int(k)] for k in idx])), got[arr.size - 1]
-    else:
-        work = arr if scratch or _fresh(arr, values) else arr.copy()
-        points, top = select_percentiles(work, qs)
+    points, top = _selected(arr, qs, scratch or _fresh(arr, values))
     return {"mean": mean, **{f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)},
             "max": top}
 
@@ -139,6 +133,19 @@ def percentile_ranks(n: int, qs: Sequence[float]) -> np.ndarray:
     q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
     lo = np.clip(np.floor((n - 1) * q).astype(np.intp), 0, n - 1)
     return np.unique(np.concatenate([lo, np.clip(lo + 1, 0, n - 1), [n - 1]]))
+
+
+def _selected(arr: np.ndarray, qs: Sequence[float], owned: bool) -> tuple[np.ndarray, float]:
+    """``select_percentiles`` of ``arr`` (finite, at least one value; reordered only when ``owned``).
+    Millions of values (pooled ITL) are bracketed instead (suite.analyze.summarize.select): the
+    same order statistics, ``arr`` neither copied nor reordered (on 15.5M gaps: ~0.17 s against
+    ~0.23 s for a partition, plus the copy a shared array needed; at 10M records the whole run's
+    1.2 GB copy of all gaps is gone)."""
+    if arr.size < MIN_SIZE:
+        return select_percentiles(arr if owned else arr.copy(), qs)
+    ranks = percentile_ranks(arr.size, qs)
+    got = dict(zip(ranks.tolist(), ranked_values(arr, ranks).tolist(), strict=True))
+    return _linear(arr.size, qs, lambda idx: np.array([got[int(k)] for k in idx])), got[arr.size - 1]
 
 
 def select_percentiles(work: np.ndarray, qs: Sequence[float]) -> tuple[np.ndarray, float]:

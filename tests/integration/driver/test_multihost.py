@@ -222,12 +222,22 @@ def test_a_worker_that_vanishes_is_named_at_the_master_with_what_it_sent_flushed
     folders = [_folder(tmp_path, f"w{i}", rows) for i in (0, 1)]
     workers = [hosts.start(f"w{i}", [LLMSUITE, "run", *common, "--worker", "--master-port", str(master_port),
                                      "--no-analyze"], folder) for i, folder in enumerate(folders)]
-    shipped = master_dir / "run" / "requests.w1.jsonl"
+    shipped, shipped_meta = master_dir / "run" / "requests.w1.jsonl", master_dir / "run" / "run.w1.json"
+
+    def reported() -> bool:
+        """10 records shipped, and a meta (shipped every second) that has counted a flush."""
+        if not (shipped.exists() and shipped.read_bytes().count(b"\n") >= 10 and shipped_meta.exists()):
+            return False
+        try:
+            return (orjson.loads(shipped_meta.read_bytes())["extra"].get("records") or 0) >= 1
+        except orjson.JSONDecodeError:
+            return False  # caught mid-write
+
     deadline = time.monotonic() + WAIT_S
-    while not (shipped.exists() and shipped.read_bytes().count(b"\n") >= 10):
+    while not reported():
         assert time.monotonic() < deadline, (master_dir / "out.log").read_text(errors="replace")
         time.sleep(0.1)
-    meta = orjson.loads((master_dir / "run" / "run.w1.json").read_bytes())  # shipped with the records
+    meta = orjson.loads(shipped_meta.read_bytes())  # shipped with the records
     locust_worker = int(str(meta["extra"]["worker"]).rpartition(":")[2])
     os.kill(locust_worker, signal.SIGKILL)
     master.wait(timeout=WAIT_S)

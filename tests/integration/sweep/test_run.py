@@ -56,7 +56,8 @@ def test_cache_sweep_gain_rises_with_the_repetition_ratio(tmp_path: Path, profil
     assert high["theoretical_hit_ratio"] == 0.75
     assert low["hit_ratio"]["value"] == 0.0
     assert 0.2 < high["hit_ratio"]["value"] <= 0.75  # in-flight repeats miss: below the corpus bound
-    assert high["per_hit_speedup"]["value"] > 10
+    # a miss takes 0.12 s, a hit a few ms on a quiet machine (and up to ~15 ms on a loaded one)
+    assert high["per_hit_speedup"]["value"] > 5
     assert low["e2e_gain"]["value"] == 1.0
     assert high["e2e_gain"]["ci"][0] > 1.0  # significantly faster end to end
     assert high["e2e_gain"]["value"] <= high["gain_bound_observed"] * 1.25  # near or under 1/(1-h)

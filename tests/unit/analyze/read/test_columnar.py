@@ -12,7 +12,7 @@ import pytest
 
 from suite.analyze import analyze_run
 from suite.analyze.read.columnar import read_preferring_mirrors
-from suite.analyze.read.logread import SCHEMA, read_shard
+from suite.analyze.read.logread import SCHEMA, frame_of, read_shard
 from suite.cachesignal import allowlist
 from suite.errors import AnalysisError
 from suite.logcolumns import MirrorWriter, convert_jsonl, mirror_path, parse_lines, read_mirror, record_schema
@@ -49,8 +49,21 @@ def test_a_converted_mirror_reads_as_the_same_table_as_its_jsonl(tmp_path: Path)
     assert (out, n) == (mirror_path(path), 4)
     table, source = read_preferring_mirrors([path])
     assert source.read == [out] and source.notes == []
+    # integer columns stay integers (logread converts them as it copies them out)
+    assert table.schema.names == SCHEMA.names and table.schema.field("user").type == pa.int64()
+    assert table.cast(SCHEMA).to_pylist() == read_shard(path).to_pylist()
+    assert frame_of(table).equals(frame_of(read_shard(path)))
+
+
+def test_a_mirror_beside_a_jsonl_shard_reads_as_one_table(tmp_path: Path) -> None:
+    first = log(tmp_path)
+    second = tmp_path / "requests.w1.jsonl"
+    write_jsonl(second, varied())
+    convert_jsonl(first, allowlist())
+    table, source = read_preferring_mirrors([first, second])
+    assert source.read == [mirror_path(first), second]
     assert table.schema == SCHEMA
-    assert table.to_pylist() == read_shard(path).to_pylist()
+    assert table.to_pylist() == read_shard(first).to_pylist() + read_shard(second).to_pylist()
 
 
 def test_convert_round_trip_keeps_every_field(tmp_path: Path) -> None:
