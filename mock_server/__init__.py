@@ -12,8 +12,8 @@ Modules in request order (docs/mock-server.md has the user's view):
 * handlers/ — one module per endpoint family; handlers/chat.py holds the flow every generating
   route shares (parse → decide → write) and the zero-delay lane;
 * validate.py (with fields.py) — request bodies to a ``ChatRequest`` and its cache key, or a 4xx;
-* answer.py — the answer planner: cache hit or planned miss, faults, batch admission, the pure
-  plan of tokens and delays (text from textbank.py, load from batching.py, faults.py);
+* answer.py — the answer planner: cache hit or planned miss, faults, batch admission; plan.py —
+  the pure plan of tokens and delays (text from textbank.py, load from batching.py, faults.py);
 * write.py — the one writer of JSON bodies and SSE events, and the paced sending;
 * around them: cache.py (memory / Redis, ``Completion``), sessions.py (``/api/chat`` history),
   metrics.py (``/metrics``), timing_log.py (``--timing-log``), openai_errors.py (error bodies),

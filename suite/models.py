@@ -169,3 +169,12 @@ def load_price_table(path: str | Path | None = None) -> PriceTable:
                              "prices were read.")
     prices = {str(n): _price(v, f"{path}: models.{n}") for n, v in raw["models"].items()}
     return PriceTable(prices, str(raw["as_of"]), str(raw["source"]), str(path))
+
+
+def price_table_or_why() -> tuple[PriceTable | None, str | None]:
+    """The bundled price table, or why there is none: an analysis prices what it can and says why it
+    could not, instead of failing over a broken prices file."""
+    try:
+        return load_price_table(), None
+    except ModelError as exc:
+        return None, str(exc)

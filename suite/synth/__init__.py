@@ -6,10 +6,11 @@
 
 Pure functions (``load_spec`` aside, which reads one file) until ``write_corpus``.
 
-Modules: ``spec`` (YAML → ScenarioSpec), ``repetition`` / ``arrivals`` / ``params`` / ``context`` /
-``outputlen`` (validated knobs), ``planner`` (fresh / repeat / near-duplicate plan), ``templates`` +
-``slotfill`` + ``paraphrase`` (text), ``streams`` (seeded random streams), ``build`` (plan → requests),
-``sessions``, ``tokencount``, ``stats`` + ``cachesim`` + ``manifest`` (achieved vs requested),
+Modules: ``spec`` (YAML → ScenarioSpec; ``intents`` and ``specfields`` parse its parts),
+``repetition`` / ``arrivals`` / ``params`` / ``context`` / ``outputlen`` (validated knobs),
+``planner`` (fresh / repeat / near-duplicate plan), ``templates`` + ``slotfill`` + ``paraphrase``
+(text), ``streams`` (seeded random streams), ``build`` + ``factory`` (plan → requests), ``sessions``,
+``tokencount``, ``stats`` + ``cachesim`` + ``manifest`` (achieved vs requested),
 ``importer`` + ``imported`` (ShareGPT / JSONL / CSV, conversations as sessions), ``plots``, ``write``.
 """
 

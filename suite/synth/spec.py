@@ -3,7 +3,8 @@
 ``load_spec(path)`` is the only door in: every field is checked once here, so the builder can
 trust its input. Errors are ``SpecError`` messages naming the file, the field path, the bad value
 and the fix; unknown keys get a did-you-mean. ``ScenarioSpec.to_dict()`` is the *resolved* spec
-(defaults filled in) that the manifest records.
+(defaults filled in) that the manifest records. Intents and locales are parsed in intents.py, the
+spec's own scalar fields in specfields.py; the other knobs by the module that uses them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from faker.config import AVAILABLE_LOCALES
 
 from suite.errors import SpecError
 from suite.synth.arrivals import ArrivalSpec, parse_arrival
 from suite.synth.context import InputTarget, parse_input_tokens
+from suite.synth.intents import LOCALE_TEMPLATES, IntentSpec, parse_intents, parse_locale, parse_locales
 from suite.synth.outputlen import OutputLength, parse_expected_output
 from suite.synth.params import ValueSpec, max_tokens_item, parse_value, temperature_item
 from suite.synth.planner import PlanConfig
@@ -33,22 +34,20 @@ from suite.synth.repetition import (
     parse_reuse_distance,
     parse_scope,
 )
-from suite.synth.templates import SlotSpec, Template, check_locales, parse_slots, parse_template
-from suite.synth.validate import (
-    Where,
-    boolean,
-    check_keys,
-    integer,
-    is_number,
-    mapping,
-    non_empty_list,
-    show,
-    suggest,
-    text,
-    weight,
+from suite.synth.specfields import (
+    SPEC_VERSION,
+    check_version,
+    optional_int,
+    parse_description,
+    parse_few_shot,
+    parse_models,
+    parse_repeat_ratio,
+    reply_item,
+    turns_item,
 )
+from suite.synth.templates import SlotSpec, check_locales, parse_slots
+from suite.synth.validate import Where, boolean, check_keys, integer, show, text
 
-SPEC_VERSION = 1
 REQUIRED: dict[str, str] = {
     "domain": "the scenario's name, e.g. ops-assistant",
     "system_prompt": "the system message every request starts with",
@@ -87,30 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "system_prompts": None,
     "documents": None,
 }
-INTENT_KEYS: dict[str, str] = {
-    "name": "the intent's name, e.g. workflow_status",
-    "weight": "how often it is asked relative to the others, a number > 0",
-    "templates": "a list of user-message templates with {slot} references",
-}
-# Per-locale templates: ``templates_it_IT: [...]`` next to ``templates`` (used for other locales).
-LOCALE_TEMPLATES = "templates_"
 
-
-@dataclass(frozen=True)
-class IntentSpec:
-    """One kind of question users ask, its relative weight and the templates that phrase it."""
-
-    name: str
-    weight: float
-    templates: tuple[Template, ...]
-    by_locale: Mapping[str, tuple[Template, ...]] = field(default_factory=dict)
-
-    def templates_for(self, locale: str) -> tuple[Template, ...]:
-        return self.by_locale.get(locale, self.templates)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"name": self.name, "weight": self.weight, "templates": [t.text for t in self.templates]}
-        return {**out, **{LOCALE_TEMPLATES + loc: [t.text for t in ts] for loc, ts in self.by_locale.items()}}
 
 
 @dataclass(frozen=True)
@@ -237,23 +213,23 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<memory>") -> ScenarioSpec
     top = Where(source)
     check_keys(raw, top, REQUIRED, DEFAULTS)
     value = {**DEFAULTS, **raw}
-    _check_version(value["version"], top.at("version"))
-    locale = _locale(value["locale"], top.at("locale"))
-    locales = () if value["locales"] is None else _locales(value["locales"], top.at("locales"), locale)
+    check_version(value["version"], top.at("version"))
+    locale = parse_locale(value["locale"], top.at("locale"))
+    locales = () if value["locales"] is None else parse_locales(value["locales"], top.at("locales"), locale)
     # Slots are checked in full against the main locale, then against every other locale of the mix
     # (``_check_locale_mix``): a Faker slot must work in all of them.
     slots = parse_slots(value["slots"], top.at("slots"), locale)
     spec = ScenarioSpec(
         domain=text(value["domain"], top.at("domain"), "domain name"),
         system_prompt=text(value["system_prompt"], top.at("system_prompt"), "system prompt"),
-        models=_models(value["models"], top.at("models")),
-        intents=_intents(value["intents"], top.at("intents"), slots),
+        models=parse_models(value["models"], top.at("models")),
+        intents=parse_intents(value["intents"], top.at("intents"), slots),
         slots=slots,
-        description=_description(value["description"], top.at("description")),
+        description=parse_description(value["description"], top.at("description")),
         seed=integer(value["seed"], top.at("seed"), "seed", 0),
         n=integer(value["n"], top.at("n"), "request count", 1),
         locale=locale,
-        repeat_ratio=_repeat_ratio(value["repeat_ratio"], top.at("repeat_ratio")),
+        repeat_ratio=parse_repeat_ratio(value["repeat_ratio"], top.at("repeat_ratio")),
         max_tokens=parse_value(value["max_tokens"], top.at("max_tokens"), max_tokens_item),
         temperature=parse_value(value["temperature"], top.at("temperature"), temperature_item),
         stream=boolean(value["stream"], top.at("stream"), "stream flag"),
@@ -261,18 +237,18 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<memory>") -> ScenarioSpec
         near_duplicate_ratio=parse_ratio(value["near_duplicate_ratio"], top.at("near_duplicate_ratio"),
                                          "near-duplicate ratio"),
         popularity=parse_popularity(value["popularity"], top.at("popularity")),
-        catalog_size=_optional_int(value["catalog_size"], top.at("catalog_size"), "catalog size"),
+        catalog_size=optional_int(value["catalog_size"], top.at("catalog_size"), "catalog size"),
         reuse_distance=parse_reuse_distance(value["reuse_distance"], top.at("reuse_distance")),
         scope=parse_scope(value["scope"], top.at("scope")),
         users=integer(value["users"], top.at("users"), "number of users", 1),
         shared_prefix=parse_ratio(value["shared_prefix"], top.at("shared_prefix"), "shared-prefix share",
                                   upper_inclusive=True),
-        few_shot=_few_shot(value["few_shot"], top.at("few_shot")),
+        few_shot=parse_few_shot(value["few_shot"], top.at("few_shot")),
         cache_model=parse_cache_model(value["cache_model"], top.at("cache_model")),
         input_tokens=parse_input_tokens(value["input_tokens"], top.at("input_tokens")),
         locales=locales,
-        turns=parse_value(value["turns"], top.at("turns"), _turns_item),
-        reply_tokens=parse_value(value["reply_tokens"], top.at("reply_tokens"), _reply_item),
+        turns=parse_value(value["turns"], top.at("turns"), turns_item),
+        reply_tokens=parse_value(value["reply_tokens"], top.at("reply_tokens"), reply_item),
         expected_output_tokens=parse_expected_output(value["expected_output_tokens"],
                                                      top.at("expected_output_tokens")),
         hard_negative_ratio=parse_ratio(value["hard_negative_ratio"], top.at("hard_negative_ratio"),
@@ -298,30 +274,6 @@ def _check_locale_mix(spec: ScenarioSpec, top: Where) -> None:
                     f"would never be used (add {loc}: WEIGHT under locales:, or remove them).")
 
 
-def _turns_item(value: Any, where: Where) -> int:
-    return integer(value, where, "number of turns per session", 1)
-
-
-def _reply_item(value: Any, where: Where) -> int:
-    return integer(value, where, "reply length in tokens", 1)
-
-
-def _optional_int(value: Any, where: Where, what: str) -> int | None:
-    return None if value is None else integer(value, where, what, 1)
-
-
-def _few_shot(value: Any, where: Where) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, list):
-        raise where.error(f"{show(value)} is not a valid few-shot list (a list of {{user, assistant}}).")
-    pairs = []
-    for i, item in enumerate(value):
-        item = mapping(item, where.at(i), "{user: ..., assistant: ...}")
-        check_keys(item, where.at(i), {"user": "the example question", "assistant": "the example answer"})
-        pairs.append((text(item["user"], where.at(i).at("user"), "example question"),
-                      text(item["assistant"], where.at(i).at("assistant"), "example answer")))
-    return tuple(pairs)
-
-
 def _check_consistency(spec: ScenarioSpec, top: Where) -> None:
     """Rules across keys: the ratios leave room for fresh requests; seconds need timestamps."""
     total = spec.repeat_ratio + spec.near_duplicate_ratio
@@ -345,77 +297,3 @@ def _check_consistency(spec: ScenarioSpec, top: Where) -> None:
             "{process: poisson, rate: 5}, or drop ttl).")
 
 
-def _check_version(value: Any, where: Where) -> None:
-    if value != SPEC_VERSION:
-        raise where.error(f"{show(value)} is not a supported spec version (this llmsuite reads version "
-                          f"{SPEC_VERSION}).")
-
-
-def _description(value: Any, where: Where) -> str:
-    if not isinstance(value, str):
-        raise where.error(f"{show(value)} is not a valid description (must be a string).")
-    return value.strip()
-
-
-def _locale(value: Any, where: Where) -> str:
-    if value not in AVAILABLE_LOCALES:
-        hint = suggest(str(value), AVAILABLE_LOCALES)
-        did_you_mean = f"; did you mean {hint!r}?" if hint else ""
-        raise where.error(f"unknown locale {show(value)}{did_you_mean} (Faker's locales are listed in "
-                          "faker.config.AVAILABLE_LOCALES).")
-    return str(value)
-
-
-def _repeat_ratio(value: Any, where: Where) -> float:
-    if not is_number(value) or not 0 <= value < 1:
-        raise where.error(f"{show(value)} is not a valid repeat ratio (must be a number >= 0 and < 1).")
-    return float(value)
-
-
-def _models(value: Any, where: Where) -> tuple[tuple[str, float], ...]:
-    models = mapping(value, where, "model name -> weight")
-    if not models:
-        raise where.error("no models given (add at least one, e.g. gpt-4o: 1).")
-    return tuple((str(name), weight(w, where.at(str(name)))) for name, w in models.items())
-
-
-def _intents(value: Any, where: Where, slots: Mapping[str, SlotSpec]) -> tuple[IntentSpec, ...]:
-    items = non_empty_list(value, where, "intents")
-    intents = tuple(_intent(item, where.at(i), slots) for i, item in enumerate(items))
-    seen: set[str] = set()
-    for i, intent in enumerate(intents):
-        if intent.name in seen:
-            raise where.at(i).at("name").error(f"{intent.name!r} is a duplicate intent name "
-                                               "(each intent needs its own name).")
-        seen.add(intent.name)
-    return intents
-
-
-def _intent(value: Any, where: Where, slots: Mapping[str, SlotSpec]) -> IntentSpec:
-    item = mapping(value, where, "an intent with name, weight and templates")
-    localized = [str(k) for k in item if str(k).startswith(LOCALE_TEMPLATES)]
-    check_keys({k: v for k, v in item.items() if k not in localized}, where, INTENT_KEYS)
-    by_locale = {_locale(key.removeprefix(LOCALE_TEMPLATES), where.at(key)):
-                 _templates(item[key], where.at(key), slots) for key in localized}
-    return IntentSpec(
-        name=text(item["name"], where.at("name"), "intent name"),
-        weight=weight(item["weight"], where.at("weight")),
-        templates=_templates(item["templates"], where.at("templates"), slots),
-        by_locale=by_locale,
-    )
-
-
-def _templates(value: Any, where: Where, slots: Mapping[str, SlotSpec]) -> tuple[Template, ...]:
-    items = non_empty_list(value, where, "templates")
-    return tuple(parse_template(t, where.at(i), slots) for i, t in enumerate(items))
-
-
-def _locales(value: Any, where: Where, default: str) -> tuple[tuple[str, float], ...]:
-    """``locales: {en_US: 0.7, it_IT: 0.3}``; absent, every request uses ``locale``."""
-    if value is None:
-        return ((default, 1.0),)
-    mix = mapping(value, where, "locale -> weight, e.g. {en_US: 0.7, it_IT: 0.3}")
-    if not mix:
-        raise where.error("no locales given (add at least one, e.g. en_US: 1).")
-    return tuple((_locale(name, where.at(str(name))), weight(w, where.at(str(name))))
-                 for name, w in mix.items())

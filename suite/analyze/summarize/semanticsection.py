@@ -22,8 +22,8 @@ from suite.analyze.read.cacheheaders import Recorded, header_columns, recorded
 from suite.analyze.read.load import LoadedRun
 from suite.analyze.summarize.semantic import Judged, Row, Truth, classify, proportion, truth_from_rows
 from suite.cachesignal import ServedRule
-from suite.errors import AnalysisError, CorpusError, ModelError
-from suite.models import PriceTable, load_price_table
+from suite.errors import AnalysisError, CorpusError
+from suite.models import PriceTable, price_table_or_why
 from suite.records import file_sha256, iter_jsonl
 
 JUDGED = ("hits_by_class", "false_hit_ratio", "precision", "recall", "savings")
@@ -162,7 +162,7 @@ def semantic_section(run: LoadedRun, corpus: Path | None, override: ServedRule |
     if rule is None:
         return None
     if table is None and table_why is None:
-        table, table_why = _prices()
+        table, table_why = price_table_or_why()
     frame = run.requests
     names = [n for n in rule.names if rec is not None and n in rec.allowlist]
     columns = header_columns(run, names) if names and len(frame) else {}
@@ -192,13 +192,6 @@ def semantic_section(run: LoadedRun, corpus: Path | None, override: ServedRule |
     if similarity:
         block["similarity"] = similarity
     return block
-
-
-def _prices() -> tuple[PriceTable | None, str | None]:
-    try:
-        return load_price_table(), None
-    except ModelError as exc:
-        return None, str(exc)
 
 
 def _hit_ratio(hits: int, n: int) -> dict[str, Any]:

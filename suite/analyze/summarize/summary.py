@@ -34,8 +34,7 @@ from suite.analyze.summarize.slo import SloSpec, evaluate_slo, good_mask, goodpu
 from suite.analyze.summarize.stats import window
 from suite.analyze.summarize.timeline import timeline_columns, timeline_of
 from suite.analyze.summarize.unmeasured import RunShape, classify
-from suite.errors import ModelError
-from suite.models import PriceTable, load_price_table
+from suite.models import PriceTable, price_table_or_why
 from suite.runtime import small_pages
 
 SUMMARY_SCHEMA = "llmsuite.summary/2"
@@ -123,13 +122,6 @@ def goodput_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], slo: Sl
     return block
 
 
-def _prices() -> tuple[PriceTable | None, str | None]:
-    try:
-        return load_price_table(), None
-    except ModelError as exc:
-        return None, str(exc)
-
-
 def summarize(run: LoadedRun, slo: SloSpec | None = None,
               prices: PriceTable | None = None, cache_ttl_s: float | None = None) -> Summary:
     """The summary dict of a loaded run (see module docstring for its layout); ``cache_ttl_s``, the
@@ -144,7 +136,7 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
     n_rows = len(frame)
     start, end = window(column(frame, "t_start"), column(frame, "e2e"))
     seconds = end - start
-    table, table_why = (prices, None) if prices is not None else _prices()
+    table, table_why = (prices, None) if prices is not None else price_table_or_why()
     parts = split_models(frame)
     # pooled ITL (sorting millions of gaps) and the timeline are numpy only, on arrays taken here:
     # they run on the second core while this thread does the pandas-heavy sections; the numbers do
