@@ -32,17 +32,11 @@ from typing import Any
 import orjson
 
 from suite.driver import Topology, run_load
-from suite.records import write_jsonl
 from suite.services import free_port, start_mock_server
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def corpus(path: Path, n: int) -> None:
-    write_jsonl(path, ({"id": f"b{i}", "t": None, "session": f"s{i}", "turn": 0, "model": "instant",
-                        "messages": [{"role": "user", "content": f"hi {i}"}], "max_tokens": 16,
-                        "temperature": 0.0, "stream": False, "prompt_tokens": 9, "domain": "bench",
-                        "intent": "bench", "key": f"k{i}", "repeat_of": None} for i in range(n)))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_driver_scaling import corpus  # noqa: E402  (the same n distinct instant requests)
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
