@@ -4,8 +4,10 @@
                            cyclic GC's reach and collect the youngest generation less often;
 - ``cyclic_gc_paused()``   the synthesizer, around a corpus build: no cyclic GC while millions of
                            acyclic containers are allocated;
-- ``small_pages()``        the analyzer, around its column work: numpy allocates without
-                           transparent-huge-page advice.
+- ``small_pages()``        the analyzer, around its summary: numpy allocates without
+                           transparent-huge-page advice;
+- ``kept_heap()``          the analyzer, around its load and summary: freed memory is kept by the
+                           C heap for reuse, and Arrow allocates from that heap too.
 
 None of them changes a value computed; they change how long the computing takes. ``small_pages``
 relies on a private numpy hook (``_set_madvise_hugepage``); ``tests/unit/test_runtime.py`` fails
@@ -14,10 +16,13 @@ loudly if it disappears, instead of the analyzer quietly getting slower.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -106,3 +111,68 @@ def small_pages() -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 switch(_saved)
+
+
+# glibc's mallopt parameters and their documented defaults (mallopt(3))
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+TRIM_DEFAULT, MMAP_MAX_DEFAULT = 128 * 1024, 65536
+KEPT_TRIM = 2**31 - 1  # mallopt takes an int: free memory above the heap's top beyond 2 GB is returned
+_heap_lock = threading.Lock()
+_heap_depth = 0
+_heap_saved: list[Any] = []
+
+
+def _mallopt() -> Callable[[int, int], int] | None:
+    """glibc's ``mallopt``, or None (another C library: the block then only switches Arrow's pool)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    fn = getattr(libc, "mallopt", None)
+    if fn is None or not hasattr(libc, "gnu_get_libc_version"):
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return fn
+
+
+@contextmanager
+def kept_heap() -> Iterator[None]:
+    """Within the block, memory freed stays with the process for the next allocation, instead of
+    going back to the kernel and being faulted in again, page by page, by the next array.
+
+    Why: by default glibc serves every allocation above its mmap threshold (at most 32 MB) with a
+    fresh mapping and unmaps it on free, and Arrow's mimalloc purges freed pages; the analyzer makes
+    hundreds of such arrays (columns, masks, copies of millions of gaps), so most of its memory is
+    faulted in several times. On a virtual machine a first touch of guest memory may also cost the
+    host a fault: measured here (Firecracker, bench/bench_columnar.py --big) the 10M-record summary
+    spent more system time zeroing fresh pages than computing. Inside the block glibc maps nothing
+    new for allocations (``M_MMAP_MAX`` 0; the heap grows instead), trims its top only beyond
+    2 GB free, and Arrow's default pool is the system allocator, so Arrow's temporaries reuse the
+    same heap. Every value computed is the same; the process keeps its peak heap until it frees it
+    (glibc trims the top again, at its default threshold, once the last block has closed).
+
+    Process-wide, so scoped like ``small_pages``: the last block to close restores glibc's
+    documented defaults (which also ends glibc's dynamic mmap threshold: allocations above 128 kB
+    are then mapped) and the Arrow pool that was the default before the first block."""
+    global _heap_depth
+    import pyarrow as pa  # here, not at import: the mock server and driver never call this
+
+    mallopt = _mallopt()
+    with _heap_lock:
+        if _heap_depth == 0:
+            _heap_saved[:] = [pa.default_memory_pool()]
+            pa.set_memory_pool(pa.system_memory_pool())
+            if mallopt is not None:
+                mallopt(M_MMAP_MAX, 0)
+                mallopt(M_TRIM_THRESHOLD, KEPT_TRIM)
+        _heap_depth += 1
+    try:
+        yield
+    finally:
+        with _heap_lock:
+            _heap_depth -= 1
+            if _heap_depth == 0:
+                pa.set_memory_pool(_heap_saved.pop())
+                if mallopt is not None:
+                    mallopt(M_MMAP_MAX, MMAP_MAX_DEFAULT)
+                    mallopt(M_TRIM_THRESHOLD, TRIM_DEFAULT)

@@ -71,3 +71,61 @@ def test_settle_heap_is_what_the_mock_asks_for(monkeypatch) -> None:
     monkeypatch.setattr(gc, "set_threshold", lambda *t: calls.append(("set_threshold", t)))
     runtime.settle_heap()
     assert calls == [("collect", ()), ("freeze", ()), ("set_threshold", runtime.MOCK_GC_THRESHOLD)]
+
+
+def test_kept_heap_switches_arrow_to_the_system_pool_and_restores_it_once() -> None:
+    import pyarrow as pa
+
+    before = pa.default_memory_pool().backend_name
+    outer, inner = runtime.kept_heap(), runtime.kept_heap()
+    outer.__enter__()
+    inner.__enter__()
+    assert pa.default_memory_pool().backend_name == "system"
+    outer.__exit__(None, None, None)  # closed first (another thread's block), inner still open
+    assert pa.default_memory_pool().backend_name == "system"
+    inner.__exit__(None, None, None)
+    assert pa.default_memory_pool().backend_name == before
+
+
+def test_kept_heap_finds_glibc_mallopt_where_glibc_is_the_c_library() -> None:
+    # If this fails on glibc, kept_heap() silently stopped keeping freed memory and the analyzer
+    # faults its arrays in again (bench/bench_columnar.py --big shows it): fix runtime._mallopt.
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        assert runtime._mallopt() is None
+        return
+    assert runtime._mallopt() is not None
+
+
+def test_kept_heap_reuses_freed_memory_instead_of_faulting_it_in_again() -> None:
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc" or sys.platform != "linux":
+        return  # the behaviour is glibc's; elsewhere the block only switches Arrow's pool
+    # a fresh interpreter: this process's heap may already hold freed memory from earlier tests
+    code = """
+import resource, numpy as np
+from suite import runtime
+
+def faults():  # 4 kB pages (small_pages), so a fresh 64 MB array is ~16k faults
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    arr = np.ones(8 << 20)  # 64 MB, above glibc's largest mmap threshold (32 MB)
+    got = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
+    del arr
+    return got
+
+with runtime.small_pages():
+    faults()
+    outside = faults()  # glibc's default: mapped afresh, unmapped on free
+    with runtime.kept_heap():
+        faults()  # grows the heap
+        inside = faults()  # the same pages again
+print(outside, inside)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    outside, inside = map(int, out.stdout.split())
+    assert outside > 10_000, out.stdout  # the test can fail: without the block every page faults
+    assert inside < 100, out.stdout

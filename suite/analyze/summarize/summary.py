@@ -35,7 +35,7 @@ from suite.analyze.summarize.stats import window
 from suite.analyze.summarize.timeline import timeline_columns, timeline_of
 from suite.analyze.summarize.unmeasured import RunShape, classify
 from suite.models import PriceTable, price_table_or_why
-from suite.runtime import small_pages
+from suite.runtime import kept_heap, small_pages
 
 SUMMARY_SCHEMA = "llmsuite.summary/2"
 # columns no per-model section reads (they are read on the whole run only); slicing each model's rows
@@ -126,7 +126,8 @@ def summarize(run: LoadedRun, slo: SloSpec | None = None,
               prices: PriceTable | None = None, cache_ttl_s: float | None = None) -> Summary:
     """The summary dict of a loaded run (see module docstring for its layout); ``cache_ttl_s``, the
     target cache's TTL when known, splits expired repeats out (else run.json extra.cache_ttl_s)."""
-    with small_pages():  # many short-lived 8-128 MB arrays: see suite.runtime.small_pages
+    # many short-lived 8-128 MB arrays: see suite.runtime.small_pages and kept_heap
+    with kept_heap(), small_pages():
         return _summarize(run, slo, prices, cache_ttl_s)
 
 
