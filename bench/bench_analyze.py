@@ -70,7 +70,8 @@ elapsed = time.perf_counter() - t0
 use = resource.getrusage(resource.RUSAGE_SELF)
 cpu = use.ru_utime + use.ru_stime - CPU0
 print(json.dumps({{"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": use.ru_maxrss / 1024,
-                  "phases": PHASES}}))
+                  "system_seconds": use.ru_stime - _use0.ru_stime,
+                  "page_faults": use.ru_minflt - _use0.ru_minflt, "phases": PHASES}}))
 """
 
 
@@ -167,6 +168,9 @@ def report(label: str, got: dict[str, Any], n: int) -> None:
           f"{n / got['seconds']:9.0f} records/s  peak RSS {got['peak_rss_mb']:6.0f} MB")
     if got.get("phases"):  # wall seconds of each step of the same run
         print(f"{'':42s}  " + ", ".join(f"{k} {v:.2f} s" for k, v in got["phases"].items()))
+    if "system_seconds" in got:  # on a VM, first-touched memory costs the host a fault (docs/design.md)
+        print(f"{'':42s}  of the CPU: system {got['system_seconds']:.2f} s, "
+              f"{got['page_faults']:,} page faults")
 
 
 if __name__ == "__main__":
