@@ -41,6 +41,8 @@ for name in np.unique(models):
         np.percentile(arr[np.isfinite(arr)], [50, 90, 95, 99])
 """,
     "analyze": """
+from suite.runtime import one_malloc_arena
+one_malloc_arena()  # as the llmsuite CLI does before anything else (suite/cli/_arena.py)
 from suite.analyze.read.load import load_run
 from suite.analyze.summarize.summary import summarize
 from suite.analyze.summarize.slo import load_slo
@@ -51,6 +53,8 @@ summarize(run, load_slo("multi-tenant"))
 PHASES["summarize"] = time.perf_counter() - t0 - PHASES["import"] - PHASES["load"]
 """,
     "analyze+charts": """
+from suite.runtime import one_malloc_arena
+one_malloc_arena()
 from suite.analyze.pipeline import analyze_and_write
 from suite.analyze.summarize.slo import load_slo
 analyze_and_write(RUN_DIR, load_slo("multi-tenant"))

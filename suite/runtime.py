@@ -7,7 +7,9 @@
 - ``small_pages()``        the analyzer, around its summary: numpy allocates without
                            transparent-huge-page advice;
 - ``kept_heap()``          the analyzer, around its load and summary: freed memory is kept by the
-                           C heap for reuse, and Arrow allocates from that heap too.
+                           C heap for reuse, and Arrow allocates from that heap too;
+- ``one_malloc_arena()``   every ``llmsuite`` command but ``mock``, first thing: worker threads
+                           allocate from the heap ``kept_heap`` keeps.
 
 None of them changes a value computed; they change how long the computing takes. ``small_pages``
 relies on a private numpy hook (``_set_madvise_hugepage``); ``tests/unit/test_runtime.py`` fails
@@ -114,7 +116,7 @@ def small_pages() -> Iterator[None]:
 
 
 # glibc's mallopt parameters and their documented defaults (mallopt(3))
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+M_TRIM_THRESHOLD, M_MMAP_MAX, M_ARENA_MAX = -1, -4, -8
 TRIM_DEFAULT, MMAP_MAX_DEFAULT = 128 * 1024, 65536
 KEPT_TRIM = 2**31 - 1  # mallopt takes an int: free memory above the heap's top beyond 2 GB is returned
 _heap_lock = threading.Lock()
@@ -176,3 +178,21 @@ def kept_heap() -> Iterator[None]:
                 if mallopt is not None:
                     mallopt(M_MMAP_MAX, MMAP_MAX_DEFAULT)
                     mallopt(M_TRIM_THRESHOLD, TRIM_DEFAULT)
+
+
+def one_malloc_arena() -> bool:
+    """Have every thread of this process allocate from glibc's main heap (``M_ARENA_MAX`` 1);
+    False where glibc is not the C library.
+
+    Why: a thread gets its own arena, whose heaps hold at most 64 MB; a larger array made by a
+    thread (the summary's second thread pools millions of gaps) then always comes from a fresh
+    mapping, faulted in page by page, whatever ``kept_heap`` keeps. At 10M records this was ~1M
+    page faults and 2-4 s of system time (bench/bench_columnar.py --big, MALLOC_ARENA_MAX=1 vs
+    not, alternating runs: summary 14.5-15.3 s vs 15.8-18.1 s). The analyzer's threads are few and
+    allocate rarely, so sharing one arena's lock costs nothing measurable.
+
+    glibc fixes the arena limit at the first thread arena it makes, and ``import pyarrow`` already
+    starts a thread that allocates: so this is called by ``suite.cli`` before it imports any
+    command (``llmsuite mock``, a serving process, keeps glibc's default)."""
+    mallopt = _mallopt()
+    return mallopt is not None and mallopt(M_ARENA_MAX, 1) == 1

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import click
 
+import suite.cli._arena  # noqa: F401  (first: before any import below starts a thread)
 from suite import __version__
 from suite.cli.analyze import analyze
 from suite.cli.check import check

@@ -129,3 +129,28 @@ print(outside, inside)
     outside, inside = map(int, out.stdout.split())
     assert outside > 10_000, out.stdout  # the test can fail: without the block every page faults
     assert inside < 100, out.stdout
+
+
+def test_one_malloc_arena_keeps_threads_on_the_main_heap() -> None:
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc" or sys.platform != "linux":
+        return  # glibc's arenas; elsewhere one_malloc_arena says False and changes nothing
+    code = """
+import ctypes, sys, threading
+from suite import runtime
+if sys.argv[1] == "one":
+    assert runtime.one_malloc_arena()
+import numpy as np, pyarrow  # pyarrow's import starts a thread that allocates
+t = threading.Thread(target=lambda: np.ones(1 << 20).sum())
+t.start(); t.join()
+ctypes.CDLL("libc.so.6").malloc_stats()  # one "Arena N:" line per arena, on stderr
+"""
+    arenas = {}
+    for how in ("one", "default"):
+        out = subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, check=True)
+        arenas[how] = out.stderr.count("Arena ")
+    assert arenas["one"] == 1, arenas
+    assert arenas["default"] > 1, arenas  # the test can fail: by default each thread gets its own

@@ -20,6 +20,9 @@ import numpy as np
 SAMPLE = 1 << 16  # values sampled to place the brackets
 MIN_SIZE = 1 << 20  # below this a partition of a copy is about as fast
 SIGMAS = 6.0  # bracket half-width, in standard deviations of the sample rank
+# values compared at a time: the masks stay small enough for a worker thread's own heap (glibc
+# serves a thread's arrays above 64 MB from fresh mappings, faulted in page by page each time)
+CHUNK = 1 << 22
 
 
 def order_band(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -74,13 +77,17 @@ def _bracketed(arr: np.ndarray, lo: int, hi: int, sample: np.ndarray) -> np.ndar
     above_pos = int(np.ceil(p_hi * s + SIGMAS * np.sqrt(s * p_hi * (1 - p_hi)) + 2))
     low_value = sample[below_pos] if below_pos >= 0 else -np.inf
     high_value = sample[above_pos] if above_pos < s else np.inf
-    under = arr < low_value
-    below = int(np.count_nonzero(under))
-    inside = np.less_equal(arr, high_value)
-    np.logical_xor(inside, under, out=inside)  # low_value <= x <= high_value (under ⊂ inside)
+    below, pieces = 0, []
+    for start in range(0, n, CHUNK):  # chunk by chunk: no mask as large as ``arr`` (see CHUNK)
+        part = arr[start:start + CHUNK]
+        under = part < low_value
+        below += int(np.count_nonzero(under))
+        inside = np.less_equal(part, high_value)
+        np.logical_xor(inside, under, out=inside)  # low_value <= x <= high_value (under ⊂ inside)
+        pieces.append(part[inside])
     if below > lo:
         return None
-    picked = arr[inside]
+    picked = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
     if below + picked.size <= hi:
         return None
     return _partitioned(picked, lo - below, hi - below)

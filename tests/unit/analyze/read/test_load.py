@@ -139,3 +139,17 @@ def test_rows_kept_while_converting_equal_a_filtered_table() -> None:
     everything = logread.gaps_of(table)
     assert everything.offsets.tolist() == [0, 2, 2, 2, 5, 6, 8]
     assert np.array_equal(everything.values, [0.1, 0.2, 0.3, np.nan, 0.4, 0.5, 0.6, 0.7], equal_nan=True)
+
+
+
+def test_gaps_pooled_checked_chunk_by_chunk_drop_only_the_nan_gaps(monkeypatch) -> None:
+    monkeypatch.setattr(logread, "GAPS_AT_A_TIME", 4)  # many chunks, the last one short
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 5, 40)
+    values = rng.random(int(counts.sum()))
+    gaps = Gaps(values, np.concatenate([[0], np.cumsum(counts)]))
+    assert gaps.pooled(np.ones(40, dtype=bool)) is values  # all finite: no copy
+    values[[2, values.size - 1]] = np.nan
+    rows = rng.random(40) < 0.5
+    assert gaps.pooled(rows).tolist() == [v for v in values[np.repeat(rows, counts)] if np.isfinite(v)]
+    assert gaps.pooled(np.ones(40, dtype=bool)).tolist() == [v for v in values if np.isfinite(v)]
