@@ -32,7 +32,7 @@ def order_band(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
         got = _bracketed(arr, lo, hi, _sample(arr))
         if got is not None:
             return got
-    return _partitioned(arr, lo, hi)
+    return partitioned(arr, lo, hi)
 
 
 def ranked_values(arr: np.ndarray, ranks: np.ndarray) -> np.ndarray:
@@ -46,16 +46,24 @@ def ranked_values(arr: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     rest = ranks[~top]
     sample = _sample(arr) if rest.size and n >= MIN_SIZE else None
     pos = np.flatnonzero(~top)
-    i = 0
-    while i < rest.size:
-        j = i
-        while j + 1 < rest.size and rest[j + 1] - rest[i] <= 1:  # a type-7 pair: lo and lo + 1
-            j += 1
+    for i, j in bands(rest):
         lo, hi = int(rest[i]), int(rest[j])
         band = _bracketed(arr, lo, hi, sample) if sample is not None else None
         if band is None:
-            band = _partitioned(arr, lo, hi)
+            band = partitioned(arr, lo, hi)
         out[pos[i:j + 1]] = band[rest[i:j + 1] - lo]
+    return out
+
+
+def bands(ranks: np.ndarray) -> list[tuple[int, int]]:
+    """Positions ``(i, j)`` in ascending ``ranks`` of the runs read together: a type-7 pair (a rank
+    and the next one) is one band."""
+    out, i = [], 0
+    while i < ranks.size:
+        j = i
+        while j + 1 < ranks.size and ranks[j + 1] - ranks[i] <= 1:
+            j += 1
+        out.append((i, j))
         i = j + 1
     return out
 
@@ -71,12 +79,8 @@ def _sample(arr: np.ndarray) -> np.ndarray:
 def _bracketed(arr: np.ndarray, lo: int, hi: int, sample: np.ndarray) -> np.ndarray | None:
     """Ranks ``lo..hi`` sorted, from the values between two sample values around them; None when
     the bracket does not hold them (the caller partitions instead)."""
-    n, s = arr.size, sample.size
-    p_lo, p_hi = lo / n, (hi + 1) / n
-    below_pos = int(np.floor(p_lo * s - SIGMAS * np.sqrt(s * p_lo * (1 - p_lo)) - 2))
-    above_pos = int(np.ceil(p_hi * s + SIGMAS * np.sqrt(s * p_hi * (1 - p_hi)) + 2))
-    low_value = sample[below_pos] if below_pos >= 0 else -np.inf
-    high_value = sample[above_pos] if above_pos < s else np.inf
+    n = arr.size
+    low_value, high_value = bracket(n, lo, hi, sample)
     below, pieces = 0, []
     for start in range(0, n, CHUNK):  # chunk by chunk: no mask as large as ``arr`` (see CHUNK)
         part = arr[start:start + CHUNK]
@@ -90,10 +94,22 @@ def _bracketed(arr: np.ndarray, lo: int, hi: int, sample: np.ndarray) -> np.ndar
     picked = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
     if below + picked.size <= hi:
         return None
-    return _partitioned(picked, lo - below, hi - below)
+    return partitioned(picked, lo - below, hi - below)
 
 
-def _partitioned(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def bracket(n: int, lo: int, hi: int, sample: np.ndarray) -> tuple[float, float]:
+    """Two values of the sorted ``sample`` (of ``n`` values) that should hold ranks ``lo..hi``
+    between them, ``SIGMAS`` standard deviations of the sample rank to either side."""
+    s = sample.size
+    p_lo, p_hi = lo / n, (hi + 1) / n
+    below_pos = int(np.floor(p_lo * s - SIGMAS * np.sqrt(s * p_lo * (1 - p_lo)) - 2))
+    above_pos = int(np.ceil(p_hi * s + SIGMAS * np.sqrt(s * p_hi * (1 - p_hi)) + 2))
+    low_value = float(sample[below_pos]) if below_pos >= 0 else -np.inf
+    high_value = float(sample[above_pos]) if above_pos < s else np.inf
+    return low_value, high_value
+
+
+def partitioned(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Ranks ``lo..hi`` of ``arr`` sorted, from a partitioned copy."""
     work = np.partition(arr, [lo, hi]) if hi > lo else np.partition(arr, lo)
     band = work[lo:hi + 1]

@@ -51,7 +51,7 @@ def percentiles(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[
 def sorted_percentiles(ordered: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """numpy.percentile's ``linear`` method, bit for bit, on an already sorted array (or one only
     partitioned at ``percentile_ranks``: the interpolation reads no other position)."""
-    return _linear(ordered.size, qs, lambda idx: ordered[idx])
+    return linear(ordered.size, qs, lambda idx: ordered[idx])
 
 
 def merged_percentiles(parts: Sequence[np.ndarray], qs: Sequence[float]) -> np.ndarray:
@@ -59,10 +59,10 @@ def merged_percentiles(parts: Sequence[np.ndarray], qs: Sequence[float]) -> np.n
     for the whole run), bit for bit, without merging them: each order statistic needed is found by
     binary search (``kth_smallest``), so the millions of values are neither copied nor sorted again."""
     n = sum(p.size for p in parts)
-    return _linear(n, qs, lambda idx: np.array([kth_smallest(parts, int(k)) for k in idx]))
+    return linear(n, qs, lambda idx: np.array([kth_smallest(parts, int(k)) for k in idx]))
 
 
-def _linear(n: int, qs: Sequence[float], at: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def linear(n: int, qs: Sequence[float], at: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Type-7 interpolation between the order statistics ``at(lo)`` and ``at(hi)`` (numpy's formula)."""
     q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
     virtual = (n - 1) * q
@@ -158,7 +158,7 @@ def _selected(arr: np.ndarray, qs: Sequence[float], owned: bool) -> tuple[np.nda
         return select_percentiles(arr if owned else arr.copy(), qs)
     ranks = percentile_ranks(arr.size, qs)
     got = dict(zip(ranks.tolist(), ranked_values(arr, ranks).tolist(), strict=True))
-    return _linear(arr.size, qs, lambda idx: np.array([got[int(k)] for k in idx])), got[arr.size - 1]
+    return linear(arr.size, qs, lambda idx: np.array([got[int(k)] for k in idx])), got[arr.size - 1]
 
 
 def select_percentiles(work: np.ndarray, qs: Sequence[float]) -> tuple[np.ndarray, float]:
