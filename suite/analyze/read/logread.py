@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import pyarrow.json as pj
 
 from suite.cachesignal import allowlist
 from suite.errors import AnalysisError
+from suite.runtime import all_finite
 
 FLOAT_FIELDS = ("t_start", "scheduled", "ttft", "e2e", "prompt_tokens", "completion_tokens",
                 "completion_tokens_tiktoken", "cached_tokens", "status", "user", "chunks")
@@ -55,7 +57,6 @@ _PARSE = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="igno
 # holds ~200 MB more while reading a 1M-record log, below the peak reached later (~1.2 GB in all)
 _READ = pj.ReadOptions(block_size=4 << 20, use_threads=True)
 _RELEASE_BYTES = 256 << 20  # gaps copied between two releases of a mapped mirror's pages
-GAPS_AT_A_TIME = 1 << 22  # gaps checked for finiteness at a time
 
 
 @dataclass
@@ -65,8 +66,9 @@ class Gaps:
     values: np.ndarray
     offsets: np.ndarray
 
-    @property
+    @cached_property
     def counts(self) -> np.ndarray:
+        """Gaps per row; made once (80 MB at 10M records, read by every pool and the frame)."""
         return np.diff(self.offsets)
 
     def pooled(self, rows: np.ndarray) -> np.ndarray:
@@ -76,16 +78,13 @@ class Gaps:
         # no copy when the rows left out hold no gaps (e.g. only failures, which stream none)
         skipped = not rows.all() and bool(counts[~rows].any())
         picked = self.values[np.repeat(rows, counts)] if skipped else self.values
-        # checked a few million at a time: on a worker thread, an array above 64 MB (a mask of
-        # every gap, at 10M records) would come from a fresh mapping (suite.runtime.kept_heap)
-        if all(bool(np.isfinite(picked[i:i + GAPS_AT_A_TIME]).all())
-               for i in range(0, picked.size, GAPS_AT_A_TIME)):
-            return picked
-        return picked[np.isfinite(picked)]
+        return picked if all_finite(picked) else picked[np.isfinite(picked)]
+
+    def all_finite(self) -> bool:
+        return all_finite(self.values)
 
     def per_request_mean(self) -> np.ndarray:
         """Mean gap of each request (NaN where a request has no finite gap)."""
-        finite = np.isfinite(self.values)
         counts = self.counts
         out = np.full(counts.size, np.nan)
         rows = np.flatnonzero(counts > 0)
@@ -93,9 +92,10 @@ class Gaps:
             return out
         # reduceat over the starts of non-empty rows sums exactly each row's own gaps
         starts = self.offsets[rows]
-        if finite.all():  # the usual case: no copies of the (millions of) gaps
+        if self.all_finite():  # the usual case: no copies of the (millions of) gaps
             total, n = np.add.reduceat(self.values, starts), counts[rows]
         else:
+            finite = np.isfinite(self.values)
             total = np.add.reduceat(np.where(finite, self.values, 0.0), starts)
             n = np.add.reduceat(finite.astype(np.int64), starts)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from suite.runtime import ARRAY_CHUNK
+
 SAMPLE = 1 << 16  # values sampled to place the brackets
 MIN_SIZE = 1 << 20  # below this a partition of a copy is about as fast
 SIGMAS = 6.0  # bracket half-width, in standard deviations of the sample rank
-# values compared at a time: the masks stay small enough for a worker thread's own heap (glibc
-# serves a thread's arrays above 64 MB from fresh mappings, faulted in page by page each time)
-CHUNK = 1 << 22
 
 
 def order_band(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -82,8 +81,8 @@ def _bracketed(arr: np.ndarray, lo: int, hi: int, sample: np.ndarray) -> np.ndar
     n = arr.size
     low_value, high_value = bracket(n, lo, hi, sample)
     below, pieces = 0, []
-    for start in range(0, n, CHUNK):  # chunk by chunk: no mask as large as ``arr`` (see CHUNK)
-        part = arr[start:start + CHUNK]
+    for start in range(0, n, ARRAY_CHUNK):  # chunk by chunk: no mask as large as ``arr`` (runtime)
+        part = arr[start:start + ARRAY_CHUNK]
         under = part < low_value
         below += int(np.count_nonzero(under))
         inside = np.less_equal(part, high_value)

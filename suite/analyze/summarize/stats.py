@@ -15,28 +15,19 @@ from typing import Any, Literal
 import numpy as np
 
 from suite.analyze.summarize.select import MIN_SIZE, ranked_values
+from suite.runtime import ARRAY_CHUNK, all_finite
 
 PERCENTILE_METHOD = "linear"
 LATENCY_PERCENTILES = (50, 90, 95, 99)
 
 
-CHUNK = 1 << 22  # values checked at a time: a mask this size comes from the thread's own heap
-
-
 def finite(values: Any) -> np.ndarray:
     """The finite values of ``values`` as float64 (NaN marks "not measured" and is dropped)."""
     arr = np.asarray(values, dtype=np.float64)
-    if arr.size > CHUNK and all_finite(arr):
+    if arr.size > ARRAY_CHUNK and all_finite(arr):
         return arr  # millions of gaps: checked chunk by chunk, no mask as large as the array
     keep = np.isfinite(arr)
     return arr if keep.all() else arr[keep]  # no copy of an already clean array
-
-
-def all_finite(arr: np.ndarray) -> bool:
-    """Whether every value is finite, checked ``CHUNK`` values at a time (glibc serves a worker
-    thread's arrays above 64 MB from fresh mappings, faulted in page by page: see
-    suite.runtime.kept_heap)."""
-    return all(bool(np.isfinite(arr[i:i + CHUNK]).all()) for i in range(0, arr.size, CHUNK))
 
 
 def percentiles(values: Any, qs: Sequence[float] = LATENCY_PERCENTILES) -> dict[str, float] | None:

@@ -133,7 +133,7 @@ def summarize(run: LoadedRun, slo: SloSpec | None = None,
 
 def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
                cache_ttl_s: float | None = None) -> Summary:
-    frame = add_derived(run.requests, run.gaps)
+    frame = run.requests = add_derived(run.requests, run.gaps)  # the writers read them too
     n_rows = len(frame)
     start, end = window(column(frame, "t_start"), column(frame, "e2e"))
     seconds = end - start

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from suite import runtime
 from suite.analyze import analyze_run
 from suite.analyze.read import logread
 from suite.analyze.read.load import load_run
@@ -143,7 +144,7 @@ def test_rows_kept_while_converting_equal_a_filtered_table() -> None:
 
 
 def test_gaps_pooled_checked_chunk_by_chunk_drop_only_the_nan_gaps(monkeypatch) -> None:
-    monkeypatch.setattr(logread, "GAPS_AT_A_TIME", 4)  # many chunks, the last one short
+    monkeypatch.setattr(runtime, "ARRAY_CHUNK", 4)  # many chunks, the last one short
     rng = np.random.default_rng(3)
     counts = rng.integers(0, 5, 40)
     values = rng.random(int(counts.sum()))

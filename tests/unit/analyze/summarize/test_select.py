@@ -54,7 +54,7 @@ def test_describe_of_millions_matches_the_sorted_reading() -> None:
 
 
 def test_brackets_counted_chunk_by_chunk_give_the_same_order_statistics(monkeypatch) -> None:
-    monkeypatch.setattr(select, "CHUNK", 100_003)  # many chunks, the last one short
+    monkeypatch.setattr(select, "ARRAY_CHUNK", 100_003)  # many chunks, the last one short
     data = _data("bimodal")
     ranks = stats.percentile_ranks(N, (50, 90, 95, 99))
     assert select.ranked_values(data, ranks).tolist() == np.sort(data)[ranks].tolist()
