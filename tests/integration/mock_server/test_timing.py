@@ -63,7 +63,9 @@ def test_timing_log_lines_from_the_server_stamps(tmp_path: Path) -> None:
     assert 0.098 <= streamed["ttft_s"] <= 0.1 + SLACK_S
     assert len(streamed["itl_s"]) == 4
     assert all(0.0 <= g <= 0.02 + SLACK_S for g in streamed["itl_s"])
-    assert sum(streamed["itl_s"]) >= 4 * 0.02 - 0.002  # absolute deadlines: no early drift
+    # absolute deadlines: no chunk before its time from the request's start (a first chunk sent a
+    # few ms late, as on a loaded machine, shortens the next gap instead of delaying them all)
+    assert streamed["ttft_s"] + sum(streamed["itl_s"]) >= 0.1 + 4 * 0.02 - 0.002
     assert streamed["e2e_s"] >= streamed["ttft_s"] + sum(streamed["itl_s"])
     assert (hit["ttft_s"], hit["itl_s"], hit["ttft_target_s"]) == (None, [], 0.0)
     assert hit["e2e_s"] < SLACK_S
