@@ -71,6 +71,28 @@ def stop_group(proc: subprocess.Popen, timeout: float) -> list[int]:
     return left
 
 
+# The multi-host master's finish handshake (suite.driver.inlocust.shiplink): the workers' stop
+# timeout plus DRAIN_S (30 s) to ship the rest, plus a margin for Locust to quit.
+FINISH_MARGIN_S = 35.0
+FINISH_SIGNAL = signal.SIGUSR1  # the Locust master's "end the run now, through the handshake"
+
+
+def finish_first(proc: subprocess.Popen, ready: Path, stop_timeout_s: float) -> bool:
+    """Ask a multi-host Locust master to end through its finish handshake before its group is
+    stopped: its remote workers stop their users and ship what they recorded, then it quits.
+    Only once the master has written ``ready`` (its first run.json, after it installed the
+    handler; before that no worker has sent anything). Waits, bounded; True if it exited."""
+    if proc.poll() is not None or not ready.exists():
+        return proc.poll() is not None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, FINISH_SIGNAL)
+    print(f"stopping: the master lets its workers ship what they recorded (at most "
+          f"{stop_timeout_s + FINISH_MARGIN_S:.0f} s)", file=sys.stderr, flush=True)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=stop_timeout_s + FINISH_MARGIN_S)
+    return proc.poll() is not None
+
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 

@@ -33,7 +33,7 @@ from suite.driver.control.collect import (
 )
 from suite.driver.control.command import LOCUSTFILE, Topology, locust_command
 from suite.driver.control.config import DEFAULT_TIMEOUT_S, DriverConfig
-from suite.driver.control.group import die_with_parent, stop_group
+from suite.driver.control.group import die_with_parent, finish_first, stop_group
 from suite.driver.control.health import check_target, health_probes
 from suite.driver.control.loadopts import LoadOptions
 from suite.driver.control.meta import read_run_meta, write_meta_dict
@@ -205,7 +205,7 @@ def run_load(corpus: Path, target: str, out_dir: Path, users: int, spawn_rate: f
     with stop_on_signals():
         try:
             code, overran, kept = _run_locust(cmd, config, run_dir, budget, tail, progress,
-                                              stop_timeout_s, keep)
+                                              stop_timeout_s, keep, drain=topo.role == "master" and shipped)
         except KeyboardInterrupt as exc:  # its group was stopped in _run_locust; check what it wrote
             code, overran, stopped = 0, False, interruption(exc)
     web = KeptWeb(f"http://127.0.0.1:{topo.web_port}", kept, stop_timeout_s + 5) if kept else None
@@ -232,10 +232,12 @@ def _child_env(config: DriverConfig) -> dict[str, str]:
 
 
 def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: float, tail: LogTail,
-                progress: Progress | None, stop_timeout_s: float,
-                keep: bool = False) -> tuple[int, bool, subprocess.Popen | None]:
+                progress: Progress | None, stop_timeout_s: float, keep: bool = False,
+                drain: bool = False) -> tuple[int, bool, subprocess.Popen | None]:
     """Run Locust to completion (bounded by ``budget_s``); return (exit code, overran, the process
-    when ``keep``: the run settled and Locust still serves its web UI, for the caller to stop)."""
+    when ``keep``: the run settled and Locust still serves its web UI, for the caller to stop).
+    ``drain`` (a master whose workers ship): a stop signal first ends the run through the finish
+    handshake, so the remote workers' last records reach this folder (group.finish_first)."""
     log_path = run_dir / "locust.log"
     with log_path.open("wb") as log:
         # its own session and process group: a signal to the group reaches the master and every
@@ -247,6 +249,10 @@ def _run_locust(cmd: list[str], config: DriverConfig, run_dir: Path, budget_s: f
         try:
             done = (lambda: settled(run_dir, config.run_meta)) if keep else None
             overran, kept = _wait(proc, budget_s, tail, progress, done)
+        except KeyboardInterrupt:
+            if drain:
+                finish_first(proc, config.run_meta, stop_timeout_s)
+            raise
         finally:
             if not kept:
                 # waits for stragglers when it already exited; else SIGTERM lets Locust stop its users

@@ -29,6 +29,7 @@ module itself imports no Locust.
 
 from __future__ import annotations
 
+import signal
 import time
 from typing import Any
 
@@ -48,6 +49,8 @@ START_LEAD_S = 1.0  # workers need a moment to receive their share before the co
 WATCH_S = 0.5  # how often the master looks for workers Locust marked missing
 WEB_LINGER_S = 3.0  # with the web UI, the final numbers stay readable this long after the end
 HEALTH_TIMEOUT_S = 5.0
+FINISH_SIGNAL = signal.SIGUSR1  # = suite.driver.control.group.FINISH_SIGNAL
+_WATCHERS: list[Any] = []  # gevent signal watchers, kept referenced for the process's life
 
 
 def _is_worker(runner: Any) -> bool:
@@ -73,6 +76,9 @@ def setup_master(environment: Any, state: DriverState) -> None:
     runner.register_message(MSG_ABORT, on_abort)
     runner.register_message(MSG_READY, on_ready)
     shiplink.setup_master(environment, state)
+    # the runner's "stopped: end now" (suite.driver.control.group.finish_first): through end_run, so
+    # workers on other hosts ship their last records before Locust quits (its own SIGTERM would not)
+    _WATCHERS.append(gevent.signal_handler(FINISH_SIGNAL, end_run, environment, state))
 
 
 def _worker_done(environment: Any, state: DriverState, index: int) -> None:

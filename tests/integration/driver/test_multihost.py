@@ -255,3 +255,52 @@ def test_a_worker_that_vanishes_is_named_at_the_master_with_what_it_sent_flushed
     assert f"sent {total}, recorded {total}" in out
     for proc in workers:
         proc.wait(timeout=WAIT_S)
+
+
+def test_a_stopped_master_lets_its_workers_ship_what_they_recorded(tmp_path: Path, hosts: Hosts) -> None:
+    """Ctrl-C (SIGINT) at the master's runner mid-run: the run ends through the finish handshake,
+    so each worker's last records reach the master's folder (its copies end byte-equal to the
+    workers' own shards) instead of staying behind on the worker hosts. Loopback is enough here."""
+    hosts.prefix, hosts.master_addr = None, "127.0.0.1"
+    rows = [corpus_line(i, "gpt-4o", f"question {i}", None, max_tokens=4) for i in range(240)]
+    mock_dir = _folder(tmp_path, "target", [])
+    (mock_dir / "models.yaml").write_text(yaml.safe_dump(
+        {"models": {"gpt-4o": {**PROFILES["models"]["gpt-4o"], "ttft_base_s": 0.1}}}))
+    port, master_port = free_port(), free_port()
+    mock = hosts.start("m", [LLMSUITE, "mock", "--port", str(port), "--cache", "none",
+                             "--profiles", "models.yaml"], mock_dir)
+    _wait_listening(mock, mock_dir / "out.log")
+    common = ["--corpus", "c.jsonl", "--target", f"http://127.0.0.1:{port}", "--users", "4",
+              "--spawn-rate", "20", "--duration", "30", "--run-id", "run", "--out", "."]
+    master_dir = _folder(tmp_path, "master", rows)
+    master = hosts.start("m", [LLMSUITE, "run", *common, "--master", "--expect-workers", "2",
+                               "--master-port", str(master_port), "--no-analyze"], master_dir)
+    folders = [_folder(tmp_path, f"w{i}", rows) for i in (0, 1)]
+    workers = [hosts.start(f"w{i}", [LLMSUITE, "run", *common, "--worker", "--master-port", str(master_port),
+                                     "--no-analyze"], folder) for i, folder in enumerate(folders)]
+    run = master_dir / "run"
+
+    def shipped() -> int:
+        return sum(p.read_bytes().count(b"\n") for p in run.glob("requests.w*.jsonl"))
+
+    deadline = time.monotonic() + WAIT_S
+    while shipped() < 10:
+        assert time.monotonic() < deadline, (master_dir / "out.log").read_text(errors="replace")
+        time.sleep(0.1)
+    os.kill(master.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends the runner
+    master.wait(timeout=WAIT_S)
+    for proc in workers:
+        proc.wait(timeout=WAIT_S)
+    out = (master_dir / "out.log").read_text(errors="replace")
+    total = 0
+    for i, folder in enumerate(folders):
+        (local,) = (folder / "run").glob("requests.w*.jsonl")
+        total += len(local.read_bytes().splitlines())
+        assert (run / local.name).read_bytes() == local.read_bytes(), f"worker {i} not drained:\n{out}"
+    assert 10 <= total < len(rows)  # stopped mid-run, and every record sent reached the master
+    assert f"sent {total}, recorded {total}" in out
+    assert master.returncode == 130, out
+    assert "lets its workers ship" in out
+    extra = orjson.loads((run / "run.json").read_bytes())["extra"]
+    assert extra["interrupted"]["signal"] == "SIGINT"
+    assert extra["shipping"]["not_drained"] == []
