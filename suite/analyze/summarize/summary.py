@@ -105,9 +105,19 @@ def run_section(run: LoadedRun, start: float, end: float) -> RunSection:
 
 def split_models(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Each model's rows, sliced once and shared by every section. Slices are copies, so only the
-    columns the sections read are sliced (ids and messages stay in the whole-run frame)."""
+    columns the sections read are sliced (ids and messages stay in the whole-run frame), and a
+    float column with no value at all (a closed-loop run's schedule columns) is not copied either:
+    each slice gets a view of one all-NaN array instead (240 MB less at 10M records)."""
     used = frame.drop(columns=[c for c in UNSLICED if c in frame.columns])
-    return dict(sorted((str(m), g) for m, g in used.groupby(frame["model"], observed=True)))
+    empty = [c for c in used.columns if used[c].dtype == np.float64 and np.isnan(column(used, c)).all()]
+    parts = used.drop(columns=empty).groupby(frame["model"], observed=True)
+    if not empty:
+        return dict(sorted((str(m), g) for m, g in parts))
+    nan = np.full(len(frame), np.nan)
+    nan.flags.writeable = False
+    return dict(sorted((str(m), pd.concat([g, pd.DataFrame(dict.fromkeys(empty, nan[:len(g)]), index=g.index,
+                                                          copy=False)], axis=1)[list(used.columns)])
+                       for m, g in parts))
 
 
 def goodput_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], slo: SloSpec | None,
