@@ -200,9 +200,18 @@ def _cache_headers(value: Any) -> dict[str, str | None] | None:
 
 
 def cache_headers_of(table: pa.Table, keep: np.ndarray | None = None) -> pa.StructArray:
-    """The recorded cache headers of the rows in ``keep`` (a struct of ``CACHE_HEADERS``)."""
+    """The recorded cache headers of the rows in ``keep`` (a struct of ``CACHE_HEADERS``). A header
+    no row carries (most of the allow-list, on any one target) is one shared all-null array: each
+    would otherwise hold its own buffer of zero offsets, 40 MB at 10M records."""
     col = table.column("cache_headers").combine_chunks()
-    return col if keep is None else col.filter(pa.array(keep, type=pa.bool_()))
+    col = col if keep is None else col.filter(pa.array(keep, type=pa.bool_()))
+    kids = col.flatten()  # the fields with the struct's own nulls applied
+    if not any(kid.null_count == len(kid) for kid in kids):
+        return col
+    none = pa.nulls(len(col), pa.string())
+    kids = [none if kid.null_count == len(kid) else kid for kid in kids]
+    mask = col.is_null() if col.null_count else None
+    return pa.StructArray.from_arrays(kids, fields=list(col.type), mask=mask)
 
 
 def read_shards(paths: Sequence[Path]) -> pa.Table:
