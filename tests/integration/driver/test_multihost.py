@@ -152,6 +152,29 @@ def _lines(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
+def _loopback_run(tmp_path: Path, hosts: Hosts, rows: list[dict[str, Any]],
+                  ) -> tuple[subprocess.Popen, list[subprocess.Popen], Path, list[Path]]:
+    """A master and two workers on 127.0.0.1 (separate processes and folders, no namespaces) against
+    a mock answering in 0.1 s, started and left running: (master, workers, master's folder, theirs)."""
+    hosts.prefix, hosts.master_addr = None, "127.0.0.1"
+    mock_dir = _folder(tmp_path, "target", [])
+    (mock_dir / "models.yaml").write_text(yaml.safe_dump(
+        {"models": {"gpt-4o": {**PROFILES["models"]["gpt-4o"], "ttft_base_s": 0.1}}}))
+    port, master_port = free_port(), free_port()
+    mock = hosts.start("m", [LLMSUITE, "mock", "--port", str(port), "--cache", "none",
+                             "--profiles", "models.yaml"], mock_dir)
+    _wait_listening(mock, mock_dir / "out.log")
+    common = ["--corpus", "c.jsonl", "--target", f"http://127.0.0.1:{port}", "--users", "4",
+              "--spawn-rate", "20", "--duration", "30", "--run-id", "run", "--out", "."]
+    master_dir = _folder(tmp_path, "master", rows)
+    master = hosts.start("m", [LLMSUITE, "run", *common, "--master", "--expect-workers", "2",
+                               "--master-port", str(master_port), "--no-analyze"], master_dir)
+    folders = [_folder(tmp_path, f"w{i}", rows) for i in (0, 1)]
+    workers = [hosts.start(f"w{i}", [LLMSUITE, "run", *common, "--worker", "--master-port", str(master_port),
+                                     "--no-analyze"], folder) for i, folder in enumerate(folders)]
+    return master, workers, master_dir, folders
+
+
 def test_master_and_two_workers_on_separate_hosts_end_with_one_complete_log(tmp_path: Path,
                                                                              hosts: Hosts) -> None:
     rows = [corpus_line(i, "gpt-4o", f"question {i}", None, max_tokens=4) for i in range(N)]
@@ -205,23 +228,8 @@ def test_a_worker_that_vanishes_is_named_at_the_master_with_what_it_sent_flushed
         tmp_path: Path, hosts: Hosts) -> None:
     """Worker 1 is SIGKILLed mid-run: the master's folder keeps what it shipped, and the partial
     mark names it with the counts it last reported. Loopback is enough here (no namespaces)."""
-    hosts.prefix, hosts.master_addr = None, "127.0.0.1"
     rows = [corpus_line(i, "gpt-4o", f"question {i}", None, max_tokens=4) for i in range(240)]
-    mock_dir = _folder(tmp_path, "target", [])
-    (mock_dir / "models.yaml").write_text(yaml.safe_dump(
-        {"models": {"gpt-4o": {**PROFILES["models"]["gpt-4o"], "ttft_base_s": 0.1}}}))
-    port, master_port = free_port(), free_port()
-    mock = hosts.start("m", [LLMSUITE, "mock", "--port", str(port), "--cache", "none",
-                             "--profiles", "models.yaml"], mock_dir)
-    _wait_listening(mock, mock_dir / "out.log")
-    common = ["--corpus", "c.jsonl", "--target", f"http://127.0.0.1:{port}", "--users", "4",
-              "--spawn-rate", "20", "--duration", "30", "--run-id", "run", "--out", "."]
-    master_dir = _folder(tmp_path, "master", rows)
-    master = hosts.start("m", [LLMSUITE, "run", *common, "--master", "--expect-workers", "2",
-                               "--master-port", str(master_port), "--no-analyze"], master_dir)
-    folders = [_folder(tmp_path, f"w{i}", rows) for i in (0, 1)]
-    workers = [hosts.start(f"w{i}", [LLMSUITE, "run", *common, "--worker", "--master-port", str(master_port),
-                                     "--no-analyze"], folder) for i, folder in enumerate(folders)]
+    master, workers, master_dir, folders = _loopback_run(tmp_path, hosts, rows)
     shipped, shipped_meta = master_dir / "run" / "requests.w1.jsonl", master_dir / "run" / "run.w1.json"
 
     def reported() -> bool:
@@ -261,23 +269,8 @@ def test_a_stopped_master_lets_its_workers_ship_what_they_recorded(tmp_path: Pat
     """Ctrl-C (SIGINT) at the master's runner mid-run: the run ends through the finish handshake,
     so each worker's last records reach the master's folder (its copies end byte-equal to the
     workers' own shards) instead of staying behind on the worker hosts. Loopback is enough here."""
-    hosts.prefix, hosts.master_addr = None, "127.0.0.1"
     rows = [corpus_line(i, "gpt-4o", f"question {i}", None, max_tokens=4) for i in range(240)]
-    mock_dir = _folder(tmp_path, "target", [])
-    (mock_dir / "models.yaml").write_text(yaml.safe_dump(
-        {"models": {"gpt-4o": {**PROFILES["models"]["gpt-4o"], "ttft_base_s": 0.1}}}))
-    port, master_port = free_port(), free_port()
-    mock = hosts.start("m", [LLMSUITE, "mock", "--port", str(port), "--cache", "none",
-                             "--profiles", "models.yaml"], mock_dir)
-    _wait_listening(mock, mock_dir / "out.log")
-    common = ["--corpus", "c.jsonl", "--target", f"http://127.0.0.1:{port}", "--users", "4",
-              "--spawn-rate", "20", "--duration", "30", "--run-id", "run", "--out", "."]
-    master_dir = _folder(tmp_path, "master", rows)
-    master = hosts.start("m", [LLMSUITE, "run", *common, "--master", "--expect-workers", "2",
-                               "--master-port", str(master_port), "--no-analyze"], master_dir)
-    folders = [_folder(tmp_path, f"w{i}", rows) for i in (0, 1)]
-    workers = [hosts.start(f"w{i}", [LLMSUITE, "run", *common, "--worker", "--master-port", str(master_port),
-                                     "--no-analyze"], folder) for i, folder in enumerate(folders)]
+    master, workers, master_dir, folders = _loopback_run(tmp_path, hosts, rows)
     run = master_dir / "run"
 
     def shipped() -> int:
