@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from suite.cli import cli
+from suite.driver.control.group import FINISH_MARGIN_S
+from suite.driver.control.runargs import STOP_TIMEOUT_S
 
 MANIFEST = Path(__file__).resolve().parents[4] / "corpora" / "k8s" / "llmsuite-distributed.yaml"
 
@@ -47,6 +49,11 @@ def test_the_manifest_is_a_master_job_its_service_and_a_worker_job() -> None:
     assert int(option(master["args"], "--expect-workers")) == spec["parallelism"] == spec["completions"]
     for name in ("--corpus", "--target", "--users", "--duration"):
         assert option(master["args"], name) == option(workers["args"], name)
+    # a deleted master drains its workers before Kubernetes kills it (suite.driver.control.group)
+    args = master["args"]
+    stop = float(option(args, "--stop-timeout")) if "--stop-timeout" in args else STOP_TIMEOUT_S
+    grace = got["Job/llmsuite-master"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace >= stop + FINISH_MARGIN_S
 
 
 @pytest.mark.parametrize("job", ["Job/llmsuite-master", "Job/llmsuite-workers"])
