@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import threading
 from collections.abc import Callable, Iterator
@@ -137,6 +138,7 @@ _heap_depth = 0
 _heap_saved: list[Any] = []
 
 
+@functools.cache
 def _mallopt() -> Callable[[int, int], int] | None:
     """glibc's ``mallopt``, or None (another C library: the block then only switches Arrow's pool)."""
     try:

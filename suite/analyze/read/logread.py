@@ -80,9 +80,6 @@ class Gaps:
         picked = self.values[np.repeat(rows, counts)] if skipped else self.values
         return picked if all_finite(picked) else picked[np.isfinite(picked)]
 
-    def all_finite(self) -> bool:
-        return all_finite(self.values)
-
     def per_request_mean(self) -> np.ndarray:
         """Mean gap of each request (NaN where a request has no finite gap)."""
         counts = self.counts
@@ -92,7 +89,7 @@ class Gaps:
             return out
         # reduceat over the starts of non-empty rows sums exactly each row's own gaps
         starts = self.offsets[rows]
-        if self.all_finite():  # the usual case: no copies of the (millions of) gaps
+        if all_finite(self.values):  # the usual case: no copies of the (millions of) gaps
             total, n = np.add.reduceat(self.values, starts), counts[rows]
         else:
             finite = np.isfinite(self.values)
