@@ -154,3 +154,34 @@ ctypes.CDLL("libc.so.6").malloc_stats()  # one "Arena N:" line per arena, on std
         arenas[how] = out.stderr.count("Arena ")
     assert arenas["one"] == 1, arenas
     assert arenas["default"] > 1, arenas  # the test can fail: by default each thread gets its own
+
+
+def test_give_back_returns_the_kept_heap_s_free_pages_to_the_kernel() -> None:
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc" or sys.platform != "linux":
+        return  # glibc's malloc_trim; elsewhere give_back does nothing
+    code = """
+import numpy as np
+from suite import runtime
+
+def resident_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+
+with runtime.kept_heap():
+    keep = np.ones(1 << 20)  # live above the freed arrays: the heap cannot shrink from the top
+    arrays = [np.ones(4 << 20) for _ in range(8)]  # 8 x 32 MB
+    tail = np.ones(1 << 20)
+    del arrays
+    before = resident_mb()  # the 256 MB freed is kept, resident
+    runtime.give_back()
+    after = resident_mb()
+print(before, after)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = map(float, out.stdout.split())
+    assert before - after > 200, out.stdout  # the test can fail: kept_heap alone keeps them

@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from suite.analyze.read.columnar import read_preferring_mirrors
+from suite.analyze.read.gaps import Gaps
 from suite.analyze.read.logread import (
-    Gaps,
     cache_headers_of,
     check_required,
     frame_of,
@@ -105,17 +105,18 @@ def _load_logged(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.Str
         raise AnalysisError(f"{where}: all {excluded} records are warm-up records; nothing is left to "
                             "analyze. Run longer than the warm-up window.")
     keep = ~warm if excluded else None
-    # the key categories (Arrow's hashing) and the gaps (numpy copies), both with the GIL released,
-    # are built on the second core while this thread builds the rest of the frame. Unlike the
-    # summary, no small_pages here: the load's arrays are few and long-lived (the gaps alone are
-    # 128 MB at 1M records), and with huge pages the load took 0.30 s instead of 0.50 s at 1M
-    # released pages of a mapped mirror are faulted in again if read later: only speed is at stake
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-gaps") as pool:
-        key = pool.submit(key_category, table, keep)  # needed first: frame_of waits for it
-        gaps = pool.submit(gaps_of, table, keep, source.release)
+    # the key categories (Arrow's hashing, with the GIL released) are built on the second core
+    # while this thread builds the rest of the frame. Unlike the summary, no small_pages here: the
+    # load's arrays are few and long-lived, and with huge pages the load took 0.30 s instead of
+    # 0.50 s at 1M. Released pages of a mapped mirror are faulted in again if read later: only
+    # speed is at stake
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-keys") as pool:
+        key = pool.submit(key_category, table, keep)
         frame = frame_of(table, keep, source.release, key)
         headers = cache_headers_of(table, keep)
-        got = frame, gaps.result(), excluded, headers, section
+        # the gaps stay where the reader put them: in the mirror's mapped batches, or the JSONL
+        # reader's buffers (suite.analyze.read.gaps)
+        got = frame, gaps_of(table, keep, source.release), excluded, headers, section
     source.release()
     return got
 

@@ -5,7 +5,8 @@ refuses a file (a malformed line, a field of the wrong type, an ``itl`` summary 
 the file is read again line by line with orjson, which finds the line or field at fault and names
 it — or, for legal but unusual shapes, builds the same table.
 
-Invariant: ``itl`` never becomes Python lists per row; it stays as flat float64 gaps plus offsets.
+Invariant: ``itl`` never becomes Python lists per row; its gaps stay float64 in the table's own
+buffers, one segment per chunk, with per-row counts (suite.analyze.read.gaps).
 Warm-up rows are dropped column by column while converting (``keep``), never by ``Table.filter``,
 which would copy every column, the millions of gaps included, only to convert them again.
 """
@@ -14,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from suite.analyze.read.gaps import Gaps, Segment
 from suite.cachesignal import allowlist
 from suite.errors import AnalysisError
-from suite.runtime import all_finite
 
 FLOAT_FIELDS = ("t_start", "scheduled", "ttft", "e2e", "prompt_tokens", "completion_tokens",
                 "completion_tokens_tiktoken", "cached_tokens", "status", "user", "chunks")
@@ -56,48 +55,6 @@ _PARSE = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="igno
 # whole-file, multi-threaded read: on 2 cores about half the wall time of the streaming reader; it
 # holds ~200 MB more while reading a 1M-record log, below the peak reached later (~1.2 GB in all)
 _READ = pj.ReadOptions(block_size=4 << 20, use_threads=True)
-_RELEASE_BYTES = 256 << 20  # gaps copied between two releases of a mapped mirror's pages
-
-
-@dataclass
-class Gaps:
-    """Every inter-token gap of the kept requests: ``values[offsets[i]:offsets[i+1]]`` is row i's."""
-
-    values: np.ndarray
-    offsets: np.ndarray
-
-    @cached_property
-    def counts(self) -> np.ndarray:
-        """Gaps per row; made once (80 MB at 10M records, read by every pool and the frame)."""
-        return np.diff(self.offsets)
-
-    def pooled(self, rows: np.ndarray) -> np.ndarray:
-        """The finite gaps of the rows selected by a boolean mask over all rows (each gap once)."""
-        rows = np.asarray(rows, dtype=bool)
-        counts = self.counts
-        # no copy when the rows left out hold no gaps (e.g. only failures, which stream none)
-        skipped = not rows.all() and bool(counts[~rows].any())
-        picked = self.values[np.repeat(rows, counts)] if skipped else self.values
-        return picked if all_finite(picked) else picked[np.isfinite(picked)]
-
-    def per_request_mean(self) -> np.ndarray:
-        """Mean gap of each request (NaN where a request has no finite gap)."""
-        counts = self.counts
-        out = np.full(counts.size, np.nan)
-        rows = np.flatnonzero(counts > 0)
-        if rows.size == 0:
-            return out
-        # reduceat over the starts of non-empty rows sums exactly each row's own gaps
-        starts = self.offsets[rows]
-        if all_finite(self.values):  # the usual case: no copies of the (millions of) gaps
-            total, n = np.add.reduceat(self.values, starts), counts[rows]
-        else:
-            finite = np.isfinite(self.values)
-            total = np.add.reduceat(np.where(finite, self.values, 0.0), starts)
-            n = np.add.reduceat(finite.astype(np.int64), starts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[rows] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
-        return out
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -279,39 +236,17 @@ def _flag(col: pa.ChunkedArray, keep: np.ndarray | None) -> pd.arrays.BooleanArr
 
 def gaps_of(table: pa.Table, keep: np.ndarray | None = None,
             release: Callable[[], None] | None = None) -> Gaps:
-    """The flat gaps and row offsets of the ``itl`` column (of the rows in ``keep``, when given),
-    gathered chunk by chunk straight into one array: one copy of the gaps, however many chunks.
-    ``release`` (a mapped mirror's) is called every ``_RELEASE_BYTES`` of gaps copied."""
-    pieces: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []  # (gaps, gap mask, row counts)
-    row = 0
+    """The gaps of the ``itl`` column (of the rows in ``keep``, when given), left in the table's
+    buffers: one segment per chunk, no copy unless a list holds a null (then that chunk's values
+    are copied with NaN in its place). ``release``: a mapped mirror's (suite.analyze.read.gaps)."""
+    segments, row = [], 0
     for chunk in table.column("itl").chunks:
         offsets = np.asarray(chunk.offsets, dtype=np.int64)
         values = chunk.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
-        counts = np.diff(offsets)
         rows = None if keep is None else keep[row:row + len(chunk)]
         row += len(chunk)
-        if rows is None or rows.all():
-            pieces.append((values, None, counts))
-        else:
-            pieces.append((values, np.repeat(rows, counts), counts[rows]))
-    out = np.empty(sum(int(counts.sum()) for _, _, counts in pieces), dtype=np.float64)
-    pos = done = 0
-    for values, picked, counts in pieces:
-        n = int(counts.sum())
-        if picked is None:
-            out[pos:pos + n] = values
-        else:
-            np.compress(picked, values, out=out[pos:pos + n])
-        pos += n
-        done += values.nbytes
-        if release is not None and done >= _RELEASE_BYTES:
-            release()
-            done = 0
-    row_counts = [counts for _, _, counts in pieces]
-    offsets = np.zeros(sum(c.size for c in row_counts) + 1, dtype=np.int64)
-    if row_counts:
-        np.cumsum(np.concatenate(row_counts), out=offsets[1:])
-    return Gaps(out, offsets)
+        segments.append(Segment(values, np.diff(offsets), None if rows is None or rows.all() else rows))
+    return Gaps.of(segments, release)
 
 
 def key_category(table: pa.Table, keep: np.ndarray | None = None) -> pd.Categorical:
@@ -325,7 +260,7 @@ def frame_of(table: pa.Table, keep: np.ndarray | None = None,
              key: Future[pd.Categorical] | None = None) -> pd.DataFrame:
     """Typed columns: float64 (NaN = not measured), categories, Arrow strings, nullable flags; only
     the rows in ``keep`` (a boolean mask over the table's rows) when it is given. ``release`` (a
-    mapped mirror's) is called after the numbers and after the categories are copied out. ``key``:
+    mapped mirror's) is called after the numbers, the categories and the rest are copied out. ``key``:
     ``key_category`` being built by another thread (hashing up to millions of distinct keys is the
     largest single step; Arrow releases the GIL while it hashes)."""
     mask = None if keep is None else pa.array(keep, type=pa.bool_())
@@ -351,6 +286,8 @@ def frame_of(table: pa.Table, keep: np.ndarray | None = None,
     error = arrow(table.column("error"))
     cols["error_kind"] = _category(pc.struct_field(error, "kind"))
     cols["error_message"] = pd.arrays.ArrowExtensionArray(pc.struct_field(error, "message"))
+    if release is not None:
+        release()
     # not consolidated: pandas would otherwise copy the float columns into one 2-D block (at 10M
     # records ~0.9 GB more at the peak and ~2.7 s, measured by bench/bench_columnar.py --big)
     return pd.DataFrame(cols, copy=False)

@@ -164,11 +164,17 @@ def theoretical(manifest: dict[str, Any] | None, why: str | None) -> Theoretical
 
 def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: float, end: float,
                   manifest: dict[str, Any] | None = None, manifest_why: str | None = None,
-                  ttl: dict[str, Any] | None = None) -> CacheSection:
-    """The cache section; ``ttl`` is the cache's TTL as ``misses.ttl_value`` gives it (None: unknown)."""
+                  ttl: dict[str, Any] | None = None,
+                  explained: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None) -> CacheSection:
+    """The cache section; ``ttl`` is the cache's TTL as ``misses.ttl_value`` gives it (None: unknown).
+    ``explained``: ``misses.repeat_misses`` made already (the summary makes it before the per-model
+    slices exist: its sort of every keyed row is the summary's largest transient)."""
     overall = outcome_block(frame)
     blind = overall["requests_with_signal"] == 0  # the corpus view is then the cache's only measure
-    explained, explained_models = repeat_misses(frame, parts, ttl or ttl_value(None, None))
+    if explained is None:
+        models = {m: g.index.to_numpy() for m, g in parts.items()}
+        explained = repeat_misses(frame, models, ttl or ttl_value(None, None))
+    run_misses, model_misses = explained
     return {
         **overall,
         "signal_coverage": ratio(overall["requests_with_signal"], int(frame["ok"].to_numpy().sum())),
@@ -178,11 +184,11 @@ def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: fl
         "confusion": confusion(frame),
         "by_repeat": repeat_block(frame, blind),
         "phases": phases(frame, start, end),
-        "repeat_misses": explained,
+        "repeat_misses": run_misses,
         "model_comparison": model_comparison(frame, parts, BOOT),
         "bootstrap": dict(BOOT),
         "models": {m: {**outcome_block(g), "by_repeat": repeat_block(g, blind),
-                       "repeat_misses": explained_models[m]} for m, g in parts.items()},
+                       "repeat_misses": model_misses[m]} for m, g in parts.items()},
     }
 
 

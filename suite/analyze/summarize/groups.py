@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from suite.analyze.read.logread import Gaps
+from suite.analyze.read.gaps import Gaps
 from suite.analyze.schema import Compat, Dist, GroupBlock, LatencyBlocks, OpenLoopBlock, ThroughputBlock
 from suite.analyze.summarize.metrics import column, dist, dist_block, flags, value
 from suite.analyze.summarize.rowpool import describe_rows
@@ -67,12 +67,12 @@ def ok_rows(frame: pd.DataFrame, n_rows: int) -> np.ndarray:
 
 
 def _itl_dist(gaps: Gaps, rows: np.ndarray) -> Dist:
-    counts = gaps.counts
-    if counts[~rows].any() and int(counts[rows].sum()) >= MIN_SIZE:  # a copy of millions of gaps
+    if int(gaps.counts[rows].sum()) >= MIN_SIZE:  # millions of gaps: described where they lie
         n, points = describe_rows(gaps, rows)
         return dist_block(n, points, ITL_WHY)
     itl = gaps.pooled(rows)
-    return dist(itl, ITL_WHY, scratch=not np.may_share_memory(itl, gaps.values))
+    whole = gaps.whole
+    return dist(itl, ITL_WHY, scratch=whole is None or not np.may_share_memory(itl, whole))
 
 
 def itl_dist(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> Dist:

@@ -19,6 +19,7 @@ Earlier means sent before (``t_start``; ties keep the log's order).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -194,18 +195,16 @@ def ttl_value(extra: dict[str, Any] | None, given: float | None) -> dict[str, An
     return {"value": None, "why": NO_TTL}
 
 
-def repeat_misses(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], ttl: dict[str, Any],
+def repeat_misses(frame: pd.DataFrame, models: Mapping[str, np.ndarray], ttl: dict[str, Any],
                   ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The whole run's explanation block and one per model (``{"why"}`` when it cannot be made)."""
+    """The whole run's explanation block and one per model (``models``: each model's row
+    positions, ``model_rows``); ``{"why"}`` when it cannot be made."""
     ok = frame["ok"].to_numpy()
     hit, miss = ok & equals(frame, "cache", "hit"), ok & equals(frame, "cache", "miss")
     if not (hit | miss).any():
-        return {"why": NO_SIGNAL}, {m: {"why": NO_SIGNAL} for m in parts}
+        return {"why": NO_SIGNAL}, {m: {"why": NO_SIGNAL} for m in models}
     got = classify(frame, ttl["value"])
     if got is None:
-        return {"why": NO_KEY}, {m: {"why": NO_KEY} for m in parts}
-    models = {}
-    for name, part in parts.items():
-        rows = part.index.to_numpy()
-        models[name] = explain(*(a[rows] for a in (*got, hit, miss)), ttl)
-    return explain(*got, hit, miss, ttl), models
+        return {"why": NO_KEY}, {m: {"why": NO_KEY} for m in models}
+    explained = {name: explain(*(a[rows] for a in (*got, hit, miss)), ttl) for name, rows in models.items()}
+    return explain(*got, hit, miss, ttl), explained

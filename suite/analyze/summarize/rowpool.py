@@ -3,11 +3,11 @@ into one array.
 
 Why: a model's share of a 10M-record run's gaps is ~80M values; copying them out to partition
 them held 640 MB (plus a 160 MB mask) at the summary's peak, beside everything else, and on a
-worker thread glibc maps such arrays afresh (suite.runtime). Here the rows are walked a chunk at a
-time, twice: the first pass counts, sums and samples the finite gaps; the second counts the gaps
-below each percentile's sample-placed bracket and keeps only those inside it (select.py's method,
-for a subset). The order statistics are exact, as a sort's; a bracket that misses its rank (many
-ties, an odd sample) falls back to gathering the gaps and partitioning them.
+worker thread glibc maps such arrays afresh (suite.runtime). Here the rows are walked a stretch
+at a time (Gaps.pieces), twice: the first pass counts, sums and samples the finite gaps; the second
+counts the gaps below each percentile's sample-placed bracket and keeps only those inside it
+(select.py's method, for a subset). The order statistics are exact, as a sort's; a bracket that
+misses its rank (many ties, an odd sample) falls back to gathering the gaps and partitioning them.
 
 The mean is summed chunk by chunk, so it can differ from ``np.mean`` of the gathered gaps in the
 last bits; only selections of at least ``select.MIN_SIZE`` gaps take this path (see groups.py).
@@ -19,21 +19,16 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from suite.analyze.read.logread import Gaps
+from suite.analyze.read.gaps import Gaps
 from suite.analyze.summarize.select import SAMPLE, bands, bracket, partitioned
 from suite.analyze.summarize.stats import LATENCY_PERCENTILES, linear, percentile_ranks
-
-ROWS_AT_A_TIME = 1 << 18  # rows walked at a time: ~4M gaps of 16 per request, a few MB of mask
+from suite.runtime import all_finite
 
 
 def row_chunks(gaps: Gaps, rows: np.ndarray) -> Iterator[np.ndarray]:
-    """The finite gaps of the selected rows, a chunk of rows at a time, in row order."""
-    counts = gaps.counts
-    for a in range(0, rows.size, ROWS_AT_A_TIME):
-        b = min(a + ROWS_AT_A_TIME, rows.size)
-        picked = gaps.values[gaps.offsets[a]:gaps.offsets[b]][np.repeat(rows[a:b], counts[a:b])]
-        keep = np.isfinite(picked)
-        yield picked if keep.all() else picked[keep]
+    """The finite gaps of the selected rows, a stretch of rows at a time, in row order."""
+    for picked in gaps.pieces(rows):
+        yield picked if all_finite(picked) else picked[np.isfinite(picked)]
 
 
 def describe_rows(gaps: Gaps, rows: np.ndarray,
@@ -46,7 +41,7 @@ def describe_rows(gaps: Gaps, rows: np.ndarray,
     for piece in row_chunks(gaps, rows):
         if piece.size:
             n, total, top = n + piece.size, total + float(piece.sum()), max(top, float(piece.max()))
-            sampled.append(piece[::every])
+            sampled.append(piece[::every].copy())  # a view would keep the whole piece alive
     if n == 0:
         return 0, None
     sample = np.sort(np.concatenate(sampled))

@@ -25,17 +25,17 @@ from suite.analyze.summarize.cache import cache_section
 from suite.analyze.summarize.cachesignal import cache_detection
 from suite.analyze.summarize.coverage import run_coverage
 from suite.analyze.summarize.definitions import DEFINITIONS
-from suite.analyze.summarize.groups import add_derived, group_block, ok_rows, pooled_itl_blocks
+from suite.analyze.summarize.groups import add_derived, group_block, pooled_itl_blocks
 from suite.analyze.summarize.headlines import headlines
 from suite.analyze.summarize.metrics import collect_missing, column, flags
-from suite.analyze.summarize.misses import ttl_value
+from suite.analyze.summarize.misses import repeat_misses, ttl_value
 from suite.analyze.summarize.prefix import prefix_section
 from suite.analyze.summarize.slo import SloSpec, evaluate_slo, good_mask, goodput_block
 from suite.analyze.summarize.stats import window
 from suite.analyze.summarize.timeline import timeline_columns, timeline_of
 from suite.analyze.summarize.unmeasured import RunShape, classify
 from suite.models import PriceTable, price_table_or_why
-from suite.runtime import kept_heap, small_pages
+from suite.runtime import give_back, kept_heap, small_pages
 
 SUMMARY_SCHEMA = "llmsuite.summary/2"
 # columns no per-model section reads (they are read on the whole run only); slicing each model's rows
@@ -120,6 +120,25 @@ def split_models(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
                        for m, g in parts))
 
 
+def model_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each model's row positions, in ``split_models``'s order (by name), without slicing a column."""
+    col = frame["model"]
+    codes = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else \
+        pd.factorize(col)[0]
+    names = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else pd.unique(col)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
+    return dict(sorted((str(names[i]), order[bounds[i]:bounds[i + 1]]) for i in range(len(names))
+                       if bounds[i + 1] > bounds[i]))
+
+
+def _picked(ok: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The rows at positions ``rows`` that succeeded, as a mask over all rows."""
+    out = np.zeros(ok.size, dtype=bool)
+    out[rows] = ok[rows]
+    return out
+
+
 def goodput_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], slo: SloSpec | None,
                     seconds: float) -> Goodput | Why:
     """Requests/s meeting the SLO's per-request limits, overall and per model."""
@@ -148,24 +167,29 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
     start, end = window(column(frame, "t_start"), column(frame, "e2e"))
     seconds = end - start
     table, table_why = (prices, None) if prices is not None else price_table_or_why()
-    parts = split_models(frame)
-    # pooled ITL (sorting millions of gaps) and the timeline are numpy only, on arrays taken here:
-    # they run on the second core while this thread does the pandas-heavy sections; the numbers do
-    # not depend on the interleaving
+    models, ok = model_rows(frame), frame["ok"].to_numpy()
+    # pooled ITL (millions of gaps, numpy only, on arrays taken here) runs on the second core while
+    # this thread does the rest; the numbers do not depend on the interleaving. The largest
+    # transients come first, one at a time, before the per-model slices (~0.75 GB at 10M records)
+    # exist: the timeline's (~0.55 GB), then the repeat-miss classification's sort of every keyed
+    # row (~0.85 GB); what they leave free is handed back before the slices are made
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-summary") as pool:
-        itl = pool.submit(pooled_itl_blocks, run.gaps, ok_rows(frame, n_rows),
-                          {m: ok_rows(g, n_rows) for m, g in parts.items()})
-        timeline = pool.submit(timeline_of, *timeline_columns(frame), start, end)
+        itl = pool.submit(pooled_itl_blocks, run.gaps, ok,
+                          {m: _picked(ok, rows) for m, rows in models.items()})
+        timeline = timeline_of(*timeline_columns(frame), start, end)
+        ttl = ttl_value(run.meta.extra if run.meta else None, cache_ttl_s)
+        explained = repeat_misses(frame, models, ttl)
+        give_back()  # suite.runtime
+        parts = split_models(frame)
         sections: dict[str, Any] = {
             "run": run_section(run, start, end),
             "totals": totals_section(frame),
-            "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why,
-                                   ttl_value(run.meta.extra if run.meta else None, cache_ttl_s)),
+            "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why, ttl, explained),
             "tokens": accounting_section(frame, parts, table, table_why),
             "goodput": goodput_section(frame, parts, slo, seconds),
         }
         itl_all, itl_models = itl.result()
-        sections["timeline"] = timeline.result()
+        sections["timeline"] = timeline
     sections["cache"]["detection"] = cache_detection(run, frame)  # which signal said hit (or why none)
     summary = cast("Summary", {
         "schema": SUMMARY_SCHEMA,

@@ -110,7 +110,7 @@ def run_dir_of(path: str | Path) -> Path:
 
 def _gap_means(run: Any) -> np.ndarray:
     gaps = getattr(run, "gaps", None)
-    if gaps is not None and len(gaps.offsets) == len(run.requests) + 1:
+    if gaps is not None and gaps.rows == len(run.requests):
         return gaps.per_request_mean()
     itl = run.requests["itl"] if "itl" in run.requests else [None] * len(run.requests)
     return np.array([np.nanmean(g) if isinstance(g, list) and g else np.nan for g in itl], dtype=float)

@@ -13,8 +13,8 @@ import pytest
 from suite import runtime
 from suite.analyze import analyze_run
 from suite.analyze.read import logread
+from suite.analyze.read.gaps import Gaps
 from suite.analyze.read.load import load_run
-from suite.analyze.read.logread import Gaps
 from suite.errors import AnalysisError
 from suite.records import write_jsonl
 from tests.unit.analyze.logs import rec
@@ -136,9 +136,12 @@ def test_rows_kept_while_converting_equal_a_filtered_table() -> None:
     pd.testing.assert_frame_equal(logread.frame_of(table, keep), logread.frame_of(filtered))
     kept, direct = logread.gaps_of(table, keep), logread.gaps_of(filtered)
     assert np.array_equal(kept.values, direct.values, equal_nan=True)
-    assert kept.offsets.tolist() == direct.offsets.tolist() == [0, 0, 0, 3, 5]
+    assert kept.counts.tolist() == direct.counts.tolist() == [0, 0, 3, 2]
+    assert np.array_equal(kept.per_request_mean(), direct.per_request_mean(), equal_nan=True)
+    for rows in ([True, True, True, True], [False, True, False, True], [True, False, True, False]):
+        assert kept.pooled(np.array(rows)).tolist() == direct.pooled(np.array(rows)).tolist()
     everything = logread.gaps_of(table)
-    assert everything.offsets.tolist() == [0, 2, 2, 2, 5, 6, 8]
+    assert everything.counts.tolist() == [2, 0, 0, 3, 1, 2]
     assert np.array_equal(everything.values, [0.1, 0.2, 0.3, np.nan, 0.4, 0.5, 0.6, 0.7], equal_nan=True)
 
 

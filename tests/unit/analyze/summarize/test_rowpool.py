@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite.analyze.read.logread import Gaps
+from suite.analyze.read import gaps as gaps_module
+from suite.analyze.read.gaps import Gaps
 from suite.analyze.summarize import rowpool
 from suite.analyze.summarize.stats import describe
 
@@ -23,7 +24,7 @@ def _gaps(kind: str) -> tuple[Gaps, np.ndarray]:
 
 @pytest.mark.parametrize("kind", ["lognormal", "ties"])
 def test_describe_rows_equals_describe_of_the_gathered_gaps(monkeypatch, kind: str) -> None:
-    monkeypatch.setattr(rowpool, "ROWS_AT_A_TIME", 7_001)  # many chunks, the last one short
+    monkeypatch.setattr(gaps_module, "ROWS_AT_A_TIME", 7_001)  # many chunks, the last one short
     gaps, rows = _gaps(kind)
     n, got = rowpool.describe_rows(gaps, rows, (50, 90, 95, 99, 99.9))
     want = describe(gaps.pooled(rows).copy(), (50, 90, 95, 99, 99.9))
