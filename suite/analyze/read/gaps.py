@@ -97,6 +97,11 @@ class Gaps:
         whole = self.whole
         return whole if whole is not None else self._gathered(None)
 
+    def holds(self, arr: np.ndarray) -> bool:
+        """Whether ``arr`` may share memory with the gaps (a view: the caller must not reorder it;
+        a mirror's buffers are read-only anyway)."""
+        return any(np.may_share_memory(arr, s.values) for s in self.segments)
+
     def pieces(self, rows: np.ndarray | None = None) -> Iterator[np.ndarray]:
         """The gaps of the rows selected by ``rows`` (a mask over all rows; None: every row), a few
         hundred thousand rows at a time, in row order, NaN included: views where every row of a

@@ -71,8 +71,7 @@ def _itl_dist(gaps: Gaps, rows: np.ndarray) -> Dist:
         n, points = describe_rows(gaps, rows)
         return dist_block(n, points, ITL_WHY)
     itl = gaps.pooled(rows)
-    whole = gaps.whole
-    return dist(itl, ITL_WHY, scratch=whole is None or not np.may_share_memory(itl, whole))
+    return dist(itl, ITL_WHY, scratch=not gaps.holds(itl))
 
 
 def itl_dist(frame: pd.DataFrame, gaps: Gaps, n_rows: int) -> Dist:

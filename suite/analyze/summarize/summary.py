@@ -181,24 +181,31 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
         explained = repeat_misses(frame, models, ttl)
         give_back()  # suite.runtime
         parts = split_models(frame)
+        # the cache section (masks, selections, bootstrap: mostly numpy) follows the ITL on the
+        # second core; it only reads the frame and the slices, as this thread does meanwhile
+        cache = pool.submit(cache_section, frame, parts, start, end, run.manifest, run.manifest_why, ttl,
+                            explained)
         sections: dict[str, Any] = {
             "run": run_section(run, start, end),
             "totals": totals_section(frame),
-            "cache": cache_section(frame, parts, start, end, run.manifest, run.manifest_why, ttl, explained),
             "tokens": accounting_section(frame, parts, table, table_why),
             "goodput": goodput_section(frame, parts, slo, seconds),
+            "timeline": timeline,
+            "detection": cache_detection(run, frame),  # which signal said hit (or why none)
         }
         itl_all, itl_models = itl.result()
-        sections["timeline"] = timeline
-    sections["cache"]["detection"] = cache_detection(run, frame)  # which signal said hit (or why none)
+        overall = group_block(frame, run.gaps, n_rows, seconds, itl_all)
+        per_model = {m: group_block(g, run.gaps, n_rows, seconds, itl_models[m]) for m, g in parts.items()}
+        sections["cache"] = cache.result()
+    sections["cache"]["detection"] = sections.pop("detection")
     summary = cast("Summary", {
         "schema": SUMMARY_SCHEMA,
         "generator": {"name": "suite.analyze", "version": suite.__version__, "numpy": _version("numpy"),
                       "pandas": _version("pandas"), "pyarrow": _version("pyarrow")},
         "run": sections["run"],
         "totals": sections["totals"],
-        "overall": group_block(frame, run.gaps, n_rows, seconds, itl_all),
-        "models": {m: group_block(g, run.gaps, n_rows, seconds, itl_models[m]) for m, g in parts.items()},
+        "overall": overall,
+        "models": per_model,
         **{k: sections[k] for k in ("cache", "tokens", "timeline", "goodput")},
     })
     summary["prefix_cache"] = cast("PrefixCache | Why", prefix_section(  # why alone when unmeasured

@@ -72,3 +72,19 @@ def test_a_flat_array_is_pooled_without_a_copy_when_only_rows_without_gaps_are_l
     gaps = Gaps(values, np.array([0, 2, 2, 3]))
     pooled = gaps.pooled(np.array(rows))
     assert (pooled is values) == (rows == [True, False, True])
+
+
+def test_a_pool_that_is_a_view_of_a_read_only_segment_is_described_from_a_copy() -> None:
+    """One segment selected whole pools as a view of its (read-only, mapped) buffer: describing it
+    must neither fail nor reorder the buffer."""
+    from suite.analyze.summarize.groups import _itl_dist
+
+    first, second = np.array([0.5, 0.1, 0.3]), np.array([0.9, 0.2])
+    for arr in (first, second):
+        arr.flags.writeable = False
+    gaps = Gaps.of([Segment(first, np.array([2, 1])), Segment(second, np.array([2]))])
+    rows = np.array([True, True, False])
+    assert gaps.holds(gaps.pooled(rows))
+    got = _itl_dist(gaps, rows)
+    assert (got["n"], got["p50"], got["max"]) == (3, 0.3, 0.5)
+    assert first.tolist() == [0.5, 0.1, 0.3]
