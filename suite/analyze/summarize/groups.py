@@ -13,7 +13,7 @@ import pandas as pd
 from suite.analyze.read.gaps import Gaps
 from suite.analyze.schema import Compat, Dist, GroupBlock, LatencyBlocks, OpenLoopBlock, ThroughputBlock
 from suite.analyze.summarize.metrics import column, dist, dist_block, flags, value
-from suite.analyze.summarize.rowpool import describe_rows
+from suite.analyze.summarize.rowpool import describe_parts, describe_rows
 from suite.analyze.summarize.select import MIN_SIZE
 from suite.analyze.summarize.stats import ratio
 
@@ -85,9 +85,23 @@ def pooled_itl_blocks(gaps: Gaps, run_rows: np.ndarray,
     numpy only (no pandas), so it may run in a thread beside the other sections. Each is read by
     selection (``describe``), not sorted: on 16M gaps, two parts and the run selected cost ~2.4x
     less than sorting the parts once and merging their order statistics. A part of millions of
-    gaps is not copied out at all (``rowpool.describe_rows``)."""
+    gaps is not copied out at all (``rowpool.describe_rows``); when every part is such a part
+    and together they are the run's rows, the run is described from the parts' own passes
+    (``rowpool.describe_parts``)."""
+    counts = gaps.counts
+    large = len(part_rows) > 1 and all(int(counts[rows].sum()) >= MIN_SIZE for rows in part_rows.values())
+    if large and _partition_of(run_rows, list(part_rows.values())):
+        run, parts = describe_parts(gaps, part_rows)
+        return (dist_block(*run, ITL_WHY),
+                {name: dist_block(*got, ITL_WHY) for name, got in parts.items()})
     blocks = {name: _itl_dist(gaps, rows) for name, rows in part_rows.items()}
     return _itl_dist(gaps, run_rows), blocks
+
+
+def _partition_of(whole: np.ndarray, parts: list[np.ndarray]) -> bool:
+    """Whether the masks ``parts`` are disjoint and together select exactly the rows of ``whole``."""
+    return (sum(int(np.count_nonzero(p)) for p in parts) == int(np.count_nonzero(whole))
+            and bool(np.array_equal(np.logical_or.reduce(parts), whole)))
 
 
 def latency_block(frame: pd.DataFrame, gaps: Gaps, n_rows: int,

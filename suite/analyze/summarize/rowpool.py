@@ -15,7 +15,7 @@ last bits; only selections of at least ``select.MIN_SIZE`` gaps take this path (
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -31,42 +31,95 @@ def row_chunks(gaps: Gaps, rows: np.ndarray) -> Iterator[np.ndarray]:
         yield picked if all_finite(picked) else picked[np.isfinite(picked)]
 
 
-def describe_rows(gaps: Gaps, rows: np.ndarray,
-                  qs: Sequence[float] = LATENCY_PERCENTILES) -> tuple[int, dict[str, float] | None]:
-    """``(n, stats.describe(gaps.pooled(rows)))``: the same percentiles and maximum, the mean
-    summed by chunks; ``(0, None)`` when the rows hold no finite gap."""
-    rows = np.asarray(rows, dtype=bool)
-    every = max(1, int(gaps.counts[rows].sum()) // SAMPLE)  # a systematic sample of ~SAMPLE gaps
-    n, total, top, sampled = 0, 0.0, -np.inf, []
-    for piece in row_chunks(gaps, rows):
+Described = tuple[int, dict[str, float] | None]  # (n, stats.describe's points), (0, None): no gap
+
+
+class _Pool:
+    """One selection's two passes: ``first`` counts, sums and samples each piece, ``place`` puts
+    the brackets, ``second`` counts below and keeps what falls inside them, ``result`` reads the
+    order statistics (``regather``: every piece again, for a bracket that missed)."""
+
+    def __init__(self, expected: int, qs: Sequence[float]) -> None:
+        self.qs, self.every = qs, max(1, expected // SAMPLE)  # a systematic sample of ~SAMPLE gaps
+        self.n, self.total, self.top = 0, 0.0, -np.inf
+        self.sampled: list[np.ndarray] = []
+
+    def first(self, piece: np.ndarray) -> None:
         if piece.size:
-            n, total, top = n + piece.size, total + float(piece.sum()), max(top, float(piece.max()))
-            sampled.append(piece[::every].copy())  # a view would keep the whole piece alive
-    if n == 0:
-        return 0, None
-    sample = np.sort(np.concatenate(sampled))
-    ranks = percentile_ranks(n, qs)
-    ranks = ranks[ranks < n - 1]  # the maximum is ``top``
-    runs = bands(ranks)
-    bounds = [bracket(n, int(ranks[i]), int(ranks[j]), sample) for i, j in runs]
-    below: list[int] = [0] * len(runs)
-    inside: list[list[np.ndarray]] = [[] for _ in runs]
-    for piece in row_chunks(gaps, rows):
-        for k, (low, high) in enumerate(bounds):
+            self.n, self.total = self.n + piece.size, self.total + float(piece.sum())
+            self.top = max(self.top, float(piece.max()))
+            self.sampled.append(piece[::self.every].copy())  # a view would keep the whole piece alive
+
+    def place(self) -> None:
+        sample = np.sort(np.concatenate(self.sampled)) if self.sampled else np.zeros(0)
+        self.sampled = []
+        ranks = percentile_ranks(max(self.n, 1), self.qs)
+        self.ranks = ranks[ranks < self.n - 1]  # the maximum is ``top``
+        self.runs = bands(self.ranks)
+        self.bounds = [bracket(self.n, int(self.ranks[i]), int(self.ranks[j]), sample) for i, j in self.runs]
+        self.below = [0] * len(self.runs)
+        self.inside: list[list[np.ndarray]] = [[] for _ in self.runs]
+
+    def second(self, piece: np.ndarray) -> None:
+        for k, (low, high) in enumerate(self.bounds):
             under = piece < low
-            below[k] += int(np.count_nonzero(under))
+            self.below[k] += int(np.count_nonzero(under))
             held = np.less_equal(piece, high)
             np.logical_xor(held, under, out=held)  # low <= x <= high
-            inside[k].append(piece[held])
-    got = {n - 1: top}
-    for k, (i, j) in enumerate(runs):
-        lo, hi = int(ranks[i]), int(ranks[j])
-        picked = np.concatenate(inside[k])
-        if below[k] > lo or below[k] + picked.size <= hi:  # the bracket missed: gather and partition
-            band = partitioned(np.concatenate(list(row_chunks(gaps, rows))), lo, hi)
-        else:
-            band = partitioned(picked, lo - below[k], hi - below[k])
-        got.update(zip(range(lo, hi + 1), band.tolist(), strict=True))
-    points = linear(n, qs, lambda idx: np.array([got[int(r)] for r in idx]))
-    return n, {"mean": total / n, **{f"p{q:g}": float(v) for q, v in zip(qs, points, strict=True)},
-               "max": top}
+            self.inside[k].append(piece[held])
+
+    def result(self, regather: Callable[[], np.ndarray]) -> Described:
+        n = self.n
+        if n == 0:
+            return 0, None
+        got = {n - 1: self.top}
+        for k, (i, j) in enumerate(self.runs):
+            lo, hi = int(self.ranks[i]), int(self.ranks[j])
+            picked = np.concatenate(self.inside[k])
+            below = self.below[k]
+            if below > lo or below + picked.size <= hi:  # the bracket missed: gather and partition
+                band = partitioned(regather(), lo, hi)
+            else:
+                band = partitioned(picked, lo - below, hi - below)
+            got.update(zip(range(lo, hi + 1), band.tolist(), strict=True))
+        points = linear(n, self.qs, lambda idx: np.array([got[int(r)] for r in idx]))
+        points_of = {f"p{q:g}": float(v) for q, v in zip(self.qs, points, strict=True)}
+        return n, {"mean": self.total / n, **points_of, "max": self.top}
+
+
+def describe_rows(gaps: Gaps, rows: np.ndarray, qs: Sequence[float] = LATENCY_PERCENTILES) -> Described:
+    """``(n, stats.describe(gaps.pooled(rows)))``: the same percentiles and maximum, the mean
+    summed by chunks; ``(0, None)`` when the rows hold no finite gap."""
+    return describe_parts(gaps, {"": np.asarray(rows, dtype=bool)}, qs)[0]
+
+
+def describe_parts(gaps: Gaps, parts: dict[str, np.ndarray],
+                   qs: Sequence[float] = LATENCY_PERCENTILES) -> tuple[Described, dict[str, Described]]:
+    """``describe_rows`` of the union of ``parts`` (disjoint row masks: a run's models) and of each
+    part, in two passes over each part's gaps: the union is described from the same pieces, in
+    another order (which no order statistic depends on; the mean's sum may differ in the last
+    bits), instead of two more passes over all the gaps."""
+    counts = gaps.counts
+    pools = {name: _Pool(int(counts[rows].sum()), qs) for name, rows in parts.items()}
+    # one part is its own union
+    union = _Pool(sum(int(counts[rows].sum()) for rows in parts.values()), qs) if len(parts) > 1 else None
+    for name, rows in parts.items():
+        for piece in row_chunks(gaps, rows):
+            pools[name].first(piece)
+            if union is not None:
+                union.first(piece)
+    for pool in (*pools.values(), *([union] if union is not None else [])):
+        pool.place()
+    for name, rows in parts.items():
+        for piece in row_chunks(gaps, rows):
+            pools[name].second(piece)
+            if union is not None:
+                union.second(piece)
+
+    def again(*selected: np.ndarray) -> Callable[[], np.ndarray]:
+        return lambda: np.concatenate([p for rows in selected for p in row_chunks(gaps, rows)])
+
+    described = {name: pools[name].result(again(rows)) for name, rows in parts.items()}
+    if union is None:
+        return next(iter(described.values())), described
+    return union.result(again(*parts.values())), described

@@ -10,7 +10,7 @@ import pytest
 
 from suite.analyze import analyze_and_write, analyze_run
 from suite.analyze.read.load import load_run
-from suite.analyze.summarize import timeline
+from suite.analyze.summarize import groups, timeline
 from suite.analyze.summarize.accounting import source_counts
 from suite.analyze.summarize.groups import add_derived, itl_dist, ok_rows, pooled_itl_blocks
 from suite.analyze.summarize.summary import split_models, summarize
@@ -174,7 +174,10 @@ def test_bucket_index_is_floor_division(width: float) -> None:
     assert np.array_equal(timeline.bucket_index(t, start, width, n), expected)
 
 
-def test_itl_of_the_run_read_from_the_sorted_model_parts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("large", [False, True])
+def test_itl_of_the_run_read_from_the_sorted_model_parts(tmp_path: Path, monkeypatch, large: bool) -> None:
+    if large:  # every model's pool "large": the run is described from the models' passes (rowpool)
+        monkeypatch.setattr(groups, "MIN_SIZE", 1)
     rng = np.random.default_rng(7)
     records = [rec(i, model=("gpt-4o", "gpt-5-mini")[i % 2], stream=True, e2e=1.0, ttft=0.1,
                    itl=np.round(rng.exponential(0.01, int(rng.integers(0, 30))), 4).tolist() or None,
@@ -185,7 +188,10 @@ def test_itl_of_the_run_read_from_the_sorted_model_parts(tmp_path: Path) -> None
     parts = split_models(frame)
     merged, per_model = pooled_itl_blocks(run.gaps, ok_rows(frame, len(frame)),
                                           {m: ok_rows(g, len(frame)) for m, g in parts.items()})
-    assert merged == itl_dist(frame, run.gaps, len(frame))  # sorted directly: the same numbers
+    monkeypatch.undo()  # each pool described on its own, gathered
+    alone = itl_dist(frame, run.gaps, len(frame))
+    assert {k: v for k, v in merged.items() if k != "mean"} == {k: v for k, v in alone.items() if k != "mean"}
+    assert merged["mean"] == pytest.approx(alone["mean"], rel=1e-12)  # summed in another order
     assert per_model == {m: itl_dist(g, run.gaps, len(frame)) for m, g in parts.items()}
     assert merged["n"] == sum(b["n"] for b in per_model.values()) > 0
 

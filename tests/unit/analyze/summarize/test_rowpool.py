@@ -47,3 +47,17 @@ def test_rows_without_a_finite_gap_describe_nothing() -> None:
     gaps = Gaps(np.array([np.nan, 0.2]), np.array([0, 1, 1, 2]))
     assert rowpool.describe_rows(gaps, np.array([True, True, False])) == (0, None)
 
+
+
+def test_the_union_of_parts_is_described_from_the_parts_own_passes(monkeypatch) -> None:
+    monkeypatch.setattr(gaps_module, "ROWS_AT_A_TIME", 5_003)
+    gaps, rows = _gaps("lognormal")
+    model = np.random.default_rng(2).integers(0, 3, rows.size)
+    parts = {f"m{k}": rows & (model == k) for k in range(3)}
+    union, described = rowpool.describe_parts(gaps, parts)
+    n, want = rowpool.describe_rows(gaps, rows)
+    assert union[0] == n and union[1] is not None and want is not None
+    points = {k: v for k, v in want.items() if k != "mean"}
+    assert {k: v for k, v in union[1].items() if k != "mean"} == points
+    assert union[1]["mean"] == pytest.approx(want["mean"], rel=1e-12)
+    assert described == {name: rowpool.describe_rows(gaps, part) for name, part in parts.items()}
