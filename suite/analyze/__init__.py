@@ -18,12 +18,34 @@ layouts shared by every renderer, ``fmt``, ``tables`` (terminal), ``report`` (HT
 summary.json's blocks); ``pipeline`` (load → summarize → write).
 """
 
-from suite.analyze.outputs.report import render_html
-from suite.analyze.outputs.tables import render_summary_table
-from suite.analyze.pipeline import analyze_and_write, analyze_run, write_reports
-from suite.analyze.read.load import LoadedRun, load_run
-from suite.analyze.summarize.slo import SloSpec, evaluate_slo, load_slo
-from suite.analyze.summarize.summary import SUMMARY_SCHEMA, summarize
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from suite.analyze.outputs.report import render_html
+    from suite.analyze.outputs.tables import render_summary_table
+    from suite.analyze.pipeline import analyze_and_write, analyze_run, write_reports
+    from suite.analyze.read.load import LoadedRun, load_run
+    from suite.analyze.summarize.slo import SloSpec, evaluate_slo, load_slo
+    from suite.analyze.summarize.summary import SUMMARY_SCHEMA, summarize
+
+# imported on first use: ``import suite.analyze.read.load`` (compare, the benches) then does not
+# load the report and table renderers (rich and the HTML writer: ~0.08 s of a ~0.4 s import)
+_HOME = {
+    "render_html": "suite.analyze.outputs.report",
+    "render_summary_table": "suite.analyze.outputs.tables",
+    **dict.fromkeys(("analyze_and_write", "analyze_run", "write_reports"), "suite.analyze.pipeline"),
+    **dict.fromkeys(("LoadedRun", "load_run"), "suite.analyze.read.load"),
+    **dict.fromkeys(("SloSpec", "evaluate_slo", "load_slo"), "suite.analyze.summarize.slo"),
+    **dict.fromkeys(("SUMMARY_SCHEMA", "summarize"), "suite.analyze.summarize.summary"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(_HOME[name]), name)
+    raise AttributeError(f"module 'suite.analyze' has no attribute {name!r}")
+
 
 __all__ = [
     "SUMMARY_SCHEMA",
