@@ -30,7 +30,6 @@ from suite.analyze.read.logread import (
     check_required,
     frame_of,
     gaps_of,
-    key_category,
 )
 from suite.errors import AnalysisError
 from suite.logcolumns import SUFFIX, jsonl_path
@@ -105,14 +104,13 @@ def _load_logged(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.Str
         raise AnalysisError(f"{where}: all {excluded} records are warm-up records; nothing is left to "
                             "analyze. Run longer than the warm-up window.")
     keep = ~warm if excluded else None
-    # the key categories (Arrow's hashing, with the GIL released) are built on the second core
-    # while this thread builds the rest of the frame. Unlike the summary, no small_pages here: the
-    # load's arrays are few and long-lived, and with huge pages the load took 0.30 s instead of
-    # 0.50 s at 1M. Released pages of a mapped mirror are faulted in again if read later: only
-    # speed is at stake
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-keys") as pool:
-        key = pool.submit(key_category, table, keep)
-        frame = frame_of(table, keep, source.release, key)
+    # the key categories and the strings (Arrow's hashing and copies, with the GIL released) are
+    # built on the second core while this thread does the rest (frame_of). Unlike the summary,
+    # no small_pages here: the load's arrays are few and long-lived, and with huge pages the load
+    # took 0.30 s instead of 0.50 s at 1M. Released pages of a mapped mirror are faulted in again if read
+    # later: only speed is at stake
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-load") as pool:
+        frame = frame_of(table, keep, source.release, pool)
         headers = cache_headers_of(table, keep)
         # the gaps stay where the reader put them: in the mirror's mapped batches, or the JSONL
         # reader's buffers (suite.analyze.read.gaps)

@@ -14,7 +14,7 @@ which would copy every column, the millions of gaps included, only to convert th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -249,43 +249,58 @@ def gaps_of(table: pa.Table, keep: np.ndarray | None = None,
     return Gaps.of(segments, release)
 
 
-def key_category(table: pa.Table, keep: np.ndarray | None = None) -> pd.Categorical:
-    """The ``key`` column of the rows in ``keep`` as frame_of builds it (for another thread)."""
-    col = table.column("key")
-    return _category(col if keep is None else col.filter(pa.array(keep, type=pa.bool_())))
-
-
 def frame_of(table: pa.Table, keep: np.ndarray | None = None,
              release: Callable[[], None] | None = None,
-             key: Future[pd.Categorical] | None = None) -> pd.DataFrame:
+             pool: Executor | None = None) -> pd.DataFrame:
     """Typed columns: float64 (NaN = not measured), categories, Arrow strings, nullable flags; only
     the rows in ``keep`` (a boolean mask over the table's rows) when it is given. ``release`` (a
-    mapped mirror's) is called after the numbers, the categories and the rest are copied out. ``key``:
-    ``key_category`` being built by another thread (hashing up to millions of distinct keys is the
-    largest single step; Arrow releases the GIL while it hashes)."""
+    mapped mirror's) is called after each number column and after the rest are copied out. ``pool``: a
+    thread that builds the key categories and filters the strings (Arrow's hashing and copies,
+    with the GIL released) while this thread does the rest."""
     mask = None if keep is None else pa.array(keep, type=pa.bool_())
 
     def arrow(col: pa.ChunkedArray) -> pa.ChunkedArray:
         return col if mask is None else col.filter(mask)
 
-    cols: dict[str, Any] = {n: _numpy(table.column(n), keep) for n in FLOAT_FIELDS}
-    if release is not None:
-        release()
-    cols.update({n: _category(arrow(table.column(n))) for n in CATEGORY_FIELDS
-                 if n != "cache" and (n != "key" or key is None)})
-    if key is not None:
-        cols["key"] = key.result()
-    cols = {n: cols[n] for n in (*FLOAT_FIELDS, *CATEGORY_FIELDS) if n in cols}  # the columns' order
-    if release is not None:
-        release()
-    # targets say "HIT"; the contract's values are lower case
-    cols["cache"] = _category(pc.utf8_lower(arrow(table.column("cache"))))
-    cols.update({n: pd.arrays.ArrowExtensionArray(arrow(table.column(n))) for n in STRING_FIELDS})
-    cols.update({n: _flag(table.column(n), keep) for n in FLAG_FIELDS if n != "ok"})
-    cols["ok"] = _numpy(pc.fill_null(table.column("ok"), False), keep)
-    error = arrow(table.column("error"))
-    cols["error_kind"] = _category(pc.struct_field(error, "kind"))
-    cols["error_message"] = pd.arrays.ArrowExtensionArray(pc.struct_field(error, "message"))
+    def category(name: str) -> pd.Categorical:
+        col = arrow(table.column(name))
+        return _category(pc.utf8_lower(col) if name == "cache" else col)  # targets say "HIT"
+
+    def error_columns() -> tuple[pd.Categorical, pd.arrays.ArrowExtensionArray]:
+        error = arrow(table.column("error"))
+        return (_category(pc.struct_field(error, "kind")),
+                pd.arrays.ArrowExtensionArray(pc.struct_field(error, "message")))
+
+    def strings(name: str) -> pd.arrays.ArrowExtensionArray:
+        return pd.arrays.ArrowExtensionArray(arrow(table.column(name)))
+
+    def soon(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        if pool is not None:
+            return pool.submit(fn, *args)
+        done: Future[Any] = Future()
+        done.set_result(fn(*args))
+        return done
+
+    # the keys (up to millions of distinct strings: ~0.2 s at 1M records, the largest single step)
+    # and the strings on the pool; the rest here, about as long
+    later = {"key": soon(category, "key"), **{n: soon(strings, n) for n in STRING_FIELDS}}
+    errors = soon(error_columns)
+    def copied(made: Any) -> Any:
+        if release is not None:
+            release()  # the mapped pages read for a column (up to ~300 MB at 10M records)
+        return made
+
+    cols: dict[str, Any] = {n: copied(_numpy(table.column(n), keep)) for n in FLOAT_FIELDS}
+    flags = {n: _flag(table.column(n), keep) for n in FLAG_FIELDS if n != "ok"}
+    ok = _numpy(pc.fill_null(table.column("ok"), False), keep)
+    # the order the columns always had: "cache" after "key"
+    cols.update({n: copied(category(n)) for n in CATEGORY_FIELDS if n not in ("key", "cache")})
+    cols["key"] = later["key"].result()
+    cols["cache"] = category("cache")
+    cols.update({n: later[n].result() for n in STRING_FIELDS})
+    cols.update(flags)
+    cols["ok"] = ok
+    cols["error_kind"], cols["error_message"] = errors.result()
     if release is not None:
         release()
     # not consolidated: pandas would otherwise copy the float columns into one 2-D block (at 10M
