@@ -7,7 +7,7 @@ fresh Python process (its own peak RSS, ``ru_maxrss``): load + full summary (no 
 CPU seconds, with the wall time of import, load and summarize. The convert itself is timed too.
 
     .venv/bin/python bench/bench_columnar.py              # 1M records (the default)
-    .venv/bin/python bench/bench_columnar.py --big        # also 10M records (minutes; ~7 GB of disk)
+    .venv/bin/python bench/bench_columnar.py --big        # also 10M records (minutes; ~11 GB of disk)
 
 Not a test: nothing here asserts a speed (targets, issue 17: 1M ≤ 2 s and ≥ 3× the JSONL path;
 10M ≤ 20 s and ≤ 4 GB).
