@@ -15,8 +15,9 @@ sent, never recorded. ``partial_mark`` turns a signal and lost workers into run.
 
 A worker on another host ships its shard and run meta into this folder as it goes
 (suite.driver.inlocust.shiplink); its journal stays on its host, so a shipping worker that
-vanished is described by what it last reported (sent, flushed) and what reached the master
-(shipped). One that ended but could not ship everything in time (the master's
+vanished is described by what it last reported (sent, flushed, the ids then in flight) and what
+reached the master (shipped): the requests it had in flight then and whose records never came
+are named. One that ended but could not ship everything in time (the master's
 ``extra.shipping.not_drained``) is treated the same way: the check covers what is here.
 """
 
@@ -100,16 +101,21 @@ def lost_workers(run_dir: Path, meta: dict[str, Any], workers: list[dict[str, An
                "in_flight_ids": (in_flight or [])[:IN_FLIGHT_SHOWN],
                "noticed_at": noticed.get(index, {}).get("at")}
         if extra.get("shipping") and sent is None:  # its journal is on its own host
-            row.update(_shipped_counts(extra, len(recorded)))
+            row.update(_shipped_counts(extra, recorded))
         out.append(row)
     return out
 
 
-def _shipped_counts(extra: dict[str, Any], shipped: int) -> dict[str, Any]:
+def _shipped_counts(extra: dict[str, Any], recorded: list[str]) -> dict[str, Any]:
     """A shipping worker's counts as it last reported them (suite.driver.inlocust.shiplink): what
-    it had sent and flushed; ``shipped`` is what reached this folder."""
-    return {"sent": extra.get("sent"), "flushed": extra.get("records"), "shipped": shipped,
-            "in_flight": extra.get("in_flight"), "reported_at": extra.get("reported_at")}
+    it had sent and flushed, and which of the requests then in flight never reached this folder
+    (``recorded``: the ids that did)."""
+    reported = extra.get("in_flight_ids")
+    unrecorded = [i for i in reported if i not in set(recorded)] if isinstance(reported, list) else None
+    return {"sent": extra.get("sent"), "flushed": extra.get("records"), "shipped": len(recorded),
+            "in_flight": extra.get("in_flight"), "reported_at": extra.get("reported_at"),
+            "in_flight_ids": (unrecorded or [])[:IN_FLIGHT_SHOWN],
+            "in_flight_unrecorded": len(unrecorded) if unrecorded is not None else None}
 
 
 def collect(run_dir: Path, meta: dict[str, Any], corpus_ids: set[str], lag_warn_ms: float) -> Collected:
@@ -157,11 +163,18 @@ def _shipped_reason(w: dict[str, Any]) -> str:
     def count(value: Any) -> str:
         return "an unknown number of" if value is None else str(value)
 
+    unrecorded = w.get("in_flight_unrecorded")
+    flying = ""
+    if unrecorded:  # reported by workers since the ids were; older ones said the count only
+        shown = w["in_flight_ids"]
+        more = ", ..." if unrecorded > len(shown) else ""
+        flying = (f", and {unrecorded} of the {count(w['in_flight'])} request(s) it then had in flight "
+                  f"({', '.join(shown)}{more}) never reached the master")
     return (f"worker {w['index']} ({w['worker']}) vanished mid-run (or could not finish shipping): "
             f"when last heard from it had sent {count(w['sent'])} request(s) and flushed "
-            f"{count(w['flushed'])} record(s); {w['shipped']} record(s) reached the master and are "
-            f"kept here, the rest stay in requests.w{w['index']}.jsonl on its host; its unsent share "
-            "was not replayed")
+            f"{count(w['flushed'])} record(s){flying}; {w['shipped']} record(s) reached the master and "
+            f"are kept here, the rest stay in requests.w{w['index']}.jsonl on its host; its unsent "
+            "share was not replayed")
 
 
 def _lag(lines: list[bytes], warn_ms: float, metas: list[dict[str, Any]]) -> dict[str, Any]:

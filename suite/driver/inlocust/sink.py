@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -95,10 +96,21 @@ class SentJournal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+        # the ids sent and not yet recorded, oldest first: a worker on another host reports them
+        # to the master (its journal file stays on its host, suite.driver.inlocust.shiplink)
+        self._flying: dict[str, None] = {}
 
     def note(self, request_id: str) -> None:
         if self._fd is not None:
             os.write(self._fd, request_id.encode() + b"\n")
+        self._flying[request_id] = None
+
+    def answered(self, request_id: str) -> None:
+        self._flying.pop(request_id, None)
+
+    def in_flight(self, limit: int) -> list[str]:
+        """The ids of up to ``limit`` requests in flight, the longest in flight first."""
+        return list(islice(self._flying, limit))
 
     def close(self, *, remove: bool) -> None:
         if self._fd is not None:

@@ -26,6 +26,10 @@ from suite.driver.inlocust.sink import BatchWriter, SentJournal
 from suite.records import CorpusRequest, RequestRecord, RunMeta, file_sha256, read_corpus
 from suite.tokens import encoding_for
 
+# ids a shipping worker reports of its requests in flight (the count is always exact): enough for
+# the master to name them in the partial mark should the worker vanish (suite.driver.control.collect)
+IN_FLIGHT_REPORTED = 1000
+
 
 def shard_paths(config: DriverConfig, index: int | None) -> tuple[Path, Path]:
     """(request log, run meta) of a standalone process (``index`` None) or of worker ``index``."""
@@ -132,6 +136,8 @@ class DriverState:
         # only --warmup marks warm-up: a send before t0 (none should be) is not warm-up
         rec.warmup = self.load.warmup_s > 0 and t_start < self.t0 + self.load.warmup_s
         self.writer.write(rec)
+        if self.journal is not None:
+            self.journal.answered(req.id)
         if scheduled is not None:
             self.lag.add(t_start - scheduled)
         if self.metrics is not None:
@@ -154,6 +160,8 @@ class DriverState:
         extra.update(sent=self.feeder.sent, records=self.writer.count if self.writer else 0,
                      in_flight=self.feeder.in_flight, corpus_exhausted=self.feeder.exhausted,
                      final=final)
+        if self.journal is not None and "shipping" in extra:  # its journal file stays on its host
+            extra["in_flight_ids"] = self.journal.in_flight(IN_FLIGHT_REPORTED)
         if self.load.retry_after == "honour":
             extra["retry_after"] = self.retry.summary()
         if self.load.mode == "open":

@@ -258,6 +258,10 @@ def test_a_worker_that_vanishes_is_named_at_the_master_with_what_it_sent_flushed
     assert lost["index"] == 1 and lost["worker"] == meta["extra"]["worker"]
     assert lost["shipped"] == lost["records"] == len(kept) >= 10
     assert lost["sent"] >= lost["flushed"] >= 1  # as it last reported them
+    # with the ids it then had in flight: those named never reached the master
+    assert lost["in_flight_unrecorded"] is not None
+    assert len(lost["in_flight_ids"]) == min(lost["in_flight_unrecorded"], 20) <= lost["in_flight"]
+    assert not set(lost["in_flight_ids"]) & {orjson.loads(line)["id"] for line in kept}
     assert f"worker 1 ({meta['extra']['worker']}) vanished mid-run" in extra["partial"]["reason"]
     total = sum(len((master_dir / "run" / f"requests.w{i}.jsonl").read_bytes().splitlines()) for i in (0, 1))
     assert f"sent {total}, recorded {total}" in out

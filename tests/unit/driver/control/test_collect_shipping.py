@@ -30,7 +30,7 @@ def test_a_vanished_shipping_worker_is_named_with_what_it_sent_flushed_and_shipp
     (lost,) = got.lost
     assert lost == {"index": 1, "worker": "h1:1", "records": 1, "sent": 5, "in_flight": 2,
                     "in_flight_ids": [], "noticed_at": None, "flushed": 3, "shipped": 1,
-                    "reported_at": 5.0}
+                    "reported_at": 5.0, "in_flight_unrecorded": None}  # written before ids were reported
     mark = partial_mark(None, got.lost)
     assert mark is not None
     assert mark["reason"] == (
@@ -51,3 +51,18 @@ def test_a_worker_that_ended_but_did_not_drain_is_treated_as_lost(tmp_path: Path
     got = collect(tmp_path, master, {"a", "b", "c"}, 100.0)
     assert [w["index"] for w in got.lost] == [1] and got.check.complete  # not "sent 5, recorded 3"
     assert collect(tmp_path, {"extra": {}}, {"a", "b", "c"}, 100.0).check.complete is False
+
+
+def test_a_vanished_shipping_worker_s_requests_in_flight_that_never_came_are_named(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    meta = orjson.loads((tmp_path / "run.w1.json").read_bytes())
+    meta["extra"]["in_flight_ids"] = ["c", "e", "f"]  # "c" was in flight then, and its record came
+    meta["extra"]["in_flight"] = 3
+    (tmp_path / "run.w1.json").write_bytes(orjson.dumps(meta))
+    got = collect(tmp_path, {"extra": {}}, {"a", "b", "c", "d", "e", "f"}, 100.0)
+    (lost,) = got.lost
+    assert (lost["in_flight_ids"], lost["in_flight_unrecorded"]) == (["e", "f"], 2)
+    mark = partial_mark(None, got.lost)
+    assert mark is not None
+    assert ("flushed 3 record(s), and 2 of the 3 request(s) it then had in flight (e, f) never reached "
+            "the master; 1 record(s) reached the master") in mark["reason"]
