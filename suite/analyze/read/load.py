@@ -107,8 +107,8 @@ def _load_logged(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.Str
     # the key categories and the strings (Arrow's hashing and copies, with the GIL released) are
     # built on the second core while this thread does the rest (frame_of). Unlike the summary,
     # no small_pages here: the load's arrays are few and long-lived, and with huge pages the load
-    # took 0.30 s instead of 0.50 s at 1M. Released pages of a mapped mirror are faulted in again if read
-    # later: only speed is at stake
+    # took 0.30 s instead of 0.50 s at 1M. Released pages of a mapped mirror are faulted in again
+    # if read later: only speed is at stake
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-load") as pool:
         frame = frame_of(table, keep, source.release, pool)
         headers = cache_headers_of(table, keep)

@@ -254,8 +254,8 @@ def frame_of(table: pa.Table, keep: np.ndarray | None = None,
              pool: Executor | None = None) -> pd.DataFrame:
     """Typed columns: float64 (NaN = not measured), categories, Arrow strings, nullable flags; only
     the rows in ``keep`` (a boolean mask over the table's rows) when it is given. ``release`` (a
-    mapped mirror's) is called after each number column and after the rest are copied out. ``pool``: a
-    thread that builds the key categories and filters the strings (Arrow's hashing and copies,
+    mapped mirror's) is called after each column this thread copies out, and at the end. ``pool``:
+    a thread that builds the key categories and filters the strings (Arrow's hashing and copies,
     with the GIL released) while this thread does the rest."""
     mask = None if keep is None else pa.array(keep, type=pa.bool_())
 
@@ -285,6 +285,7 @@ def frame_of(table: pa.Table, keep: np.ndarray | None = None,
     # and the strings on the pool; the rest here, about as long
     later = {"key": soon(category, "key"), **{n: soon(strings, n) for n in STRING_FIELDS}}
     errors = soon(error_columns)
+
     def copied(made: Any) -> Any:
         if release is not None:
             release()  # the mapped pages read for a column (up to ~300 MB at 10M records)

@@ -123,11 +123,13 @@ def split_models(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def model_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Each model's row positions, in ``split_models``'s order (by name), without slicing a column."""
     col = frame["model"]
-    codes = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else \
-        pd.factorize(col)[0]
-    names = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else pd.unique(col)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes, names = col.cat.codes.to_numpy(), col.cat.categories
+    else:
+        codes, names = pd.factorize(col)
+    shifted = codes.astype(np.int64) + 1  # a row without a model (-1) in no group, as in groupby
+    order = np.argsort(shifted, kind="stable")
+    bounds = np.cumsum(np.bincount(shifted, minlength=len(names) + 1))
     return dict(sorted((str(names[i]), order[bounds[i]:bounds[i + 1]]) for i in range(len(names))
                        if bounds[i + 1] > bounds[i]))
 

@@ -110,8 +110,8 @@ def _shipped_counts(extra: dict[str, Any], recorded: list[str]) -> dict[str, Any
     """A shipping worker's counts as it last reported them (suite.driver.inlocust.shiplink): what
     it had sent and flushed, and which of the requests then in flight never reached this folder
     (``recorded``: the ids that did)."""
-    reported = extra.get("in_flight_ids")
-    unrecorded = [i for i in reported if i not in set(recorded)] if isinstance(reported, list) else None
+    reported, came = extra.get("in_flight_ids"), set(recorded)
+    unrecorded = [i for i in reported if i not in came] if isinstance(reported, list) else None
     return {"sent": extra.get("sent"), "flushed": extra.get("records"), "shipped": len(recorded),
             "in_flight": extra.get("in_flight"), "reported_at": extra.get("reported_at"),
             "in_flight_ids": (unrecorded or [])[:IN_FLIGHT_SHOWN],

@@ -204,3 +204,15 @@ def test_token_sources_counted_on_codes_as_on_strings() -> None:
     on_strings = source_counts(pd.Series(values, dtype=object), rows)
     assert on_codes == on_strings == {"(not recorded)": 2, "estimate": 1, "tiktoken": 1, "usage": 2}
     assert list(on_codes) == sorted(on_codes)
+
+
+@pytest.mark.parametrize("models", [["b", None, "a", "b", "a", None], ["b", "a", "b", "c"]])
+def test_model_rows_are_the_rows_of_split_models_slices(models: list) -> None:
+    from suite.analyze.summarize.summary import model_rows
+
+    for col in (pd.Categorical(models), pd.Series(models, dtype=object)):
+        frame = pd.DataFrame({"model": col, "e2e": np.arange(len(models), dtype=float)})
+        rows = model_rows(frame)
+        parts = split_models(frame)
+        assert list(rows) == list(parts)
+        assert all(rows[m].tolist() == parts[m].index.tolist() for m in parts)
