@@ -10,7 +10,7 @@ target_metrics, headlines, missing, definitions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
@@ -18,8 +18,19 @@ import numpy as np
 import pandas as pd
 
 import suite
+from suite.analyze.read.gaps import Gaps
 from suite.analyze.read.load import LoadedRun
-from suite.analyze.schema import ErrorRow, Goodput, PrefixCache, RunSection, Summary, Totals, Why
+from suite.analyze.schema import (
+    Dist,
+    ErrorRow,
+    Goodput,
+    GroupBlock,
+    PrefixCache,
+    RunSection,
+    Summary,
+    Totals,
+    Why,
+)
 from suite.analyze.summarize.accounting import accounting_section
 from suite.analyze.summarize.cache import cache_section
 from suite.analyze.summarize.cachesignal import cache_detection
@@ -141,6 +152,15 @@ def _picked(ok: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def _group_blocks(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], gaps: Gaps, seconds: float,
+                  itl: Future[tuple[Dist, dict[str, Dist]]]) -> tuple[GroupBlock, dict[str, GroupBlock]]:
+    """The whole run's group block and each model's, with the pooled ITL ``itl`` made."""
+    itl_all, itl_models = itl.result()
+    n_rows = len(frame)
+    return (group_block(frame, gaps, n_rows, seconds, itl_all),
+            {m: group_block(g, gaps, n_rows, seconds, itl_models[m]) for m, g in parts.items()})
+
+
 def goodput_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], slo: SloSpec | None,
                     seconds: float) -> Goodput | Why:
     """Requests/s meeting the SLO's per-request limits, overall and per model."""
@@ -165,7 +185,6 @@ def summarize(run: LoadedRun, slo: SloSpec | None = None,
 def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
                cache_ttl_s: float | None = None) -> Summary:
     frame = run.requests = add_derived(run.requests, run.gaps)  # the writers read them too
-    n_rows = len(frame)
     start, end = window(column(frame, "t_start"), column(frame, "e2e"))
     seconds = end - start
     table, table_why = (prices, None) if prices is not None else price_table_or_why()
@@ -183,10 +202,15 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
         explained = repeat_misses(frame, models, ttl)
         give_back()  # suite.runtime
         parts = split_models(frame)
-        # the cache section (masks, selections, bootstrap: mostly numpy) follows the ITL on the
-        # second core; it only reads the frame and the slices, as this thread does meanwhile
-        cache = pool.submit(cache_section, frame, parts, start, end, run.manifest, run.manifest_why, ttl,
-                            explained)
+        # two tasks left, both only reading the frame and the slices: the groups' latency blocks
+        # (they need the ITL) and the cache section. If the second core has pooled the gaps
+        # already, it takes the cache section and this thread the blocks; else it takes the
+        # blocks once the gaps are pooled, and this thread makes the cache section meanwhile (so
+        # neither thread waits for the other's ITL). The numbers are the same either way
+        cache_args = (frame, parts, start, end, run.manifest, run.manifest_why, ttl, explained)
+        gaps_pooled = itl.done()
+        later: Future[Any] = (pool.submit(cache_section, *cache_args) if gaps_pooled else
+                              pool.submit(_group_blocks, frame, parts, run.gaps, seconds, itl))
         sections: dict[str, Any] = {
             "run": run_section(run, start, end),
             "totals": totals_section(frame),
@@ -195,10 +219,12 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
             "timeline": timeline,
             "detection": cache_detection(run, frame),  # which signal said hit (or why none)
         }
-        itl_all, itl_models = itl.result()
-        overall = group_block(frame, run.gaps, n_rows, seconds, itl_all)
-        per_model = {m: group_block(g, run.gaps, n_rows, seconds, itl_models[m]) for m, g in parts.items()}
-        sections["cache"] = cache.result()
+        if gaps_pooled:
+            overall, per_model = _group_blocks(frame, parts, run.gaps, seconds, itl)
+            sections["cache"] = later.result()
+        else:
+            sections["cache"] = cache_section(*cache_args)
+            overall, per_model = later.result()
     sections["cache"]["detection"] = sections.pop("detection")
     summary = cast("Summary", {
         "schema": SUMMARY_SCHEMA,
