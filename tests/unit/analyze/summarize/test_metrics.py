@@ -216,3 +216,25 @@ def test_model_rows_are_the_rows_of_split_models_slices(models: list) -> None:
         parts = split_models(frame)
         assert list(rows) == list(parts)
         assert all(rows[m].tolist() == parts[m].index.tolist() for m in parts)
+
+
+@pytest.mark.parametrize("itl_first", [True, False])
+def test_the_summary_is_the_same_whichever_thread_takes_the_last_two_tasks(tmp_path: Path, monkeypatch,
+                                                                          itl_first: bool) -> None:
+    """The second core takes the cache section when it has pooled the gaps by the time the slices
+    are made, else the groups' blocks: forced here both ways, by delaying one side."""
+    import importlib
+    import time
+
+    module = importlib.import_module("suite.analyze.summarize.summary")  # also a function's name
+    records = [rec(i, model=("gpt-4o", "gpt-5-mini")[i % 2], stream=True, e2e=1.0 + i / 100, ttft=0.1,
+                   itl=[0.01 * (1 + i % 5)] * 6, cache=("hit", "miss")[i % 3 == 0], repeat=i % 3 != 0)
+               for i in range(1, 120)]
+    plain = summarize(load_run(run_dir(tmp_path, records)))
+    if itl_first:  # the gaps are pooled long before the slices are made
+        real_give_back = module.give_back
+        monkeypatch.setattr(module, "give_back", lambda: (time.sleep(0.5), real_give_back())[1])
+    else:  # the slices are made long before the gaps are pooled
+        real_itl = module.pooled_itl_blocks
+        monkeypatch.setattr(module, "pooled_itl_blocks", lambda *a: (time.sleep(0.5), real_itl(*a))[1])
+    assert summarize(load_run(tmp_path)) == plain
