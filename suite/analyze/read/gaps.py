@@ -118,7 +118,7 @@ class Gaps:
                 if self.release is not None and read >= RELEASE_BYTES:
                     self.release()  # pages read so far leave the resident set (views stay valid)
                     read = 0
-                picked = mask if mask is None else mask[a:b]
+                picked = None if mask is None else mask[a:b]
                 if picked is None or picked.all():
                     if values.size:
                         yield values
