@@ -21,7 +21,6 @@ import pandas as pd
 from suite.analyze.schema import ByRepeat, CacheSection, Outcome, Phases, Theoretical, Value, Why
 from suite.analyze.summarize.bootstrap import bootstrap_ratio_ci
 from suite.analyze.summarize.metrics import column, dist, equals, flags, value
-from suite.analyze.summarize.misses import repeat_misses, ttl_value
 from suite.analyze.summarize.modelcompare import model_comparison
 from suite.analyze.summarize.stats import gain_bound, ratio, share, speedup
 
@@ -163,17 +162,13 @@ def theoretical(manifest: dict[str, Any] | None, why: str | None) -> Theoretical
 
 
 def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: float, end: float,
-                  manifest: dict[str, Any] | None = None, manifest_why: str | None = None,
-                  ttl: dict[str, Any] | None = None,
-                  explained: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None) -> CacheSection:
-    """The cache section; ``ttl`` is the cache's TTL as ``misses.ttl_value`` gives it (None: unknown).
-    ``explained``: ``misses.repeat_misses`` made already (the summary makes it before the per-model
-    slices exist: its sort of every keyed row is the summary's largest transient)."""
+                  manifest: dict[str, Any] | None, manifest_why: str | None,
+                  explained: tuple[dict[str, Any], dict[str, dict[str, Any]]]) -> CacheSection:
+    """The cache section; ``explained``: ``misses.repeat_misses`` of the run and of each model (the
+    summary makes it before the per-model slices exist: its sort of every keyed row is the
+    summary's largest transient)."""
     overall = outcome_block(frame)
     blind = overall["requests_with_signal"] == 0  # the corpus view is then the cache's only measure
-    if explained is None:
-        models = {m: g.index.to_numpy() for m, g in parts.items()}
-        explained = repeat_misses(frame, models, ttl or ttl_value(None, None))
     run_misses, model_misses = explained
     return {
         **overall,

@@ -114,14 +114,18 @@ def run_section(run: LoadedRun, start: float, end: float) -> RunSection:
     return cast("RunSection", section)
 
 
-def split_models(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Each model's rows, sliced once and shared by every section. Slices are copies, so only the
-    columns the sections read are sliced (ids and messages stay in the whole-run frame), and a
-    float column with no value at all (a closed-loop run's schedule columns) is not copied either:
-    each slice gets a view of one all-NaN array instead (240 MB less at 10M records)."""
+def split_models(frame: pd.DataFrame,
+                 models: dict[str, np.ndarray] | None = None) -> dict[str, pd.DataFrame]:
+    """Each model's rows (``models``: ``model_rows``, made here when not given), sliced once and
+    shared by every section. Slices are copies, so only the columns the sections read are sliced
+    (ids and messages stay in the whole-run frame), and a float column with no value at all (a
+    closed-loop run's schedule columns) is not copied either: each slice gets a view of one
+    all-NaN array instead (240 MB less at 10M records)."""
     used = frame.drop(columns=[c for c in UNSLICED if c in frame.columns])
     empty = [c for c in used.columns if used[c].dtype == np.float64 and np.isnan(column(used, c)).all()]
-    parts = used.drop(columns=empty).groupby(frame["model"], observed=True)
+    sliced = used.drop(columns=empty)
+    rows_of = model_rows(frame) if models is None else models
+    parts = [(m, sliced.iloc[rows]) for m, rows in rows_of.items()]
     if not empty:
         return dict(sorted((str(m), g) for m, g in parts))
     nan = np.full(len(frame), np.nan)
@@ -201,13 +205,13 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
         ttl = ttl_value(run.meta.extra if run.meta else None, cache_ttl_s)
         explained = repeat_misses(frame, models, ttl)
         give_back()  # suite.runtime
-        parts = split_models(frame)
+        parts = split_models(frame, models)
         # two tasks left, both only reading the frame and the slices: the groups' latency blocks
         # (they need the ITL) and the cache section. If the second core has pooled the gaps
         # already, it takes the cache section and this thread the blocks; else it takes the
         # blocks once the gaps are pooled, and this thread makes the cache section meanwhile (so
         # neither thread waits for the other's ITL). The numbers are the same either way
-        cache_args = (frame, parts, start, end, run.manifest, run.manifest_why, ttl, explained)
+        cache_args = (frame, parts, start, end, run.manifest, run.manifest_why, explained)
         gaps_pooled = itl.done()
         later: Future[Any] = (pool.submit(cache_section, *cache_args) if gaps_pooled else
                               pool.submit(_group_blocks, frame, parts, run.gaps, seconds, itl))

@@ -207,15 +207,17 @@ def test_token_sources_counted_on_codes_as_on_strings() -> None:
 
 
 @pytest.mark.parametrize("models", [["b", None, "a", "b", "a", None], ["b", "a", "b", "c"]])
-def test_model_rows_are_the_rows_of_split_models_slices(models: list) -> None:
+def test_model_rows_are_pandas_s_groups_and_split_models_slices(models: list) -> None:
     from suite.analyze.summarize.summary import model_rows
 
     for col in (pd.Categorical(models), pd.Series(models, dtype=object)):
         frame = pd.DataFrame({"model": col, "e2e": np.arange(len(models), dtype=float)})
         rows = model_rows(frame)
-        parts = split_models(frame)
+        parts = {str(m): g for m, g in frame.groupby(frame["model"], observed=True)}  # pandas's grouping
         assert list(rows) == list(parts)
         assert all(rows[m].tolist() == parts[m].index.tolist() for m in parts)
+        assert {m: g.index.tolist() for m, g in split_models(frame).items()} == \
+            {m: r.tolist() for m, r in rows.items()}
 
 
 @pytest.mark.parametrize("itl_first", [True, False])
