@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from suite.analyze.read.logread import CACHE_HEADERS, CACHE_HEADERS_TYPE, FLOAT_FIELDS, SCHEMA, read_shard
 from suite.errors import AnalysisError
-from suite.logcolumns import SUFFIX, jsonl_path, mirror_path, read_mirror
+from suite.logcolumns import CODED_FIELDS, SUFFIX, jsonl_path, mirror_path, read_mirror
 
 
 @dataclass
@@ -53,10 +53,11 @@ def to_schema(table: pa.Table, numbers: bool = True) -> pa.Table:
     """A mirror's table (contract types) as logread's ``SCHEMA`` (numbers as float64, the
     cache headers as the struct of ``CACHE_HEADERS``, null where the run did not keep one).
     ``numbers=False`` leaves the integer columns as they are (logread converts them to float64
-    as it copies them out, one copy instead of three); the schema is then not ``SCHEMA``."""
+    as it copies them out, one copy instead of three) and the dictionary-encoded text as it is
+    (logread takes its categories as written); the schema is then not ``SCHEMA``."""
     headers = _headers(table.column("cache_headers"))
     cols = [headers if f.name == "cache_headers" else
-            table.column(f.name) if not numbers and f.name in FLOAT_FIELDS else
+            table.column(f.name) if not numbers and f.name in (*FLOAT_FIELDS, *CODED_FIELDS) else
             table.column(f.name).cast(f.type) for f in SCHEMA]
     if numbers:
         return pa.Table.from_arrays(cols, schema=SCHEMA)

@@ -28,7 +28,7 @@ from suite.analyze.read.gaps import Gaps
 from suite.analyze.read.logread import (
     cache_headers_of,
     check_required,
-    frame_of,
+    frame_parts,
     gaps_of,
 )
 from suite.errors import AnalysisError
@@ -105,16 +105,17 @@ def _load_logged(paths: Sequence[Path]) -> tuple[pd.DataFrame, Gaps, int, pa.Str
                             "analyze. Run longer than the warm-up window.")
     keep = ~warm if excluded else None
     # the key categories and the strings (Arrow's hashing and copies, with the GIL released) are
-    # built on the second core while this thread does the rest (frame_of). Unlike the summary,
+    # built on the second core while this thread does the rest (frame_parts). Unlike the summary,
     # no small_pages here: the load's arrays are few and long-lived, and with huge pages the load
     # took 0.30 s instead of 0.50 s at 1M. Released pages of a mapped mirror are faulted in again
     # if read later: only speed is at stake
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-load") as pool:
-        frame = frame_of(table, keep, source.release, pool)
+        frame = frame_parts(table, keep, source.release, pool)
+        # while the pool still hashes the keys: the headers, and the gaps, which stay where the
+        # reader put them (the mirror's mapped batches, or the JSONL reader's buffers; read.gaps)
         headers = cache_headers_of(table, keep)
-        # the gaps stay where the reader put them: in the mirror's mapped batches, or the JSONL
-        # reader's buffers (suite.analyze.read.gaps)
-        got = frame, gaps_of(table, keep, source.release), excluded, headers, section
+        gaps = gaps_of(table, keep, source.release)
+        got = frame(), gaps, excluded, headers, section
     source.release()
     return got
 

@@ -195,6 +195,57 @@ def _category(col: pa.ChunkedArray | pa.Array) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=_categories(encoded.dictionary), validate=False)
 
 
+def _coded(col: pa.ChunkedArray, keep: np.ndarray | None, lower: bool = False) -> pd.Categorical:
+    """``_category`` of a dictionary-encoded column (a mirror's ``CODED_FIELDS``) without hashing a
+    string per row: the batches' small dictionaries are unified and the rows keep their integer
+    codes. The same categorical as ``_category`` of the decoded strings: categories in order of
+    first appearance among the kept rows, none without a row (``lower``: values lower-cased,
+    "HIT" and "hit" one category)."""
+    unified = col.unify_dictionaries()
+    size = len(col) if keep is None else int(np.count_nonzero(keep))
+    codes = np.empty(size, dtype=np.int32)
+    pos = row = 0
+    for chunk in unified.chunks:
+        indices = chunk.indices
+        got = (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy()
+        if keep is not None:
+            got = got[keep[row:row + len(chunk)]]
+        row += len(chunk)
+        codes[pos:pos + got.size] = got
+        pos += got.size
+    dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
+    if lower:
+        dictionary = pc.utf8_lower(dictionary)
+    # the dictionary's values (lowered ones may repeat) → the distinct values in order of first
+    # appearance among the kept rows, as dictionary_encode of the strings would number them
+    distinct = dictionary.dictionary_encode()
+    values = distinct.dictionary
+    if len(values) < len(dictionary):  # -1 (null) stays -1
+        codes = np.append(distinct.indices.to_numpy(zero_copy_only=False).astype(np.int32), -1)[codes]
+    order = _first_seen(codes, int(np.count_nonzero(np.bincount(codes + 1, minlength=1)[1:])))
+    if not np.array_equal(order, np.arange(len(values))):  # else the codes are already these
+        renumber = np.full(len(values) + 1, -1, dtype=np.int32)
+        renumber[order] = np.arange(order.size, dtype=np.int32)
+        codes = renumber[codes]  # renumber[-1] is the -1 at the end
+    return pd.Categorical.from_codes(codes, dtype=_categories(values.take(pa.array(order))),
+                                     validate=False)
+
+
+def _first_seen(codes: np.ndarray, distinct: int, block: int = 1 << 16) -> np.ndarray:
+    """The distinct non-negative values of ``codes`` (``distinct`` of them) in order of first
+    appearance, read a block at a time: a run's few models or targets all show up in its first rows."""
+    found: dict[int, int] = {}
+    for start in range(0, codes.size, block):
+        if len(found) == distinct:
+            break
+        part = codes[start:start + block]
+        values, first = np.unique(part[part >= 0], return_index=True)
+        new = [(int(f), int(v)) for v, f in zip(values, first, strict=True) if int(v) not in found]
+        for _, v in sorted(new):
+            found[v] = len(found)
+    return np.fromiter(found, dtype=np.int64, count=len(found))
+
+
 _TEXT = pd.Index(["x"]).dtype  # pandas 3: "str" (Arrow-backed); pandas 2: object
 _FASTPATH = getattr(pd.CategoricalDtype, "_from_fastpath", None)
 
@@ -257,13 +308,24 @@ def frame_of(table: pa.Table, keep: np.ndarray | None = None,
     mapped mirror's) is called after each column this thread copies out, and at the end. ``pool``:
     a thread that builds the key categories and filters the strings (Arrow's hashing and copies,
     with the GIL released) while this thread does the rest."""
+    return frame_parts(table, keep, release, pool)()
+
+
+def frame_parts(table: pa.Table, keep: np.ndarray | None = None,
+                release: Callable[[], None] | None = None,
+                pool: Executor | None = None) -> Callable[[], pd.DataFrame]:
+    """``frame_of`` in two steps: this thread's columns now, and a call that waits for the pool's
+    (the keys, the longest) and makes the frame; the caller may do other work in between."""
     mask = None if keep is None else pa.array(keep, type=pa.bool_())
 
     def arrow(col: pa.ChunkedArray) -> pa.ChunkedArray:
         return col if mask is None else col.filter(mask)
 
     def category(name: str) -> pd.Categorical:
-        col = arrow(table.column(name))
+        col = table.column(name)
+        if pa.types.is_dictionary(col.type):  # a mirror's (suite.logcolumns.CODED_FIELDS)
+            return _coded(col, keep, lower=name == "cache")
+        col = arrow(col)
         return _category(pc.utf8_lower(col) if name == "cache" else col)  # targets say "HIT"
 
     def error_columns() -> tuple[pd.Categorical, pd.arrays.ArrowExtensionArray]:
@@ -296,14 +358,19 @@ def frame_of(table: pa.Table, keep: np.ndarray | None = None,
     ok = _numpy(pc.fill_null(table.column("ok"), False), keep)
     # the order the columns always had: "cache" after "key"
     cols.update({n: copied(category(n)) for n in CATEGORY_FIELDS if n not in ("key", "cache")})
-    cols["key"] = later["key"].result()
-    cols["cache"] = category("cache")
-    cols.update({n: later[n].result() for n in STRING_FIELDS})
-    cols.update(flags)
-    cols["ok"] = ok
-    cols["error_kind"], cols["error_message"] = errors.result()
-    if release is not None:
-        release()
-    # not consolidated: pandas would otherwise copy the float columns into one 2-D block (at 10M
-    # records ~0.9 GB more at the peak and ~2.7 s, measured by bench/bench_columnar.py --big)
-    return pd.DataFrame(cols, copy=False)
+    cache = category("cache")
+
+    def finish() -> pd.DataFrame:
+        cols["key"] = later["key"].result()
+        cols["cache"] = cache
+        cols.update({n: later[n].result() for n in STRING_FIELDS})
+        cols.update(flags)
+        cols["ok"] = ok
+        cols["error_kind"], cols["error_message"] = errors.result()
+        if release is not None:
+            release()
+        # not consolidated: pandas would otherwise copy the float columns into one 2-D block (at
+        # 10M records ~0.9 GB more at the peak and ~2.7 s, measured by bench_columnar.py --big)
+        return pd.DataFrame(cols, copy=False)
+
+    return finish

@@ -15,7 +15,17 @@ from suite.analyze.read.columnar import read_preferring_mirrors
 from suite.analyze.read.logread import SCHEMA, frame_of, read_shard
 from suite.cachesignal import allowlist
 from suite.errors import AnalysisError
-from suite.logcolumns import MirrorWriter, convert_jsonl, mirror_path, parse_lines, read_mirror, record_schema
+from suite.logcolumns import (
+    CODED,
+    CODED_FIELDS,
+    TRAILER_KEY,
+    MirrorWriter,
+    convert_jsonl,
+    mirror_path,
+    parse_lines,
+    read_mirror,
+    record_schema,
+)
 from suite.records import RequestRecord, write_jsonl
 from tests.unit.analyze.logs import rec
 
@@ -53,6 +63,35 @@ def test_a_converted_mirror_reads_as_the_same_table_as_its_jsonl(tmp_path: Path)
     assert table.schema.names == SCHEMA.names and table.schema.field("user").type == pa.int64()
     assert table.cast(SCHEMA).to_pylist() == read_shard(path).to_pylist()
     assert frame_of(table).equals(frame_of(read_shard(path)))
+
+
+def test_the_mirror_stores_its_few_valued_text_dictionary_encoded(tmp_path: Path) -> None:
+    path = log(tmp_path)
+    out, _ = convert_jsonl(path, allowlist())
+    got = read_mirror(out, path.stat().st_size).table
+    assert got is not None
+    assert {n: got.schema.field(n).type for n in CODED_FIELDS} == dict.fromkeys(CODED_FIELDS, CODED)
+    assert got.schema.field("key").type == pa.string()  # a key per request: nothing to share
+    assert got.column("model").to_pylist() == ["gpt-4o", "gpt-5-mini", "gpt-4o", "gpt-4o"]
+
+
+def test_a_mirror_written_with_plain_text_columns_still_reads_the_same(tmp_path: Path) -> None:
+    """Mirrors written before the few-valued columns were encoded hold them as strings."""
+    path = log(tmp_path)
+    schema = record_schema(allowlist())
+    table = parse_lines(path.read_bytes(), schema)
+    with mirror_path(path).open("wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+        writer.write_table(table)
+        writer.write_batch(pa.RecordBatch.from_pylist([], schema=schema), custom_metadata={
+            TRAILER_KEY: b"1", b"records": b"4", b"jsonl_bytes": str(path.stat().st_size).encode()})
+    old, source = read_preferring_mirrors([path])
+    assert source.read == [mirror_path(path)] and old.schema.field("model").type == pa.string()
+    plain_summary = analyze_run(tmp_path)
+    convert_jsonl(path, allowlist())
+    new, _ = read_preferring_mirrors([path])
+    assert new.schema.field("model").type == CODED
+    assert frame_of(old).equals(frame_of(new))
+    assert orjson.dumps(analyze_run(tmp_path)) == orjson.dumps(plain_summary)
 
 
 def test_a_mirror_beside_a_jsonl_shard_reads_as_one_table(tmp_path: Path) -> None:
