@@ -9,8 +9,9 @@ target_metrics, headlines, missing, definitions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
@@ -149,6 +150,35 @@ def model_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
                        if bounds[i + 1] > bounds[i]))
 
 
+def shared(tasks: list[tuple[str, Callable[[], Any], Callable[[], bool] | None]],
+           pool: Executor) -> dict[str, Any]:
+    """Each task's result by name, made by this thread and one of ``pool``'s, each taking the next
+    task when free: the first in the list whose ``ready`` (None: always) says it can start now,
+    else the first left (then it waits for what it needs). A task's error is raised here."""
+    left = list(tasks)
+    lock = threading.Lock()
+    done: dict[str, Any] = {}
+
+    def take() -> tuple[str, Callable[[], Any]] | None:
+        with lock:
+            if not left:
+                return None
+            pick = next((i for i, (_, _, ready) in enumerate(left) if ready is None or ready()), 0)
+            name, task, _ = left.pop(pick)
+            return name, task
+
+    def drain() -> None:
+        while (got := take()) is not None:
+            done[got[0]] = got[1]()
+
+    helper = pool.submit(drain)
+    try:
+        drain()
+    finally:
+        helper.result()
+    return done
+
+
 def _picked(ok: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The rows at positions ``rows`` that succeeded, as a mask over all rows."""
     out = np.zeros(ok.size, dtype=bool)
@@ -206,29 +236,22 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
         explained = repeat_misses(frame, models, ttl)
         give_back()  # suite.runtime
         parts = split_models(frame, models)
-        # two tasks left, both only reading the frame and the slices: the groups' latency blocks
-        # (they need the ITL) and the cache section. If the second core has pooled the gaps
-        # already, it takes the cache section and this thread the blocks; else it takes the
-        # blocks once the gaps are pooled, and this thread makes the cache section meanwhile (so
-        # neither thread waits for the other's ITL). The numbers are the same either way
-        cache_args = (frame, parts, start, end, run.manifest, run.manifest_why, explained)
-        gaps_pooled = itl.done()
-        later: Future[Any] = (pool.submit(cache_section, *cache_args) if gaps_pooled else
-                              pool.submit(_group_blocks, frame, parts, run.gaps, seconds, itl))
-        sections: dict[str, Any] = {
-            "run": run_section(run, start, end),
-            "totals": totals_section(frame),
-            "tokens": accounting_section(frame, parts, table, table_why),
-            "goodput": goodput_section(frame, parts, slo, seconds),
-            "timeline": timeline,
-            "detection": cache_detection(run, frame),  # which signal said hit (or why none)
-        }
-        if gaps_pooled:
-            overall, per_model = _group_blocks(frame, parts, run.gaps, seconds, itl)
-            sections["cache"] = later.result()
-        else:
-            sections["cache"] = cache_section(*cache_args)
-            overall, per_model = later.result()
+        # what is left only reads the frame and the slices: both threads take the next task when
+        # free (the second core once the gaps are pooled), the longest first; the groups' blocks
+        # need the pooled ITL, so they wait their turn until it is made. The numbers are the same
+        # whichever thread makes them
+        sections = shared([
+            ("cache", lambda: cache_section(frame, parts, start, end, run.manifest, run.manifest_why,
+                                            explained), None),
+            ("groups", lambda: _group_blocks(frame, parts, run.gaps, seconds, itl), itl.done),
+            ("tokens", lambda: accounting_section(frame, parts, table, table_why), None),
+            ("detection", lambda: cache_detection(run, frame), None),  # which signal said hit
+            ("totals", lambda: totals_section(frame), None),
+            ("run", lambda: run_section(run, start, end), None),
+            ("goodput", lambda: goodput_section(frame, parts, slo, seconds), None),
+        ], pool)
+    sections["timeline"] = timeline
+    overall, per_model = sections.pop("groups")
     sections["cache"]["detection"] = sections.pop("detection")
     summary = cast("Summary", {
         "schema": SUMMARY_SCHEMA,
