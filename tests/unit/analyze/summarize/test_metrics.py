@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -220,11 +221,56 @@ def test_model_rows_are_pandas_s_groups_and_split_models_slices(models: list) ->
             {m: r.tolist() for m, r in rows.items()}
 
 
+def test_shared_tasks_run_on_both_threads_each_once_and_a_ready_task_goes_first() -> None:
+    import importlib
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = importlib.import_module("suite.analyze.summarize.summary").shared
+    gate = threading.Event()
+    ran: list[tuple[str, str]] = []
+
+    def task(name: str) -> Callable[[], str]:
+        def run() -> str:
+            ran.append((name, threading.current_thread().name))
+            if name == "a":
+                gate.wait(5)  # the other thread takes the rest meanwhile
+            return name.upper()
+        return run
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="helper") as pool:
+        done = shared([("a", task("a"), None), ("late", task("late"), gate.is_set),
+                       ("b", task("b"), None), ("c", lambda: (gate.set(), task("c")())[1], None)], pool)
+    assert done == {"a": "A", "late": "LATE", "b": "B", "c": "C"}
+    assert sorted(n for n, _ in ran) == ["a", "b", "c", "late"]  # each once
+    assert len({t for _, t in ran}) == 2  # both threads worked
+    order = [n for n, _ in ran]
+    # "late" was not ready until "c" had run: the tasks after it went first
+    assert order.index("b") < order.index("late") and order.index("c") < order.index("late")
+
+
+def test_a_shared_task_error_is_raised_after_the_other_tasks_finish() -> None:
+    import importlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = importlib.import_module("suite.analyze.summarize.summary").shared
+    finished: list[str] = []
+
+    def boom() -> None:
+        raise ValueError("bad section")
+
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(ValueError, match="bad section"):
+        shared([("x", boom, None), ("y", lambda: finished.append("y"), None),
+                ("z", lambda: finished.append("z"), None)], pool)
+    assert sorted(finished) == ["y", "z"]
+
+
 @pytest.mark.parametrize("itl_first", [True, False])
-def test_the_summary_is_the_same_whichever_thread_takes_the_last_two_tasks(tmp_path: Path, monkeypatch,
-                                                                          itl_first: bool) -> None:
-    """The second core takes the cache section when it has pooled the gaps by the time the slices
-    are made, else the groups' blocks: forced here both ways, by delaying one side."""
+def test_the_summary_is_the_same_whichever_thread_takes_which_section(tmp_path: Path, monkeypatch,
+                                                                     itl_first: bool) -> None:
+    """Once the slices exist both threads take sections as they come free; the second core joins
+    early when it has pooled the gaps before the slices are made, late otherwise: forced here both
+    ways, by delaying one side."""
     import importlib
     import time
 
