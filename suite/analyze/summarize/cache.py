@@ -163,10 +163,12 @@ def theoretical(manifest: dict[str, Any] | None, why: str | None) -> Theoretical
 
 def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: float, end: float,
                   manifest: dict[str, Any] | None, manifest_why: str | None,
-                  explained: tuple[dict[str, Any], dict[str, dict[str, Any]]]) -> CacheSection:
+                  explained: tuple[dict[str, Any], dict[str, dict[str, Any]]],
+                  per_model: bool = True) -> CacheSection:
     """The cache section; ``explained``: ``misses.repeat_misses`` of the run and of each model (the
     summary makes it before the per-model slices exist: its sort of every keyed row is the
-    summary's largest transient)."""
+    summary's largest transient). ``per_model=False`` leaves ``models`` empty, for the caller to
+    fill with ``model_block`` (the summary makes them on whichever thread is free)."""
     overall = outcome_block(frame)
     blind = overall["requests_with_signal"] == 0  # the corpus view is then the cache's only measure
     run_misses, model_misses = explained
@@ -182,9 +184,20 @@ def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: fl
         "repeat_misses": run_misses,
         "model_comparison": model_comparison(frame, parts, BOOT),
         "bootstrap": dict(BOOT),
-        "models": {m: {**outcome_block(g), "by_repeat": repeat_block(g, blind),
-                       "repeat_misses": model_misses[m]} for m, g in parts.items()},
+        "models": {m: model_block(g, blind, model_misses[m]) for m, g in parts.items()} if per_model else {},
     }
+
+
+def blind_run(frame: pd.DataFrame) -> bool:
+    """Whether no successful request carried a cache signal (then first-seen vs repeat, the corpus's
+    view, carries the bootstrap CIs): ``cache_section``'s ``blind``, without the rest."""
+    hit, miss = signals(frame)
+    return not bool((hit | miss).any())
+
+
+def model_block(part: pd.DataFrame, blind: bool, explained: dict[str, Any]) -> dict[str, Any]:
+    """One model's entry of the cache section's ``models``."""
+    return {**outcome_block(part), "by_repeat": repeat_block(part, blind), "repeat_misses": explained}
 
 
 def _bound_why(hit_ratio: Value) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
@@ -33,7 +34,7 @@ from suite.analyze.schema import (
     Why,
 )
 from suite.analyze.summarize.accounting import accounting_section
-from suite.analyze.summarize.cache import cache_section
+from suite.analyze.summarize.cache import blind_run, cache_section, model_block
 from suite.analyze.summarize.cachesignal import cache_detection
 from suite.analyze.summarize.coverage import run_coverage
 from suite.analyze.summarize.definitions import DEFINITIONS
@@ -218,32 +219,36 @@ def summarize(run: LoadedRun, slo: SloSpec | None = None,
 
 def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
                cache_ttl_s: float | None = None) -> Summary:
-    frame = run.requests = add_derived(run.requests, run.gaps)  # the writers read them too
-    start, end = window(column(frame, "t_start"), column(frame, "e2e"))
-    seconds = end - start
-    table, table_why = (prices, None) if prices is not None else price_table_or_why()
-    models, ok = model_rows(frame), frame["ok"].to_numpy()
-    # pooled ITL (millions of gaps, numpy only, on arrays taken here) runs on the second core while
-    # this thread does the rest; the numbers do not depend on the interleaving. The largest
+    models, ok = model_rows(run.requests), run.requests["ok"].to_numpy()
+    # pooled ITL (millions of gaps, numpy only, on arrays taken here) runs on the second core from
+    # the start while this thread does the rest; the numbers do not depend on the interleaving. The largest
     # transients come first, one at a time, before the per-model slices (~0.75 GB at 10M records)
     # exist: the timeline's (~0.55 GB), then the repeat-miss classification's sort of every keyed
     # row (~0.85 GB); what they leave free is handed back before the slices are made
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-summary") as pool:
         itl = pool.submit(pooled_itl_blocks, run.gaps, ok,
                           {m: _picked(ok, rows) for m, rows in models.items()})
+        frame = run.requests = add_derived(run.requests, run.gaps)  # the writers read them too
+        start, end = window(column(frame, "t_start"), column(frame, "e2e"))
+        seconds = end - start
+        table, table_why = (prices, None) if prices is not None else price_table_or_why()
         timeline = timeline_of(*timeline_columns(frame), start, end)
         ttl = ttl_value(run.meta.extra if run.meta else None, cache_ttl_s)
         explained = repeat_misses(frame, models, ttl)
         give_back()  # suite.runtime
         parts = split_models(frame, models)
         # what is left only reads the frame and the slices: both threads take the next task when
-        # free (the second core once the gaps are pooled), the longest first; the groups' blocks
-        # need the pooled ITL, so they wait their turn until it is made. The numbers are the same
-        # whichever thread makes them
+        # free (the second core once the gaps are pooled), the longest first, the cache section's
+        # models apart so that no one task holds the other thread idle at the end; the groups'
+        # blocks need the pooled ITL, so they wait their turn until it is made. The numbers are
+        # the same whichever thread makes them
+        blind = blind_run(frame)
         sections = shared([
             ("cache", lambda: cache_section(frame, parts, start, end, run.manifest, run.manifest_why,
-                                            explained), None),
+                                            explained, per_model=False), None),
             ("groups", lambda: _group_blocks(frame, parts, run.gaps, seconds, itl), itl.done),
+            *((f"cache {m}", partial(model_block, g, blind, explained[1][m]), None)
+              for m, g in parts.items()),
             ("tokens", lambda: accounting_section(frame, parts, table, table_why), None),
             ("detection", lambda: cache_detection(run, frame), None),  # which signal said hit
             ("totals", lambda: totals_section(frame), None),
@@ -251,6 +256,7 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
             ("goodput", lambda: goodput_section(frame, parts, slo, seconds), None),
         ], pool)
     sections["timeline"] = timeline
+    sections["cache"]["models"] = {m: sections.pop(f"cache {m}") for m in parts}
     overall, per_model = sections.pop("groups")
     sections["cache"]["detection"] = sections.pop("detection")
     summary = cast("Summary", {
