@@ -156,20 +156,75 @@ class Gaps:
         return means[0] if len(means) == 1 else np.concatenate(means) if means else np.zeros(0)
 
 
-def _segment_means(seg: Segment) -> np.ndarray:
+    def tally(self, parts: Sequence[np.ndarray], step: int) -> list[tuple[int, float, np.ndarray]]:
+        """For each of ``parts`` (masks over all rows): how many finite gaps its rows hold, their
+        sum, and a sample of them (the gaps at every ``step``-th position of the log that fall in
+        the part's rows) — without gathering any part's gaps: each row's gaps are summed where
+        they lie (as ``per_request_mean`` sums them), so a part's sum is added up by rows."""
+        n = [0] * len(parts)
+        total = [0.0] * len(parts)
+        sampled: list[list[np.ndarray]] = [[] for _ in parts]
+        start, read, phase = 0, 0, 0
+        for seg in self.segments:
+            sums, counts = _segment_totals(seg)  # per log row, rows left out included
+            kept = seg.kept
+            picks = np.arange(phase, seg.values.size, step)
+            phase = int(picks[-1]) + step - seg.values.size if picks.size else phase - seg.values.size
+            values = seg.values[picks]
+            # each pick's row among the analysed ones (-1: a row left out), and whether it counts
+            at = np.searchsorted(seg.offsets, picks, side="right") - 1
+            if kept is not None:
+                at = np.where(kept, np.cumsum(kept) - 1, -1)[at]
+            usable = (at >= 0) & np.isfinite(values)
+            at, values = at[usable], values[usable]
+            for i, rows in enumerate(parts):
+                own = rows[start:start + seg.rows]
+                mine = own if kept is None else _on_log_rows(own, kept)
+                n[i] += int(counts[mine].sum())
+                total[i] += float(sums[mine].sum())
+                if values.size:
+                    sampled[i].append(values[own[at]])
+            start += seg.rows
+            read += seg.values.nbytes
+            if self.release is not None and read >= RELEASE_BYTES:
+                self.release()
+                read = 0
+        if self.release is not None and read:
+            self.release()
+        return [(n[i], total[i], np.concatenate(sampled[i]) if sampled[i] else np.zeros(0))
+                for i in range(len(parts))]
+
+
+def _on_log_rows(rows: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    full = np.zeros(kept.size, dtype=bool)
+    full[kept] = rows
+    return full
+
+
+def _segment_totals(seg: Segment) -> tuple[np.ndarray, np.ndarray]:
+    """Each log row's sum of finite gaps and count of them (0 and 0 for a row with none)."""
     counts = seg.counts
-    out = np.full(counts.size, np.nan)
+    total, n = np.zeros(counts.size), np.zeros(counts.size, dtype=np.int64)
     rows = np.flatnonzero(counts > 0)
     if rows.size:
         # reduceat over the starts of non-empty rows sums exactly each row's own gaps (a row left
-        # out of the analysis is summed too, then dropped: its gaps lie between the others')
+        # out of the analysis is summed too: its gaps lie between the others')
         starts = seg.offsets[rows]
-        if all_finite(seg.values):  # the usual case: no copies of the (millions of) gaps
-            total, n = np.add.reduceat(seg.values, starts), counts[rows]
+        summed = np.add.reduceat(seg.values, starts)
+        # a NaN or infinite gap makes its row's sum NaN or infinite: the rows are checked, not
+        # the (millions of) gaps, and in the usual case nothing is copied
+        if all_finite(summed):
+            total[rows], n[rows] = summed, counts[rows]
         else:
             finite = np.isfinite(seg.values)
-            total = np.add.reduceat(np.where(finite, seg.values, 0.0), starts)
-            n = np.add.reduceat(finite.astype(np.int64), starts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[rows] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+            total[rows] = np.add.reduceat(np.where(finite, seg.values, 0.0), starts)
+            n[rows] = np.add.reduceat(finite.astype(np.int64), starts)
+    return total, n
+
+
+def _segment_means(seg: Segment) -> np.ndarray:
+    total, n = _segment_totals(seg)
+    out = np.full(n.size, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(total, n, out=out, where=n > 0)
     return out if seg.kept is None else out[seg.kept]

@@ -3,14 +3,16 @@ into one array.
 
 Why: a model's share of a 10M-record run's gaps is ~80M values; copying them out to partition
 them held 640 MB (plus a 160 MB mask) at the summary's peak, beside everything else, and on a
-worker thread glibc maps such arrays afresh (suite.runtime). Here the rows are walked a stretch
-at a time (Gaps.pieces), twice: the first pass counts, sums and samples the finite gaps; the second
-counts the gaps below each percentile's sample-placed bracket and keeps only those inside it
-(select.py's method, for a subset). The order statistics are exact, as a sort's; a bracket that
-misses its rank (many ties, an odd sample) falls back to gathering the gaps and partitioning them.
+worker thread glibc maps such arrays afresh (suite.runtime). Here the gaps are read twice where
+they lie: first each part's finite gaps are counted, summed by rows and sampled (Gaps.tally: no
+part's gaps picked out, which cost more than the rest of that pass); then each part's rows are
+walked a stretch at a time (Gaps.pieces), counting the gaps below each percentile's sample-placed
+bracket and keeping only those inside it (select.py's method, for a subset). The order statistics
+are exact, as a sort's; a bracket that misses its rank (many ties, an odd sample) falls back to
+gathering the gaps and partitioning them.
 
-The mean is summed chunk by chunk, so it can differ from ``np.mean`` of the gathered gaps in the
-last bits; only selections of at least ``select.MIN_SIZE`` gaps take this path (see groups.py).
+The mean is summed by rows, so it can differ from ``np.mean`` of the gathered gaps in the last
+bits; only selections of at least ``select.MIN_SIZE`` gaps take this path (see groups.py).
 """
 
 from __future__ import annotations
@@ -35,23 +37,25 @@ Described = tuple[int, dict[str, float] | None]  # (n, stats.describe's points),
 
 
 class _Pool:
-    """One selection's two passes: ``first`` counts, sums and samples each piece, ``place`` puts
-    the brackets, ``second`` counts below and keeps what falls inside them, ``result`` reads the
-    order statistics (``regather``: every piece again, for a bracket that missed)."""
+    """One selection's two passes: ``take`` the count, sum and sample of its finite gaps (made
+    where the gaps lie, ``Gaps.tally``), ``place`` the brackets, ``second`` counts below and keeps
+    what falls inside them (and finds the maximum), ``result`` reads the order statistics
+    (``regather``: every piece again, for a bracket that missed)."""
 
-    def __init__(self, expected: int, qs: Sequence[float]) -> None:
-        self.qs, self.every = qs, max(1, expected // SAMPLE)  # a systematic sample of ~SAMPLE gaps
+    def __init__(self, qs: Sequence[float]) -> None:
+        self.qs = qs
         self.n, self.total, self.top = 0, 0.0, -np.inf
         self.sampled: list[np.ndarray] = []
 
-    def first(self, piece: np.ndarray) -> None:
-        if piece.size:
-            self.n, self.total = self.n + piece.size, self.total + float(piece.sum())
-            self.top = max(self.top, float(piece.max()))
-            self.sampled.append(piece[::self.every].copy())  # a view would keep the whole piece alive
+    def take(self, n: int, total: float, sample: np.ndarray) -> None:
+        self.n, self.total = self.n + n, self.total + total
+        self.sampled.append(sample)
 
     def place(self) -> None:
-        sample = np.sort(np.concatenate(self.sampled)) if self.sampled else np.zeros(0)
+        sample = np.concatenate(self.sampled) if self.sampled else np.zeros(0)
+        if sample.size > 2 * SAMPLE:  # a part much larger than the smallest: thinned, evenly
+            sample = sample[::sample.size // SAMPLE]
+        sample.sort()
         self.sampled = []
         ranks = percentile_ranks(max(self.n, 1), self.qs)
         self.ranks = ranks[ranks < self.n - 1]  # the maximum is ``top``
@@ -61,6 +65,8 @@ class _Pool:
         self.inside: list[list[np.ndarray]] = [[] for _ in self.runs]
 
     def second(self, piece: np.ndarray) -> None:
+        if piece.size:
+            self.top = max(self.top, float(piece.max()))
         for k, (low, high) in enumerate(self.bounds):
             under = piece < low
             self.below[k] += int(np.count_nonzero(under))
@@ -100,18 +106,21 @@ def describe_parts(gaps: Gaps, parts: dict[str, np.ndarray],
     another order (which no order statistic depends on; the mean's sum may differ in the last
     bits), instead of two more passes over all the gaps."""
     counts = gaps.counts
-    pools = {name: _Pool(int(counts[rows].sum()), qs) for name, rows in parts.items()}
-    # one part is its own union
-    union = _Pool(sum(int(counts[rows].sum()) for rows in parts.values()), qs) if len(parts) > 1 else None
-    for name, rows in parts.items():
-        for piece in row_chunks(gaps, rows):
-            pools[name].first(piece)
-            if union is not None:
-                union.first(piece)
+    pools = {name: _Pool(qs) for name in parts}
+    union = _Pool(qs) if len(parts) > 1 else None  # one part is its own union
+    held = {name: int(counts[rows].sum()) for name, rows in parts.items()}
+    # every ``step``-th gap sampled: ~SAMPLE of the smallest part's (a larger one is thinned)
+    step = max(1, min(held.values()) // SAMPLE) if parts else 1
+    finite = True  # every gap of every part finite: the pieces need no filtering
+    for name, got in zip(parts, gaps.tally(list(parts.values()), step), strict=True):
+        finite = finite and got[0] == held[name]
+        pools[name].take(*got)
+        if union is not None:
+            union.take(*got)
     for pool in (*pools.values(), *([union] if union is not None else [])):
         pool.place()
     for name, rows in parts.items():
-        for piece in row_chunks(gaps, rows):
+        for piece in (gaps.pieces(rows) if finite else row_chunks(gaps, rows)):
             pools[name].second(piece)
             if union is not None:
                 union.second(piece)

@@ -43,6 +43,37 @@ def test_segments_with_rows_left_out_equal_the_flat_gaps_of_the_kept_rows() -> N
                               flat.values[np.repeat(rows, flat.counts)], equal_nan=True)
 
 
+@pytest.mark.parametrize("step", [1, 2, 5])
+def test_tally_counts_sums_and_samples_each_part_s_finite_gaps_where_they_lie(step: int) -> None:
+    held, flat = _segmented()
+    rng = np.random.default_rng(3)
+    label = rng.integers(0, 3, held.rows)
+    parts = [label == k for k in range(3)]
+    log = np.concatenate([s.values for s in held.segments])  # every gap, rows left out included
+    # which analysed row (or -1) each gap of the log belongs to
+    owner = np.concatenate([np.repeat(np.where(s.kept, np.cumsum(s.kept) - 1, -1) if s.kept is not None
+                                      else np.arange(s.counts.size), s.counts) for s in held.segments])
+    owner = np.concatenate([np.where(o >= 0, o + base, -1) for o, base in _split(owner, held)])
+    for rows, (n, total, sample) in zip(parts, held.tally(parts, step), strict=True):
+        pool = flat.pooled(rows)
+        assert n == pool.size and total == pytest.approx(float(pool.sum()), rel=1e-12)
+        picks = np.arange(0, log.size, step)
+        mine = picks[(owner[picks] >= 0) & np.isfinite(log[picks])]
+        mine = mine[rows[owner[mine]]]
+        assert sample.tolist() == log[mine].tolist()  # every step-th gap of the log in the part
+
+
+def _split(owner: np.ndarray, held: Gaps) -> list[tuple[np.ndarray, int]]:
+    """``owner`` cut by segment, with the first analysed row of each."""
+    out, at, base = [], 0, 0
+    for seg in held.segments:
+        size = int(seg.counts.sum())
+        out.append((owner[at:at + size], base))
+        at += size
+        base += seg.rows
+    return out
+
+
 def test_pieces_are_views_where_every_row_is_selected(monkeypatch) -> None:
     monkeypatch.setattr(gaps_module, "ROWS_AT_A_TIME", 3)  # stretches of 3 rows
     values = np.arange(10.0)
