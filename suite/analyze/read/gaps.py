@@ -155,7 +155,6 @@ class Gaps:
             self.release()
         return means[0] if len(means) == 1 else np.concatenate(means) if means else np.zeros(0)
 
-
     def tally(self, parts: Sequence[np.ndarray], step: int) -> list[tuple[int, float, np.ndarray]]:
         """For each of ``parts`` (masks over all rows): how many finite gaps its rows hold, their
         sum, and a sample of them (the gaps at every ``step``-th position of the log that fall in
