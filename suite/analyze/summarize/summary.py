@@ -13,11 +13,11 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import partial
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 import suite
 from suite.analyze.read.gaps import Gaps
@@ -59,11 +59,9 @@ UNSLICED = ("id", "response_id", "error_message", "target", "worker", "user", "m
 NO_SLO = "no SLO given (analyze with --slo PROFILE|FILE)"
 
 
-def _version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
+def _version(module: Any) -> str:
+    """The library's own ``__version__`` (what its wheel's metadata says, without reading it)."""
+    return str(getattr(module, "__version__", "unknown"))
 
 
 def errors_table(frame: pd.DataFrame) -> list[ErrorRow]:
@@ -261,8 +259,8 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
     sections["cache"]["detection"] = sections.pop("detection")
     summary = cast("Summary", {
         "schema": SUMMARY_SCHEMA,
-        "generator": {"name": "suite.analyze", "version": suite.__version__, "numpy": _version("numpy"),
-                      "pandas": _version("pandas"), "pyarrow": _version("pyarrow")},
+        "generator": {"name": "suite.analyze", "version": suite.__version__, "numpy": _version(np),
+                      "pandas": _version(pd), "pyarrow": _version(pa)},
         "run": sections["run"],
         "totals": sections["totals"],
         "overall": overall,
