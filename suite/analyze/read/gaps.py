@@ -142,17 +142,22 @@ class Gaps:
             picked = self._gathered(rows)
         return picked if all_finite(picked) else picked[np.isfinite(picked)]
 
-    def per_request_mean(self) -> np.ndarray:
-        """Mean gap of each request (NaN where a request has no finite gap)."""
-        means, read = [], 0
+    def _visited(self) -> Iterator[Segment]:
+        """The segments in row order, each read whole by the caller: a mapped mirror's pages are
+        released every ``RELEASE_BYTES`` read and at the end."""
+        read = 0
         for seg in self.segments:
-            means.append(_segment_means(seg))
+            yield seg
             read += seg.values.nbytes
             if self.release is not None and read >= RELEASE_BYTES:
                 self.release()
                 read = 0
         if self.release is not None and read:
             self.release()
+
+    def per_request_mean(self) -> np.ndarray:
+        """Mean gap of each request (NaN where a request has no finite gap)."""
+        means = [_segment_means(seg) for seg in self._visited()]
         return means[0] if len(means) == 1 else np.concatenate(means) if means else np.zeros(0)
 
     def tally(self, parts: Sequence[np.ndarray], step: int) -> list[tuple[int, float, np.ndarray]]:
@@ -163,8 +168,8 @@ class Gaps:
         n = [0] * len(parts)
         total = [0.0] * len(parts)
         sampled: list[list[np.ndarray]] = [[] for _ in parts]
-        start, read, phase = 0, 0, 0
-        for seg in self.segments:
+        start, phase = 0, 0
+        for seg in self._visited():
             sums, counts = _segment_totals(seg)  # per log row, rows left out included
             kept = seg.kept
             picks = np.arange(phase, seg.values.size, step)
@@ -178,26 +183,14 @@ class Gaps:
             at, values = at[usable], values[usable]
             for i, rows in enumerate(parts):
                 own = rows[start:start + seg.rows]
-                mine = own if kept is None else _on_log_rows(own, kept)
+                mine = seg.log_rows(own)
                 n[i] += int(counts[mine].sum())
                 total[i] += float(sums[mine].sum())
                 if values.size:
                     sampled[i].append(values[own[at]])
             start += seg.rows
-            read += seg.values.nbytes
-            if self.release is not None and read >= RELEASE_BYTES:
-                self.release()
-                read = 0
-        if self.release is not None and read:
-            self.release()
         return [(n[i], total[i], np.concatenate(sampled[i]) if sampled[i] else np.zeros(0))
                 for i in range(len(parts))]
-
-
-def _on_log_rows(rows: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    full = np.zeros(kept.size, dtype=bool)
-    full[kept] = rows
-    return full
 
 
 def _segment_totals(seg: Segment) -> tuple[np.ndarray, np.ndarray]:
