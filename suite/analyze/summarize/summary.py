@@ -219,10 +219,10 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
                cache_ttl_s: float | None = None) -> Summary:
     models, ok = model_rows(run.requests), run.requests["ok"].to_numpy()
     # pooled ITL (millions of gaps, numpy only, on arrays taken here) runs on the second core from
-    # the start while this thread does the rest; the numbers do not depend on the interleaving. The largest
-    # transients come first, one at a time, before the per-model slices (~0.75 GB at 10M records)
-    # exist: the timeline's (~0.55 GB), then the repeat-miss classification's sort of every keyed
-    # row (~0.85 GB); what they leave free is handed back before the slices are made
+    # the start while this thread does the rest; the numbers do not depend on the interleaving.
+    # The largest transients come first, one at a time, before the per-model slices (~0.75 GB at
+    # 10M records) exist: the timeline's (~0.55 GB), then the repeat-miss classification's sort of
+    # every keyed row (~0.85 GB); what they leave free is handed back before the slices are made
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmsuite-summary") as pool:
         itl = pool.submit(pooled_itl_blocks, run.gaps, ok,
                           {m: _picked(ok, rows) for m, rows in models.items()})
