@@ -50,10 +50,14 @@ def test_tally_counts_sums_and_samples_each_part_s_finite_gaps_where_they_lie(st
     label = rng.integers(0, 3, held.rows)
     parts = [label == k for k in range(3)]
     log = np.concatenate([s.values for s in held.segments])  # every gap, rows left out included
-    # which analysed row (or -1) each gap of the log belongs to
-    owner = np.concatenate([np.repeat(np.where(s.kept, np.cumsum(s.kept) - 1, -1) if s.kept is not None
-                                      else np.arange(s.counts.size), s.counts) for s in held.segments])
-    owner = np.concatenate([np.where(o >= 0, o + base, -1) for o, base in _split(owner, held)])
+    # which analysed row (or -1: a row left out) each gap of the log belongs to
+    owners, base = [], 0
+    for seg in held.segments:
+        kept = np.ones(seg.counts.size, dtype=bool) if seg.kept is None else seg.kept
+        local = np.where(kept, np.cumsum(kept) - 1, -1)
+        owners.append(np.repeat(np.where(local >= 0, local + base, -1), seg.counts))
+        base += seg.rows
+    owner = np.concatenate(owners)
     for rows, (n, total, sample) in zip(parts, held.tally(parts, step), strict=True):
         pool = flat.pooled(rows)
         assert n == pool.size and total == pytest.approx(float(pool.sum()), rel=1e-12)
@@ -61,17 +65,6 @@ def test_tally_counts_sums_and_samples_each_part_s_finite_gaps_where_they_lie(st
         mine = picks[(owner[picks] >= 0) & np.isfinite(log[picks])]
         mine = mine[rows[owner[mine]]]
         assert sample.tolist() == log[mine].tolist()  # every step-th gap of the log in the part
-
-
-def _split(owner: np.ndarray, held: Gaps) -> list[tuple[np.ndarray, int]]:
-    """``owner`` cut by segment, with the first analysed row of each."""
-    out, at, base = [], 0, 0
-    for seg in held.segments:
-        size = int(seg.counts.sum())
-        out.append((owner[at:at + size], base))
-        at += size
-        base += seg.rows
-    return out
 
 
 def test_pieces_are_views_where_every_row_is_selected(monkeypatch) -> None:
