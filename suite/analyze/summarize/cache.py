@@ -163,15 +163,13 @@ def theoretical(manifest: dict[str, Any] | None, why: str | None) -> Theoretical
 
 def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: float, end: float,
                   manifest: dict[str, Any] | None, manifest_why: str | None,
-                  explained: tuple[dict[str, Any], dict[str, dict[str, Any]]],
-                  per_model: bool = True) -> CacheSection:
-    """The cache section; ``explained``: ``misses.repeat_misses`` of the run and of each model (the
-    summary makes it before the per-model slices exist: its sort of every keyed row is the
-    summary's largest transient). ``per_model=False`` leaves ``models`` empty, for the caller to
-    fill with ``model_block`` (the summary makes them on whichever thread is free)."""
+                  run_misses: dict[str, Any]) -> CacheSection:
+    """The cache section but its ``models``, left empty for the caller to fill with ``model_block``
+    (the summary makes them on whichever thread is free); ``run_misses``: ``misses.repeat_misses``
+    of the run (the summary makes it before the per-model slices exist: its sort of every keyed
+    row is the summary's largest transient)."""
     overall = outcome_block(frame)
     blind = overall["requests_with_signal"] == 0  # the corpus view is then the cache's only measure
-    run_misses, model_misses = explained
     return {
         **overall,
         "signal_coverage": ratio(overall["requests_with_signal"], int(frame["ok"].to_numpy().sum())),
@@ -184,7 +182,7 @@ def cache_section(frame: pd.DataFrame, parts: dict[str, pd.DataFrame], start: fl
         "repeat_misses": run_misses,
         "model_comparison": model_comparison(frame, parts, BOOT),
         "bootstrap": dict(BOOT),
-        "models": {m: model_block(g, blind, model_misses[m]) for m, g in parts.items()} if per_model else {},
+        "models": {},
     }
 
 

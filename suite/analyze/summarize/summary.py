@@ -243,7 +243,7 @@ def _summarize(run: LoadedRun, slo: SloSpec | None, prices: PriceTable | None,
         blind = blind_run(frame)
         sections = shared([
             ("cache", lambda: cache_section(frame, parts, start, end, run.manifest, run.manifest_why,
-                                            explained, per_model=False), None),
+                                            explained[0]), None),
             ("groups", lambda: _group_blocks(frame, parts, run.gaps, seconds, itl), itl.done),
             *((f"cache {m}", partial(model_block, g, blind, explained[1][m]), None)
               for m, g in parts.items()),
